@@ -6,10 +6,9 @@ import logging
 import os
 from pathlib import Path
 
+from backend.catalogue import CATALOGUE_CSV_NAME, KAGGLE_DATASET, how_to_load_the_catalogue
 from database import DATA_DIR
 
-KAGGLE_DATASET = "shivamb/netflix-shows"
-CSV_NAME = "netflix_titles.csv"
 log = logging.getLogger(__name__)
 
 
@@ -18,11 +17,7 @@ class CatalogueCsvNotFound(FileNotFoundError):
 
 
 def how_to_get_the_csv() -> str:
-    return (
-        f"No catalogue CSV found. Download '{CSV_NAME}' from the Kaggle dataset {KAGGLE_DATASET} "
-        f"(https://www.kaggle.com/datasets/{KAGGLE_DATASET}) and either put it at {DATA_DIR / CSV_NAME}, "
-        "set NETFLIX_CSV=/path/to/netflix_titles.csv, or pass --csv PATH."
-    )
+    return how_to_load_the_catalogue(DATA_DIR)
 
 
 def find_catalogue_csv(explicit: str | os.PathLike | None = None, *, allow_download: bool = True) -> Path:
@@ -38,7 +33,7 @@ def find_catalogue_csv(explicit: str | os.PathLike | None = None, *, allow_downl
         if not path.is_file():
             raise CatalogueCsvNotFound(f"NETFLIX_CSV={path}: no such file.")
         return path
-    local = DATA_DIR / CSV_NAME
+    local = DATA_DIR / CATALOGUE_CSV_NAME
     if local.is_file():
         return local
     if allow_download and not os.environ.get("NETFLIX_NO_DOWNLOAD"):
@@ -56,5 +51,5 @@ def _download_from_kaggle() -> Path | None:
     except Exception as error:  # no internet, no kagglehub, Kaggle refused: fall through to the message
         log.info("kagglehub download failed: %s", error)
         return None
-    path = folder / CSV_NAME
+    path = folder / CATALOGUE_CSV_NAME
     return path if path.is_file() else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -75,16 +76,30 @@ def template_database(server_url: str) -> Iterator[str]:
     _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def throwaway_database(server_url: str, template: str) -> Iterator[str]:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    _admin_execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield database_url_for(server_url, name)
+    finally:
+        database.dispose_engines()
+        _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def db_url(server_url: str, template_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh, migrated database of this test's own; DATABASE_URL points at it meanwhile."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    _admin_execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
-    url = database_url_for(server_url, name)
-    monkeypatch.setenv("DATABASE_URL", url)
-    yield url
-    database.dispose_engines()
-    _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database(server_url, template_database) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_db_url(server_url: str, template_database: str) -> Iterator[str]:
+    """A fresh, migrated database shared by the tests of one module (e.g. behind one app server)."""
+    with throwaway_database(server_url, template_database) as url:
+        yield url
 
 
 @pytest.fixture

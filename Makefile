@@ -1,0 +1,55 @@
+# The two commands: `make run` (set up, serve the app) and `make test` (set up, run every test).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+PYTEST_ARGS ?=
+
+# The Kaggle catalogue, when this checkout sits beside the shared data folder (NETFLIX_CSV wins).
+SHARED_CSV := $(abspath ../shared/data/netflix_titles.csv)
+export NETFLIX_CSV ?= $(wildcard $(SHARED_CSV))
+
+.PHONY: run test lint bench db-status db-stop chromium clean help
+.DEFAULT_GOAL := help
+
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue if empty, serve on http://localhost:8501
+	$(BIN)/python -m database upgrade
+	$(BIN)/python -m etl.load_catalogue --if-empty
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.dev-installed chromium  ## Set up and run the whole suite (lint, unit, database, app, browser)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed  ## ruff
+	$(BIN)/ruff check .
+
+bench: $(VENV)/.dev-installed  ## Benchmarks (figures printed, nothing asserted)
+	$(BIN)/python -m benchmarks.etl
+
+db-status: $(VENV)/.app-installed  ## Where the database is and its schema revision
+	$(BIN)/python -m database status
+
+db-stop: $(VENV)/.app-installed  ## Stop the embedded PostgreSQL server
+	$(BIN)/python -m database stop
+
+chromium:  ## Debian's Chromium for the browser tests (skipped when present)
+	@scripts/install-chromium.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.app-installed: requirements.txt constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+clean:  ## Remove the virtualenv and caches (keeps data/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,41 @@
+"""A visitor opens the app in a real browser, sees the catalogue and searches it."""
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+from etl import load_catalogue as etl
+from tests.conftest import QUIRKS_CSV
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def catalogue(module_db_url):
+    engine = create_engine(module_db_url, poolclass=NullPool)
+    etl.load_catalogue(engine, QUIRKS_CSV)
+    engine.dispose()
+
+
+def test_catalogue_page_shows_counts_and_titles(page, app_server):
+    page.goto(app_server)
+    wait_for_app(page)
+    expect(page.get_by_text("9 titles · 6 movies · 3 TV shows")).to_be_visible()
+    expect(page.get_by_role("heading", name="Catalogue")).to_be_visible()
+    grid = page.locator("[data-testid='stDataFrame']")
+    expect(grid).to_be_visible()
+    expect(page.get_by_text("9 matching titles · showing 1–9")).to_be_visible()
+
+
+def test_search_narrows_the_table(page, app_server):
+    page.goto(app_server)
+    wait_for_app(page)
+    search = page.get_by_role("textbox", name="Search titles, cast or directors")
+    search.fill("Ada Quill")
+    search.press("Enter")
+    expect(page.get_by_text("2 matching titles · showing 1–2")).to_be_visible()
+    search.fill("no such thing at all")
+    search.press("Enter")
+    expect(page.get_by_text("No title, cast member or director matches")).to_be_visible()
