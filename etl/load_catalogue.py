@@ -141,60 +141,55 @@ UPDATE titles t SET is_active = FALSE, updated_at = %(now)s
 WHERE t.is_active AND NOT EXISTS (SELECT 1 FROM stage_titles s WHERE s.show_id = t.show_id);
 """
 
-# One row per (changed title, link kind, name), exploded from the staged arrays.
-EXPLODE_LINKS = """
+CHANGED_IDS = """
 CREATE TEMP TABLE changed_ids ON COMMIT DROP AS
-SELECT t.title_id FROM titles t JOIN changed_titles USING (show_id);
+SELECT t.title_id, s.genres, s.countries, s.directors, s.cast_members
+FROM titles t JOIN changed_titles USING (show_id) JOIN stage_titles s USING (show_id);
+"""
 
-CREATE TEMP TABLE changed_links ON COMMIT DROP AS
-SELECT t.title_id, k.link_kind, x.name, x.position::smallint AS position
-FROM stage_titles s
-JOIN changed_titles USING (show_id)
-JOIN titles t USING (show_id)
-CROSS JOIN LATERAL (VALUES ('genre', s.genres), ('country', s.countries),
-                           ('director', s.directors), ('cast', s.cast_members)) AS k (link_kind, names)
-CROSS JOIN LATERAL unnest(k.names) WITH ORDINALITY AS x (name, position);
+# Links are exploded from the staged arrays where they are used (never materialised).
+GENRE_LINKS = ("SELECT c.title_id, x.name, x.position "
+               "FROM changed_ids c, unnest(c.genres) WITH ORDINALITY x (name, position)")
+COUNTRY_LINKS = ("SELECT c.title_id, x.name, x.position "
+                 "FROM changed_ids c, unnest(c.countries) WITH ORDINALITY x (name, position)")
+PEOPLE_LINKS = """
+SELECT c.title_id, 'director' AS role, x.name, x.position
+FROM changed_ids c, unnest(c.directors) WITH ORDINALITY x (name, position)
+UNION ALL
+SELECT c.title_id, 'cast', x.name, x.position
+FROM changed_ids c, unnest(c.cast_members) WITH ORDINALITY x (name, position)
 """
 
 # The name tables are locked against other writers (reads go on) for the rest of the load,
 # so new names are found with NOT EXISTS and inserted plainly, without per-row ON CONFLICT.
-INSERT_NEW_NAMES = """
+INSERT_NEW_NAMES = f"""
 LOCK TABLE genres, countries, people IN SHARE ROW EXCLUSIVE MODE;
 INSERT INTO genres (name)
-SELECT DISTINCT l.name FROM changed_links l
-WHERE l.link_kind = 'genre' AND NOT EXISTS (SELECT 1 FROM genres g WHERE g.name = l.name)
-ORDER BY 1;
+SELECT DISTINCT l.name FROM ({GENRE_LINKS}) l
+WHERE NOT EXISTS (SELECT 1 FROM genres g WHERE g.name = l.name) ORDER BY 1;
 INSERT INTO countries (name)
-SELECT DISTINCT l.name FROM changed_links l
-WHERE l.link_kind = 'country' AND NOT EXISTS (SELECT 1 FROM countries k WHERE k.name = l.name)
-ORDER BY 1;
+SELECT DISTINCT l.name FROM ({COUNTRY_LINKS}) l
+WHERE NOT EXISTS (SELECT 1 FROM countries k WHERE k.name = l.name) ORDER BY 1;
 INSERT INTO people (name)
-SELECT DISTINCT l.name FROM changed_links l
-WHERE l.link_kind IN ('director', 'cast') AND NOT EXISTS (SELECT 1 FROM people p WHERE p.name = l.name)
-ORDER BY 1;
+SELECT DISTINCT l.name FROM ({PEOPLE_LINKS}) l
+WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.name = l.name) ORDER BY 1;
 """
 
-REPLACE_LINKS = """
+REPLACE_LINKS = f"""
 DELETE FROM title_genres WHERE title_id IN (SELECT title_id FROM changed_ids);
 DELETE FROM title_countries WHERE title_id IN (SELECT title_id FROM changed_ids);
 DELETE FROM title_people WHERE title_id IN (SELECT title_id FROM changed_ids);
 
 INSERT INTO title_genres (title_id, genre_id, position)
-SELECT l.title_id, g.genre_id, l.position
-FROM changed_links l JOIN genres g ON g.name = l.name
-WHERE l.link_kind = 'genre'
+SELECT l.title_id, g.genre_id, l.position FROM ({GENRE_LINKS}) l JOIN genres g ON g.name = l.name
 ORDER BY 1, 2;
 
 INSERT INTO title_countries (title_id, country_id, position)
-SELECT l.title_id, k.country_id, l.position
-FROM changed_links l JOIN countries k ON k.name = l.name
-WHERE l.link_kind = 'country'
+SELECT l.title_id, k.country_id, l.position FROM ({COUNTRY_LINKS}) l JOIN countries k ON k.name = l.name
 ORDER BY 1, 2;
 
 INSERT INTO title_people (title_id, person_id, role, position)
-SELECT l.title_id, p.person_id, l.link_kind, l.position
-FROM changed_links l JOIN people p ON p.name = l.name
-WHERE l.link_kind IN ('director', 'cast')
+SELECT l.title_id, p.person_id, l.role, l.position FROM ({PEOPLE_LINKS}) l JOIN people p ON p.name = l.name
 ORDER BY 1, 3, 2;
 """
 
@@ -277,12 +272,16 @@ def merge(cursor, now: datetime, summary: LoadSummary, step: Callable[[str], Non
     step("titles merged")
     bulk = summary.inserted + summary.updated >= BULK_CHANGE_THRESHOLD
     with foreign_keys_suspended(cursor, BULK_TABLES) if bulk else nullcontext():
-        cursor.execute(EXPLODE_LINKS)
+        cursor.execute(CHANGED_IDS)
         cursor.execute(INSERT_NEW_NAMES)
         cursor.execute(REPLACE_LINKS)
         step("genres, countries and people linked")
         cursor.execute(MERGE_EPISODES)
     step("episodes generated")
+
+
+class NoValidRows(ValueError):
+    pass
 
 
 # --- the load ----------------------------------------------------------------------------------------
@@ -320,6 +319,8 @@ def load_catalogue(engine: Engine, csv_path: Path, *, on_step: StepCallback | No
             on_step(name, done, len(LOAD_STEPS))
 
     catalogue = read_catalogue(csv_path)
+    if not catalogue.titles:
+        raise NoValidRows("the CSV has no valid title rows; the catalogue was left as it was")
     step("CSV read and cleaned")
     summary = LoadSummary(rejected=len(catalogue.rejected), rejections=catalogue.rejected)
     now = datetime.now(UTC)
@@ -407,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     on_step, close_progress = _terminal_progress()
     try:
         summary = run_logged(engine, csv_path, on_step=on_step)
-    except BadHeader as error:
+    except (BadHeader, NoValidRows) as error:
         print(f"\n{csv_path}: {error}. Nothing was changed.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

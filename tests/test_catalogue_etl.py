@@ -26,7 +26,8 @@ CATALOGUE_TABLES = ("titles", "genres", "countries", "people", "title_genres", "
 def snapshot(engine) -> dict[str, list]:
     """Every row of every catalogue table, in a stable order."""
     with engine.connect() as conn:
-        return {table: conn.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2")).all() for table in CATALOGUE_TABLES}
+        return {table: conn.execute(text(f"SELECT * FROM {table} ORDER BY {table}")).all()
+                for table in CATALOGUE_TABLES}
 
 
 def foreign_keys(engine) -> list[tuple]:
@@ -157,6 +158,15 @@ def test_bad_header_changes_nothing(engine, tmp_path):
     with pytest.raises(BadHeader):
         etl.run_logged(engine, bad)
     assert snapshot(engine) == before
+
+
+def test_csv_without_valid_rows_changes_nothing(engine, tmp_path):
+    etl.load_catalogue(engine, QUIRKS_CSV)
+    before = snapshot(engine)
+    header_only = edited_csv(tmp_path, lambda lines: lines[:1])
+    with pytest.raises(etl.NoValidRows):
+        etl.load_catalogue(engine, header_only)
+    assert snapshot(engine) == before  # not a single title deactivated
 
 
 def test_concurrent_loads_serialise(engine):

@@ -1,5 +1,6 @@
 """The real Kaggle file (NETFLIX_CSV): exact counts, the three fixed rows, idempotence, atomicity."""
 
+import pytest
 from sqlalchemy import text
 
 from etl import load_catalogue as etl
@@ -38,15 +39,13 @@ def test_full_load_counts_fixed_rows_and_idempotent_rerun(engine):
 def test_full_load_failing_midway_keeps_previous_catalogue(engine, tmp_path, monkeypatch):
     etl.load_catalogue(engine, full_catalogue_csv())
     before = snapshot(engine)
-    # A smaller file: the failing load would have deactivated about 3,800 titles.
+    # A smaller file with edited rows: the failing load has updated titles and deactivated about
+    # 3,800 others before it fails in its last statement, just before commit.
     lines = full_catalogue_csv().read_text(encoding="utf-8").splitlines(keepends=True)
     partial = tmp_path / "partial.csv"
-    partial.write_text("".join(lines[:5000]), encoding="utf-8")
-    monkeypatch.setattr(etl, "MERGE_EPISODES", "SELECT 1 / 0")
-    try:
+    partial.write_text("".join(lines[:1] + [line.replace("Documentaries", "Docs") for line in lines[1:5000]]),
+                       encoding="utf-8")
+    monkeypatch.setattr(etl, "ACTIVE_CATALOGUE_COUNTS", "SELECT 1 / 0")
+    with pytest.raises(Exception, match="division by zero"):
         etl.load_catalogue(engine, partial)
-    except Exception as error:
-        assert "division by zero" in str(error)
-    else:
-        raise AssertionError("the load should have failed")
     assert snapshot(engine) == before
