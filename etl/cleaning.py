@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -49,16 +48,6 @@ class CleanTitle:
     countries: list[str] = field(default_factory=list)
     directors: list[str] = field(default_factory=list)
     cast: list[str] = field(default_factory=list)
-
-    @property
-    def source_hash(self) -> str:
-        """Fingerprint of everything the ETL writes for this title, to skip unchanged rows."""
-        parts = [
-            self.kind, self.title, self.description, self.release_year, self.date_added,
-            self.maturity_rating, self.audience, self.duration_minutes, self.seasons, self.access_level,
-            self.genres, self.countries, self.directors, self.cast,
-        ]
-        return hashlib.md5(repr(parts).encode(), usedforsecurity=False).hexdigest()
 
     def episode_plan(self) -> EpisodePlan | None:
         return episode_plan(self.show_id, self.seasons) if self.kind == "tv_show" and self.seasons else None

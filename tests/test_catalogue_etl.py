@@ -58,6 +58,8 @@ def test_fixture_rows_land_with_links_in_order(engine):
     with engine.connect() as conn:
         t3 = conn.execute(text("SELECT * FROM titles WHERE show_id = 't3'")).mappings().one()
         assert (t3["maturity_rating"], t3["audience"], t3["duration_minutes"]) == (None, "unrated", 74)
+        t7 = conn.execute(text("SELECT description, date_added FROM titles WHERE show_id = 't7'")).one()
+        assert t7 == ("", None)  # an empty description stays an empty string
         countries = conn.execute(text("""
             SELECT c.name FROM title_countries tc JOIN countries c USING (country_id)
             JOIN titles t USING (title_id) WHERE t.show_id = 't4' ORDER BY tc.position""")).scalars().all()
@@ -132,20 +134,29 @@ def test_failure_midway_leaves_previous_catalogue(engine, tmp_path, monkeypatch,
     # Fail after titles, names and links were written, while episodes are merged.
     monkeypatch.setattr(etl, "MERGE_EPISODES", "SELECT 1 / 0")
     changed = edited_csv(tmp_path, lambda lines: [x.replace("Dockside", "Harbourside") for x in lines])
+    indexes_before = indexes(engine)
     with pytest.raises(Exception, match="division by zero"):
         etl.run_logged(engine, changed)
     assert snapshot(engine) == before
     assert foreign_keys(engine) == keys_before
+    assert indexes(engine) == indexes_before
     last = jobs.recent_runs(engine, etl.JOB_NAME, limit=1).iloc[0]
     assert last["status"] == "failed" and "division by zero" in last["error"]
 
 
-def test_bulk_path_restores_and_validates_foreign_keys(engine, monkeypatch):
-    keys_before = foreign_keys(engine)
+def indexes(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT tablename, indexname, indexdef FROM pg_indexes "
+                                 "WHERE schemaname = 'public' ORDER BY 1, 2")).all()
+
+
+def test_bulk_path_restores_foreign_keys_and_indexes(engine, monkeypatch):
+    keys_before, indexes_before = foreign_keys(engine), indexes(engine)
     monkeypatch.setattr(etl, "BULK_CHANGE_THRESHOLD", 1)
     etl.load_catalogue(engine, QUIRKS_CSV)
     keys_after = foreign_keys(engine)
     assert keys_after == keys_before
+    assert indexes(engine) == indexes_before
     assert all(validated for _, _, validated in keys_after)
     assert len([k for k in keys_after if k[0] == "title_people"]) == 2
 

@@ -23,7 +23,7 @@ from etl.cleaning import (
     read_records,
     split_list,
 )
-from etl.load_catalogue import pg_text_array, read_catalogue
+from etl.load_catalogue import LIST_SEPARATOR, read_catalogue, stage_row
 from tests.conftest import QUIRKS_CSV
 
 
@@ -144,6 +144,9 @@ def test_header_with_byte_order_mark_and_spaces_is_accepted():
     assert [t.show_id for t in catalogue.titles] == ["x1"]
 
 
-def test_array_literal_escapes_quotes_and_backslashes():
-    assert pg_text_array(['Gus "Gizmo" Hale', "Back\\slash", "a,b"]) == '{"Gus \\"Gizmo\\" Hale","Back\\\\slash","a,b"}'
-    assert pg_text_array([]) == "{}"
+def test_lists_are_staged_with_a_separator_no_name_can_hold(quirks):
+    titles, _ = quirks
+    row = stage_row(titles["t5"])
+    assert row[14] == 'Gus "Gizmo" Hale' + LIST_SEPARATOR + "Ivy Chen"
+    assert split_list("a\x1fb, c") == ["a b", "c"]
+    assert stage_row(titles["t4"])[13:15] == ("", "")  # no director, no cast
