@@ -151,6 +151,11 @@ FROM stage_titles s JOIN changed_titles c USING (show_id)
 WHERE t.show_id = s.show_id AND NOT c.is_new;
 """
 
+COUNT_MISSING = """
+SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM stage_titles s WHERE s.show_id = t.show_id)), count(*)
+FROM titles t WHERE t.is_active;
+"""
+
 DEACTIVATE_MISSING = """
 UPDATE titles t SET is_active = FALSE, updated_at = %(now)s
 WHERE t.is_active AND NOT EXISTS (SELECT 1 FROM stage_titles s WHERE s.show_id = t.show_id);
@@ -287,7 +292,28 @@ def bulk_load_mode(cursor, tables: Sequence[str]):
         cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
-def merge(cursor, now: datetime, summary: LoadSummary, step: Callable[[str], None]) -> None:
+# A CSV that would take away more than this share of the active catalogue is refused (a wrong or
+# truncated file) unless the analyst confirms it with --allow-mass-deactivation.
+MAX_DEACTIVATION_SHARE = 0.5
+
+
+class MassDeactivation(ValueError):
+    pass
+
+
+def check_deactivations(cursor, allow_mass_deactivation: bool) -> None:
+    cursor.execute(COUNT_MISSING)
+    missing, active = cursor.fetchone()
+    if missing > MAX_DEACTIVATION_SHARE * active and not allow_mass_deactivation:
+        raise MassDeactivation(
+            f"this CSV lacks {missing:,} of the {active:,} active titles ({missing / active:.0%}), which would be "
+            "deactivated; if that is intended, run again with --allow-mass-deactivation"
+        )
+
+
+def merge(cursor, now: datetime, summary: LoadSummary, step: Callable[[str], None], *,
+          allow_mass_deactivation: bool = False) -> None:
+    check_deactivations(cursor, allow_mass_deactivation)
     cursor.execute(FIND_CHANGES)
     cursor.execute("SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM changed_titles")
     summary.inserted, summary.updated = cursor.fetchone()
@@ -334,13 +360,14 @@ def read_catalogue(csv_path: Path) -> CleanCatalogue:
         return clean_catalogue(read_records(stream))
 
 
-def load_catalogue(engine: Engine, csv_path: Path, *, on_step: StepCallback | None = None) -> LoadSummary:
+def load_catalogue(engine: Engine, csv_path: Path, *, on_step: StepCallback | None = None,
+                   allow_mass_deactivation: bool = False) -> LoadSummary:
     """Clean and load `csv_path` in one transaction; returns what changed and what is there now."""
     with _gc_paused():
-        return _load(engine, csv_path, on_step)
+        return _load(engine, csv_path, on_step, allow_mass_deactivation)
 
 
-def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None) -> LoadSummary:
+def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None, allow_mass_deactivation: bool) -> LoadSummary:
     started = time.perf_counter()
     done = 0
 
@@ -369,7 +396,7 @@ def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None) -> LoadS
         copy_csv(cursor, "stage_raw", STAGE_COLUMNS, map(stage_row, catalogue.titles), not_null=NOT_NULL_TEXT_COLUMNS)
         cursor.execute(SPLIT_STAGE)
         step("staged with COPY")
-        merge(cursor, now, summary, step)
+        merge(cursor, now, summary, step, allow_mass_deactivation=allow_mass_deactivation)
         cursor.execute(ACTIVE_CATALOGUE_COUNTS)
         summary.genres, summary.countries, summary.people, summary.episodes = cursor.fetchone()
     step("committed")
@@ -379,12 +406,13 @@ def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None) -> LoadS
     return summary
 
 
-def run_logged(engine: Engine, csv_path: Path, *, started_by: str = "cli",
-               on_step: StepCallback | None = None) -> LoadSummary:
+def run_logged(engine: Engine, csv_path: Path, *, started_by: str = "cli", on_step: StepCallback | None = None,
+               allow_mass_deactivation: bool = False) -> LoadSummary:
     """`load_catalogue` with a row in the run log, marked failed if the load raises (or is interrupted)."""
-    run_id = jobs.start_run(engine, JOB_NAME, {"csv": str(csv_path)}, started_by=started_by)
+    parameters = {"csv": str(csv_path), "allow_mass_deactivation": allow_mass_deactivation}
+    run_id = jobs.start_run(engine, JOB_NAME, parameters, started_by=started_by)
     try:
-        summary = load_catalogue(engine, csv_path, on_step=on_step)
+        summary = load_catalogue(engine, csv_path, on_step=on_step, allow_mass_deactivation=allow_mass_deactivation)
     except BaseException as error:
         jobs.finish_run(engine, run_id, error=f"{type(error).__name__}: {error}".rstrip(": "))
         raise
@@ -401,7 +429,7 @@ def _terminal_progress() -> tuple[StepCallback, Callable[[], None]]:
     from tqdm import tqdm
 
     bar = tqdm(total=len(LOAD_STEPS), desc="Loading catalogue", unit="step", file=sys.stderr,
-               disable=None, bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} {postfix}")
+               disable=None, bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total}{postfix}")
 
     def on_step(name: str, done: int, total: int) -> None:
         bar.set_postfix_str(name)
@@ -425,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m etl.load_catalogue", description=__doc__.splitlines()[0])
     parser.add_argument("--csv", help="path of netflix_titles.csv (default: $NETFLIX_CSV, data/, or Kaggle)")
     parser.add_argument("--json", action="store_true", help="print one JSON line with the summary")
+    parser.add_argument("--allow-mass-deactivation", action="store_true",
+                        help=f"accept a CSV that lacks over {MAX_DEACTIVATION_SHARE:.0%} of the active titles")
     parser.add_argument("--if-empty", action="store_true",
                         help="only load when no catalogue is loaded yet; a missing CSV is then not an error")
     args = parser.parse_args(argv)
@@ -441,8 +471,8 @@ def main(argv: list[str] | None = None) -> int:
 
     on_step, close_progress = _terminal_progress()
     try:
-        summary = run_logged(engine, csv_path, on_step=on_step)
-    except (BadHeader, NoValidRows) as error:
+        summary = run_logged(engine, csv_path, on_step=on_step, allow_mass_deactivation=args.allow_mass_deactivation)
+    except (BadHeader, NoValidRows, MassDeactivation) as error:
         print(f"\n{csv_path}: {error}. Nothing was changed.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

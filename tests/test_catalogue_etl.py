@@ -180,6 +180,26 @@ def test_csv_without_valid_rows_changes_nothing(engine, tmp_path):
     assert snapshot(engine) == before  # not a single title deactivated
 
 
+def test_a_csv_lacking_most_titles_is_refused_unless_allowed(engine, tmp_path):
+    etl.load_catalogue(engine, QUIRKS_CSV)
+    before = snapshot(engine)
+    first_two = edited_csv(tmp_path, lambda lines: lines[:3])  # header, t1, t2
+    with pytest.raises(etl.MassDeactivation, match="lacks 7 of the 9 active titles"):
+        etl.run_logged(engine, first_two)
+    assert snapshot(engine) == before
+    summary = etl.load_catalogue(engine, first_two, allow_mass_deactivation=True)
+    assert (summary.titles, summary.deactivated) == (2, 7)
+
+
+def test_cli_refuses_mass_deactivation_with_advice(engine, tmp_path):
+    etl.load_catalogue(engine, QUIRKS_CSV)
+    result = run_cli("--csv", str(edited_csv(tmp_path, lambda lines: lines[:2])))
+    assert result.returncode == 2
+    assert "--allow-mass-deactivation" in result.stderr and "Nothing was changed" in result.stderr
+    assert run_cli("--csv", str(edited_csv(tmp_path, lambda lines: lines[:2])),
+                   "--allow-mass-deactivation").returncode == 0
+
+
 def test_concurrent_loads_serialise(engine):
     errors = []
 
