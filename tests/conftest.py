@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,6 +57,12 @@ def _admin_execute(server_url: str, *statements: str) -> None:
 
 def database_url_for(server_url: str, name: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def run_at_once(*work: Callable[[], object]) -> list:
+    """Run the callables in parallel threads; their results in order, or the first error raised."""
+    with ThreadPoolExecutor(max_workers=len(work)) as pool:
+        return [future.result() for future in [pool.submit(w) for w in work]]
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 import database
-from tests.conftest import database_url_for
+from tests.conftest import database_url_for, run_at_once
 
 
 def test_database_url_uses_the_environment(monkeypatch):
@@ -46,20 +46,7 @@ def test_concurrent_first_migrations_wait_for_each_other(server_url):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = database_url_for(server_url, name)
     try:
-        errors = []
-
-        def migrate():
-            try:
-                database.upgrade(create_engine(url, poolclass=NullPool))
-            except Exception as error:
-                errors.append(error)
-
-        threads = [threading.Thread(target=migrate) for _ in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        run_at_once(*[lambda: database.upgrade(create_engine(url, poolclass=NullPool))] * 3)
         current, head = database.schema_revision(create_engine(url, poolclass=NullPool))
         assert current == head
     finally:
@@ -100,21 +87,8 @@ def _serialization_conflict(engine, barrier: threading.Barrier, attempts: list):
 def test_with_retries_recovers_from_a_real_serialization_failure(engine):
     barrier = threading.Barrier(2)
     attempts: list = []
-    errors: list = []
-
-    def run(work):
-        try:
-            database.with_retries(work, base_delay=0.01)
-        except Exception as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(_serialization_conflict(engine, barrier, attempts),))
-               for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    work = [_serialization_conflict(engine, barrier, attempts) for _ in range(2)]
+    run_at_once(*[lambda w=w: database.with_retries(w, base_delay=0.01) for w in work])
     assert len(attempts) >= 3  # one of the two was retried
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM plans")).scalar() == 2
