@@ -1,7 +1,7 @@
 """Load the Kaggle Netflix catalogue: `python -m etl.load_catalogue [--csv PATH] [--json]`.
 
 Rows are cleaned in Python, COPYed into a temporary staging table (one row per title, its lists
-as arrays) and merged with set-based SQL in one transaction: a failed or interrupted run leaves
+split into arrays in SQL) and merged with set-based SQL in one transaction: a failed or interrupted run leaves
 the previous catalogue as it was, a re-run changes nothing, titles gone from the CSV are
 deactivated (never deleted), and only new or changed titles have their links rewritten.
 """
