@@ -1,11 +1,33 @@
 """Streamlit entry point: `streamlit run app.py` (or `make run`).
 
-Builds the navigation on every run; pages only draw widgets and call `backend/`.
+Each run: one authenticator, the signed-in account re-checked against the database, and the
+navigation built for that account's role. Pages only draw widgets and call `backend/`.
 """
 
 import streamlit as st
 
-st.set_page_config(page_title="Reelhouse", page_icon="🎬", layout="wide")
+from pages.common import active_profile, current_user, start_authenticator
 
-catalogue = st.Page("pages/catalogue.py", title="Catalogue", icon="🎞️", url_path="catalogue", default=True)
-st.navigation([catalogue]).run()
+
+def page(path: str, title: str, icon: str, url_path: str, **options) -> st.Page:
+    return st.Page(f"pages/{path}", title=title, icon=f":material/{icon}:", url_path=url_path, **options)
+
+
+st.set_page_config(page_title="Reelhouse", page_icon="🎬", layout="wide")
+st.logo("assets/wordmark.svg", size="large")
+
+start_authenticator()
+user = current_user()
+st.session_state["current_user"] = user
+
+browse = page("catalogue.py", "Browse", "movie", "browse", default=True)
+if user is None:
+    pages = {"": [browse, page("sign_in.py", "Sign in", "login", "sign-in"),
+                  page("register.py", "Create account", "person_add", "register")]}
+else:
+    active_profile(user)
+    pages = {"": [browse, page("profiles.py", "Profiles", "group", "profiles"),
+                  page("account.py", "Account", "settings", "account")]}
+    if user.is_staff:
+        pages["Admin"] = [page("admin.py", "Accounts overview", "monitoring", "admin")]
+st.navigation(pages).run()

@@ -32,6 +32,7 @@ PASSWORD_POLICY = (
 MAX_NAME_LENGTH = 80
 MAX_EMAIL_LENGTH = 254
 MAX_PROFILES = 5
+SESSION_DAYS = 7  # a sign-in cookie lasts this long
 FAILURES_BEFORE_LOCK = 5
 LOCK_MINUTES = 15
 SIGN_IN_FAILED = "Email or password is incorrect."
@@ -230,13 +231,30 @@ def _record_failure(engine: Engine, email: str, now: datetime) -> datetime | Non
         return locked_until
 
 
-def session_user(engine: Engine, email: str, token_issued_at: datetime) -> User | None:
-    """The signed-in account behind a cookie issued at `token_issued_at`, or None when that cookie
-    was issued before the account's last sign-out or password change, or the account is suspended."""
+def session_user(engine: Engine, email: str, token_expires_at: datetime) -> User | None:
+    """The account behind a sign-in cookie that expires at `token_expires_at`, or None when that
+    session was signed out, was issued before the account's last password change (or "sign out
+    everywhere"), or the account is suspended."""
     user = find_user_by_email(engine, email)
-    if user is None or user.suspended_at is not None or token_issued_at < user.tokens_valid_after:
+    issued_at = token_expires_at - timedelta(days=SESSION_DAYS)
+    if user is None or user.suspended_at is not None or issued_at < user.tokens_valid_after:
         return None
-    return user
+    with engine.connect() as conn:
+        signed_out = conn.execute(text("""SELECT 1 FROM signed_out_sessions
+                                          WHERE user_id = :id AND token_expires_at = :exp"""),
+                                  {"id": user.user_id, "exp": token_expires_at}).first()
+    return None if signed_out else user
+
+
+def sign_out_session(engine: Engine, user_id: int, token_expires_at: datetime, *, now: datetime | None = None) -> None:
+    """End one session (this device): its cookie, even a saved copy, no longer signs in."""
+    now = _now(now)
+    with engine.begin() as conn:
+        conn.execute(text("""INSERT INTO signed_out_sessions (user_id, token_expires_at, signed_out_at)
+                             VALUES (:id, :exp, :now) ON CONFLICT (user_id, token_expires_at) DO NOTHING"""),
+                     {"id": user_id, "exp": token_expires_at, "now": now})
+        conn.execute(text("DELETE FROM signed_out_sessions WHERE user_id = :id AND token_expires_at < :now"),
+                     {"id": user_id, "now": now})
 
 
 def sign_out_everywhere(engine: Engine, user_id: int, *, now: datetime | None = None) -> None:
@@ -277,6 +295,15 @@ def require_role(engine: Engine, user_id: int | None, *roles: str) -> User:
     if user is None or user.suspended_at is not None or user.role not in roles:
         raise NotAuthorised("You do not have access to this.")
     return user
+
+
+def accounts_by_role(engine: Engine, *, acting_user_id: int | None) -> list[dict]:
+    """How many accounts (and suspended ones) each role has. Staff only."""
+    require_role(engine, acting_user_id, *STAFF_ROLES)
+    with engine.connect() as conn:
+        rows = conn.execute(text("""SELECT role, count(*) AS accounts, count(suspended_at) AS suspended
+                                    FROM users GROUP BY role ORDER BY role""")).mappings().all()
+    return [dict(r) for r in rows]
 
 
 # --- viewing profiles ----------------------------------------------------------------------------

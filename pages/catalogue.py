@@ -6,7 +6,9 @@ import streamlit as st
 
 import database
 from backend import catalogue
-from pages.common import engine
+from pages.common import engine, through_app
+
+through_app()
 
 PAGE_SIZE = 50
 
@@ -26,7 +28,7 @@ def page_of_titles(query: str, page: int):
     return catalogue.search_titles(engine(), query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
 
 
-st.title("Catalogue")
+st.title("Browse")
 totals = counts()
 if not totals["titles"]:
     st.info(catalogue.how_to_load_the_catalogue(database.DATA_DIR) + " Then run `make run` again.")

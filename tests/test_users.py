@@ -135,12 +135,23 @@ def test_huge_password_is_a_plain_failure(engine, alice):
         users.authenticate(engine, "alice@example.com", "x" * 10_000, now=T0)
 
 
-def test_sign_out_invalidates_earlier_cookies(engine, alice):
-    issued = T0 + timedelta(minutes=1)
-    assert users.session_user(engine, "alice@example.com", issued).user_id == alice.user_id
+def cookie_expiring(issued_at):
+    return issued_at + timedelta(days=users.SESSION_DAYS)
+
+
+def test_signing_out_one_session_keeps_the_others(engine, alice):
+    phone, tv = cookie_expiring(T0 + timedelta(minutes=1)), cookie_expiring(T0 + timedelta(minutes=2))
+    assert users.session_user(engine, "alice@example.com", phone).user_id == alice.user_id
+    users.sign_out_session(engine, alice.user_id, phone, now=T0 + timedelta(minutes=5))
+    assert users.session_user(engine, "alice@example.com", phone) is None  # a saved copy no longer works
+    assert users.session_user(engine, "alice@example.com", tv) is not None
+
+
+def test_sign_out_everywhere_invalidates_earlier_cookies(engine, alice):
+    issued = cookie_expiring(T0 + timedelta(minutes=1))
     users.sign_out_everywhere(engine, alice.user_id, now=T0 + timedelta(minutes=5))
     assert users.session_user(engine, "alice@example.com", issued) is None
-    assert users.session_user(engine, "alice@example.com", T0 + timedelta(minutes=6)) is not None
+    assert users.session_user(engine, "alice@example.com", cookie_expiring(T0 + timedelta(minutes=6))) is not None
 
 
 def test_change_password_ends_other_sessions(engine, alice):
@@ -149,7 +160,7 @@ def test_change_password_ends_other_sessions(engine, alice):
     with pytest.raises(users.AccountError, match="At least"):
         users.change_password(engine, alice.user_id, PASSWORD, "short", now=T0)
     users.change_password(engine, alice.user_id, PASSWORD, "new password 77", now=T0 + timedelta(hours=1))
-    assert users.session_user(engine, "alice@example.com", T0 + timedelta(minutes=30)) is None
+    assert users.session_user(engine, "alice@example.com", cookie_expiring(T0 + timedelta(minutes=30))) is None
     with pytest.raises(users.AccountError):
         users.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(hours=2))
     assert users.authenticate(engine, "alice@example.com", "new password 77", now=T0 + timedelta(hours=2))
@@ -160,7 +171,7 @@ def test_suspended_accounts_cannot_sign_in_or_keep_sessions(engine, alice):
         conn.execute(text("UPDATE users SET suspended_at = :t WHERE user_id = :i"), {"t": T0, "i": alice.user_id})
     with pytest.raises(users.AccountError, match="suspended"):
         users.authenticate(engine, "alice@example.com", PASSWORD, now=T0)
-    assert users.session_user(engine, "alice@example.com", T0 + timedelta(days=1)) is None
+    assert users.session_user(engine, "alice@example.com", cookie_expiring(T0 + timedelta(days=1))) is None
     assert "alice@example.com" not in users.authenticator_credentials(engine)["usernames"]
 
 

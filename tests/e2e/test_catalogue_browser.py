@@ -23,7 +23,7 @@ def test_catalogue_page_shows_counts_and_titles(page, app_server):
     page.goto(app_server)
     wait_for_app(page)
     expect(page.get_by_text("9 titles · 6 movies · 3 TV shows")).to_be_visible()
-    expect(page.get_by_role("heading", name="Catalogue")).to_be_visible()
+    expect(page.get_by_role("heading", name="Browse")).to_be_visible()
     grid = page.locator("[data-testid='stDataFrame']")
     expect(grid).to_be_visible()
     expect(page.get_by_text("9 matching titles · showing 1–9")).to_be_visible()

@@ -1,0 +1,16 @@
+"""Admin overview of accounts. The role is checked in the backend on every run, not by the menu."""
+
+import streamlit as st
+
+from backend import users
+from pages.common import engine, through_app
+
+through_app()
+
+st.title("Accounts overview")
+try:
+    counts = users.accounts_by_role(engine(), acting_user_id=st.session_state.get("user_id"))
+except users.NotAuthorised as error:
+    st.error(str(error))
+    st.stop()
+st.dataframe(counts, hide_index=True)

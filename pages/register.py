@@ -1,0 +1,28 @@
+"""Create an account; it is signed in straight away."""
+
+import streamlit as st
+
+from backend import users
+from pages.common import accounts_changed, engine, sign_in, through_app
+
+through_app()
+
+st.title("Create your account")
+st.caption(f"Password: {users.PASSWORD_POLICY}")
+with st.form("register"):
+    name = st.text_input("Name", max_chars=users.MAX_NAME_LENGTH, autocomplete="name")
+    email = st.text_input("Email", max_chars=users.MAX_EMAIL_LENGTH, autocomplete="email")
+    password = st.text_input("Password", type="password", max_chars=200, autocomplete="new-password")
+    again = st.text_input("Repeat the password", type="password", max_chars=200, autocomplete="new-password")
+    submitted = st.form_submit_button("Create account", type="primary")
+if submitted:
+    try:
+        if password != again:
+            raise users.AccountError("The two passwords differ.")
+        user = users.register(engine(), email, name, password)
+        accounts_changed()
+        sign_in(email, password)
+    except users.AccountError as error:
+        st.error(str(error))
+    else:
+        st.success(f"Welcome to Reelhouse, {user.display_name}! You are signed in.")

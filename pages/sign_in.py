@@ -1,0 +1,22 @@
+"""Sign in by email and password (throttled in the database)."""
+
+import streamlit as st
+
+from backend.users import AccountError
+from pages.common import sign_in, through_app
+
+through_app()
+
+st.title("Sign in")
+with st.form("sign_in", clear_on_submit=False):
+    email = st.text_input("Email", max_chars=254, autocomplete="email")
+    password = st.text_input("Password", type="password", max_chars=200, autocomplete="current-password")
+    submitted = st.form_submit_button("Sign in", type="primary")
+if submitted:
+    try:
+        user = sign_in(email, password)
+    except AccountError as error:
+        st.error(str(error))
+    else:
+        st.success(f"Welcome back, {user.display_name}.")
+st.page_link("pages/register.py", label="New here? Create an account", icon=":material/person_add:")

@@ -1,0 +1,152 @@
+"""The account pages under AppTest. A signed-in member is faked the way the authenticator sets the
+session state; the app still checks that session against the database on every run."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import streamlit as st
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+import database
+from backend import users
+
+APP = str(database.PROJECT_ROOT / "app.py")
+PASSWORD = "correct horse 42"
+
+
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def app_as(user: users.User | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    if user is not None:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = user.email
+        at.session_state["name"] = user.display_name
+        at.session_state["roles"] = [user.role]
+        at.session_state["logout"] = None
+        at.session_state["session_expires_at"] = datetime.now(UTC) + timedelta(days=users.SESSION_DAYS)
+    return at.run()
+
+
+@pytest.fixture
+def member(engine):
+    return users.register(engine, "member@example.com", "Mia Member", PASSWORD,
+                          now=datetime.now(UTC) - timedelta(minutes=1))
+
+
+@pytest.fixture
+def admin(engine):
+    return users.register(engine, "boss@example.com", "Ada Admin", PASSWORD, role="admin",
+                          now=datetime.now(UTC) - timedelta(minutes=1))
+
+
+def test_guests_get_browse_sign_in_and_register(db_url):
+    at = app_as(None)
+    assert not at.exception
+    with pytest.raises(Exception, match="account"):
+        at.switch_page("pages/account.py")
+    at = app_as(None)
+    at.switch_page("pages/sign_in.py").run()
+    assert at.title[0].value == "Sign in"
+
+
+def test_register_page_creates_the_account(engine):
+    at = app_as(None).switch_page("pages/register.py").run()
+    at.text_input[0].input("Zoë <script>x</script>")
+    at.text_input[1].input("new@example.com")
+    at.text_input[2].input(PASSWORD)
+    at.text_input[3].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert "You are signed in" in at.success[0].value
+    assert users.find_user_by_email(engine, "NEW@example.com").display_name == "Zoë <script>x</script>"
+
+
+@pytest.mark.parametrize(("name", "email", "password", "again", "message"), [
+    ("A", "a@example.com", "short", "short", "At least 10 characters"),
+    ("A", "not an email", PASSWORD, PASSWORD, "valid email"),
+    ("A", "a@example.com", PASSWORD, PASSWORD + "x", "differ"),
+    ("", "a@example.com", PASSWORD, PASSWORD, "Enter your name"),
+])
+def test_register_page_refuses_bad_input_with_a_message(engine, name, email, password, again, message):
+    at = app_as(None).switch_page("pages/register.py").run()
+    for field, value in zip(at.text_input, (name, email, password, again), strict=True):
+        field.input(value)
+    at.button[0].click().run()
+    assert message in at.error[0].value
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 0
+
+
+def test_duplicate_email_message(member):
+    at = app_as(None).switch_page("pages/register.py").run()
+    for field, value in zip(at.text_input, ("Other", "Member@Example.com", PASSWORD, PASSWORD), strict=True):
+        field.input(value)
+    at.button[0].click().run()
+    assert "already exists" in at.error[0].value
+
+
+def test_sign_in_page_wrong_password_then_lock(member):
+    at = app_as(None).switch_page("pages/sign_in.py").run()
+    for attempt in range(users.FAILURES_BEFORE_LOCK):
+        at.text_input[0].input("member@example.com")
+        at.text_input[1].input("wrong password 1")
+        at.button[0].click().run()
+        expected = users.SIGN_IN_FAILED if attempt < users.FAILURES_BEFORE_LOCK - 1 else "Too many failed sign-ins"
+        assert expected in at.error[0].value
+
+
+def test_members_get_profiles_and_account_not_admin(member):
+    at = app_as(member)
+    assert not at.exception
+    assert at.sidebar.selectbox[0].label == "Watching as"
+    at.switch_page("pages/profiles.py").run()
+    assert at.title[0].value == "Who's watching?"
+    with pytest.raises(Exception, match="admin"):
+        app_as(member).switch_page("pages/admin.py")
+
+
+def test_a_signed_out_session_is_not_accepted(engine, member):
+    users.sign_out_everywhere(engine, member.user_id, now=datetime.now(UTC) + timedelta(seconds=1))
+    at = app_as(member)  # the faked cookie was issued before the sign-out
+    assert not at.exception
+    assert at.session_state["authentication_status"] is None
+
+
+def test_admin_sees_the_overview(admin, member):
+    at = app_as(admin).switch_page("pages/admin.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert dict(zip(table["role"], table["accounts"], strict=True)) == {"admin": 1, "subscriber": 1}
+
+
+def test_admin_overview_refuses_a_demoted_admin(engine, admin):
+    at = app_as(admin).switch_page("pages/admin.py").run()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET role = 'subscriber' WHERE user_id = :i"), {"i": admin.user_id})
+    with pytest.raises(users.NotAuthorised):
+        users.accounts_by_role(engine, acting_user_id=admin.user_id)
+    at.run()  # checked again on the server: no admin data for a subscriber
+    assert not at.exception
+    assert not at.dataframe
+    assert at.title[0].value == "Browse" or "do not have access" in at.error[0].value
+
+
+def test_kids_profile_is_created_from_the_page(engine, member):
+    at = app_as(member).switch_page("pages/profiles.py").run()
+    at.text_input[0].input("Little ones")
+    at.checkbox[0].check()
+    at.button[0].click().run()
+    assert not at.exception
+    profiles = users.list_profiles(engine, member.user_id)
+    assert [(p.name, p.is_kids) for p in profiles] == [("Mia", False), ("Little ones", True)]
+    # (The switch to the new profile is checked in the browser: AppTest drops the sidebar's
+    # widget state after switch_page.)
