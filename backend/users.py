@@ -75,7 +75,8 @@ class Profile:
     maturity_cap: str | None
 
 
-def _now(now: datetime | None) -> datetime:
+def clock(now: datetime | None = None) -> datetime:
+    """`now` when given (tests replay time), else the current UTC time."""
     return now or datetime.now(UTC)
 
 
@@ -134,7 +135,7 @@ def register(engine: Engine, email: str, name: str, password: str, *, role: str 
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}.")
     password_hash = hash_password(password)
-    now = _now(now)
+    now = clock(now)
     try:
         with engine.begin() as conn:
             row = conn.execute(text(f"""
@@ -183,7 +184,7 @@ def authenticate(engine: Engine, email: str, password: str, *, now: datetime | N
     """The account for this email and password, or AccountError with a message that does not say
     whether the account exists. Failures are counted per email in the database: after
     FAILURES_BEFORE_LOCK of them within LOCK_MINUTES, sign-in is locked for LOCK_MINUTES."""
-    now = _now(now)
+    now = clock(now)
     try:
         email = normalise_email(email)
     except AccountError:
@@ -248,7 +249,7 @@ def session_user(engine: Engine, email: str, token_expires_at: datetime) -> User
 
 def sign_out_session(engine: Engine, user_id: int, token_expires_at: datetime, *, now: datetime | None = None) -> None:
     """End one session (this device): its cookie, even a saved copy, no longer signs in."""
-    now = _now(now)
+    now = clock(now)
     with engine.begin() as conn:
         conn.execute(text("""INSERT INTO signed_out_sessions (user_id, token_expires_at, signed_out_at)
                              VALUES (:id, :exp, :now) ON CONFLICT (user_id, token_expires_at) DO NOTHING"""),
@@ -261,12 +262,12 @@ def sign_out_everywhere(engine: Engine, user_id: int, *, now: datetime | None = 
     """End every session of the account: cookies issued before now stop working."""
     with engine.begin() as conn:
         conn.execute(text("UPDATE users SET tokens_valid_after = :now, updated_at = :now WHERE user_id = :id"),
-                     {"now": _now(now), "id": user_id})
+                     {"now": clock(now), "id": user_id})
 
 
 def change_password(engine: Engine, user_id: int, current: str, new: str, *, now: datetime | None = None) -> None:
     """Set a new password after checking the current one; every existing session ends."""
-    now = _now(now)
+    now = clock(now)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT password_hash FROM users WHERE user_id = :id"), {"id": user_id}).scalar()
     if stored is None or not _password_matches(current, stored.encode()):
@@ -306,6 +307,84 @@ def accounts_by_role(engine: Engine, *, acting_user_id: int | None) -> list[dict
     return [dict(r) for r in rows]
 
 
+# --- profile details ----------------------------------------------------------------------------
+
+MAX_BIO_LENGTH = 500
+MAX_AVATAR_BYTES = 1_048_576
+AVATAR_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
+
+
+@dataclass(frozen=True)
+class Details:
+    display_name: str
+    email: str
+    bio: str
+    phone_e164: str | None
+    has_avatar: bool
+
+
+def details(engine: Engine, user_id: int) -> Details:
+    with engine.connect() as conn:
+        row = conn.execute(text("""SELECT display_name, email, bio, phone_e164, avatar IS NOT NULL AS has_avatar
+                                   FROM users WHERE user_id = :id"""), {"id": user_id}).one()
+    return Details(**row._mapping)
+
+
+def normalise_phone(phone: str) -> str | None:
+    """E.164 ('+14155550123') for a valid number, None for an empty field; AccountError otherwise.
+    Numbers without a country code are read as DEFAULT_PHONE_REGION's."""
+    import phonenumbers
+
+    phone = (phone or "").strip()
+    if not phone:
+        return None
+    try:
+        number = phonenumbers.parse(phone[:40], DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise AccountError("Enter a valid phone number, with its country code (e.g. +44 20 7946 0958).")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def update_details(engine: Engine, user_id: int, *, name: str, bio: str, phone: str,
+                   now: datetime | None = None) -> Details:
+    name, phone_e164 = check_name(name), normalise_phone(phone)
+    bio = (bio or "").strip()
+    if len(bio) > MAX_BIO_LENGTH:
+        raise AccountError(f"The bio is at most {MAX_BIO_LENGTH} characters.")
+    with engine.begin() as conn:
+        conn.execute(text("""UPDATE users SET display_name = :name, bio = :bio, phone_e164 = :phone, updated_at = :now
+                             WHERE user_id = :id"""),
+                     {"name": name, "bio": bio, "phone": phone_e164, "now": clock(now), "id": user_id})
+    return details(engine, user_id)
+
+
+def avatar_type_of(data: bytes) -> str | None:
+    """The picture's type from its first bytes (never from the file name): PNG, JPEG or WebP."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in AVATAR_TYPES.items() if data.startswith(magic)), None)
+
+
+def set_avatar(engine: Engine, user_id: int, data: bytes, *, now: datetime | None = None) -> None:
+    kind = avatar_type_of(data)
+    if kind is None:
+        raise AccountError("Upload a PNG, JPEG or WebP picture.")
+    if len(data) > MAX_AVATAR_BYTES:
+        raise AccountError(f"Pictures are at most {MAX_AVATAR_BYTES // 1_048_576} MB.")
+    with engine.begin() as conn:
+        conn.execute(text("""UPDATE users SET avatar = :data, avatar_type = :kind, updated_at = :now
+                             WHERE user_id = :id"""), {"data": data, "kind": kind, "now": clock(now), "id": user_id})
+
+
+def avatar(engine: Engine, user_id: int) -> bytes | None:
+    with engine.connect() as conn:
+        data = conn.execute(text("SELECT avatar FROM users WHERE user_id = :id"), {"id": user_id}).scalar()
+    return bytes(data) if data is not None else None
+
+
 # --- viewing profiles ----------------------------------------------------------------------------
 
 
@@ -336,7 +415,7 @@ def create_profile(engine: Engine, user_id: int, name: str, *, is_kids: bool = F
         row = conn.execute(text("""
             INSERT INTO profiles (user_id, name, is_kids, maturity_cap, created_at)
             VALUES (:id, :name, :kids, :cap, :now) RETURNING profile_id, name, is_kids, maturity_cap"""),
-            {"id": user_id, "name": name, "kids": is_kids, "cap": cap, "now": _now(now)}).one()
+            {"id": user_id, "name": name, "kids": is_kids, "cap": cap, "now": clock(now)}).one()
     return Profile(**row._mapping)
 
 

@@ -1,24 +1,71 @@
-"""The signed-in member's account: details, password, sign out."""
+"""The signed-in member's account: profile details, picture, email, password, sign out."""
 
 import streamlit as st
 
-from backend import users
-from pages.common import accounts_changed, engine, sign_out, through_app
+from backend import account_links, users
+from pages.common import accounts_changed, app_base_url, engine, sign_out, through_app
 
 through_app()
 
 user: users.User = st.session_state["current_user"]
 st.title("Account")
-st.write(f"**{user.display_name}** · {user.email} · {user.role}")
+current = users.details(engine(), user.user_id)
+
+left, right = st.columns([1, 3])
+with left:
+    picture = users.avatar(engine(), user.user_id)
+    if picture:
+        st.image(picture, width=140)
+    else:
+        st.markdown("## :material/account_circle:")
+    upload = st.file_uploader("Picture (PNG, JPEG or WebP, at most 1 MB)", type=["png", "jpg", "jpeg", "webp"],
+                              key="avatar_upload")
+    if upload is not None and st.button("Use this picture"):
+        try:
+            users.set_avatar(engine(), user.user_id, upload.getvalue())
+        except users.AccountError as error:
+            st.error(str(error))
+        else:
+            st.rerun()
+
+with right, st.form("details"):
+    st.subheader("Profile")
+    name = st.text_input("Name", value=current.display_name, max_chars=users.MAX_NAME_LENGTH)
+    bio = st.text_area("Bio", value=current.bio, max_chars=users.MAX_BIO_LENGTH)
+    phone = st.text_input("Phone", value=current.phone_e164 or "", max_chars=40,
+                          help="With its country code, e.g. +44 20 7946 0958. Stored as +442079460958.")
+    if st.form_submit_button("Save profile", type="primary"):
+        try:
+            users.update_details(engine(), user.user_id, name=name, bio=bio, phone=phone)
+        except users.AccountError as error:
+            st.error(str(error))
+        else:
+            accounts_changed()
+            st.success("Profile saved.")
+st.caption(f"Signed in as {current.email} · {user.role}")
+if current.bio:
+    st.text(current.bio)  # shown as typed, never as markup
+
+with st.form("change_email", clear_on_submit=True):
+    st.subheader("Change email")
+    new_email = st.text_input("New email address", max_chars=users.MAX_EMAIL_LENGTH)
+    password = st.text_input("Your password", type="password", max_chars=200)
+    if st.form_submit_button("Send a confirmation link"):
+        try:
+            account_links.request_email_change(engine(), user.user_id, new_email, password, app_base_url())
+        except users.AccountError as error:
+            st.error(str(error))
+        else:
+            st.info("We sent a link to the new address. The change happens when it is opened (within 24 hours).")
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Change password")
-    st.caption(f"{users.PASSWORD_POLICY} Every other session is signed out.")
-    current = st.text_input("Current password", type="password", max_chars=200)
-    new = st.text_input("New password", type="password", max_chars=200)
+    st.caption(f"{users.PASSWORD_POLICY} Every session is signed out.")
+    current_password = st.text_input("Current password", type="password", max_chars=200)
+    new_password = st.text_input("New password", type="password", max_chars=200)
     if st.form_submit_button("Change password"):
         try:
-            users.change_password(engine(), user.user_id, current, new)
+            users.change_password(engine(), user.user_id, current_password, new_password)
         except users.AccountError as error:
             st.error(str(error))
         else:
@@ -26,10 +73,10 @@ with st.form("change_password", clear_on_submit=True):
             sign_out()
             st.success("Password changed. Sign in again with the new password.")
 
-left, right = st.columns(2)
-if left.button("Sign out", type="primary"):
+out, everywhere = st.columns(2)
+if out.button("Sign out", type="primary"):
     sign_out()
     st.rerun()
-if right.button("Sign out of all devices"):
+if everywhere.button("Sign out of all devices"):
     sign_out(everywhere=True)
     st.rerun()

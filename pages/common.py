@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -116,6 +117,12 @@ def _end_local_session() -> None:
         _authenticator().logout(location="unrendered")  # clears the state and deletes the cookie
     for key in _SESSION_KEYS:
         st.session_state.pop(key, None)
+
+
+def app_base_url() -> str:
+    """scheme://host[:port] of the app as the browser sees it, for links in emails."""
+    parts = urlsplit(st.context.url or os.environ.get("PUBLIC_URL", "http://localhost:8501"))
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def switch_profile(profile_id: int) -> None:

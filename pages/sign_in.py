@@ -19,4 +19,5 @@ if submitted:
         st.error(str(error))
     else:
         st.success(f"Welcome back, {user.display_name}.")
+st.page_link("pages/forgot_password.py", label="Forgot your password?", icon=":material/help:")
 st.page_link("pages/register.py", label="New here? Create an account", icon=":material/person_add:")

@@ -28,7 +28,7 @@ def open_app(page, app_server, path: str = "") -> None:
 
 
 def signed_in(page) -> None:
-    expect(page.get_by_label("Watching as")).to_be_visible()
+    expect(page.get_by_label("Watching as")).to_be_visible(timeout=15_000)
     expect(page.locator("[data-testid='stSidebarNav']").get_by_text("Account")).to_be_visible()
 
 
@@ -53,8 +53,8 @@ def register(page, app_server, email: str, name: str = "Jane Doe") -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("You are signed in")).to_be_visible()
     wait_for_cookie(page)
+    signed_in(page)  # after the rerun the cookie component asks for
 
 
 def test_register_reload_sign_out_and_the_old_cookie_is_refused(browser, page, app_server):
@@ -66,7 +66,7 @@ def test_register_reload_sign_out_and_the_old_cookie_is_refused(browser, page, a
 
     page.goto(f"{app_server}/account")
     wait_for_app(page)
-    expect(page.get_by_text("Jane <b>Doe</b>")).to_be_visible()  # shown escaped, as typed
+    expect(page.get_by_label("Name")).to_have_value("Jane <b>Doe</b>")  # kept as typed
     page.get_by_role("button", name="Sign out", exact=True).click()
     wait_for_app(page)
     signed_out(page)
@@ -126,3 +126,66 @@ def test_a_kids_profile_is_created_and_switched_to(page, app_server):
     page.reload()
     wait_for_app(page)
     expect(page.get_by_text("Little ones · Kids")).to_be_visible()
+
+
+# A real 1x1 PNG, so the browser can draw it.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5b1e1cb0000000049454e44ae426082")
+
+
+def test_profile_edits_persist_after_reload(page, app_server, tmp_path):
+    register(page, app_server, fresh_email("edit"))
+    page.goto(f"{app_server}/account")
+    wait_for_app(page)
+    page.get_by_label("Name").fill("Jane Q. Public")
+    page.get_by_label("Bio").fill("<b>not bold</b> Zoë 🎬")
+    page.get_by_role("textbox", name="Phone").fill("+44 20 7946 0958")
+    page.get_by_role("button", name="Save profile").click()
+    expect(page.get_by_text("Profile saved.")).to_be_visible()
+    picture = tmp_path / "me.png"
+    picture.write_bytes(TINY_PNG)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(picture))
+    page.get_by_role("button", name="Use this picture").click()
+    wait_for_app(page)
+
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_label("Name")).to_have_value("Jane Q. Public")
+    expect(page.get_by_role("textbox", name="Phone")).to_have_value("+442079460958")
+    expect(page.get_by_test_id("stText").get_by_text("<b>not bold</b> Zoë 🎬", exact=True)).to_be_visible()
+    expect(page.locator("b", has_text="not bold")).to_have_count(0)  # shown as typed, never as markup
+    expect(page.locator("[data-testid='stImage'] img")).to_have_count(1)
+
+
+def test_password_reset_through_the_emailed_link(page, app_server, module_db_url):
+    email = fresh_email("forgetful")
+    engine = create_engine(module_db_url, poolclass=NullPool)
+    user = users.register(engine, email, "Fay", PASSWORD)
+    open_app(page, app_server, "sign-in")
+    page.get_by_role("link", name="Forgot your password?").click()
+    wait_for_app(page)
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Email me a link").click()
+    expect(page.get_by_text("If an account uses that address")).to_be_visible()
+
+    from backend import mail
+
+    body = mail.outbox(engine, user.user_id)[0]["body"]
+    engine.dispose()
+    link = next(word for word in body.split() if "/reset-password?token=" in word)
+    assert link.startswith(app_server)  # the link points back at the app the person used
+    page.goto(link)
+    wait_for_app(page)
+    page.get_by_label("New password", exact=True).fill("fresh start 2026")
+    page.get_by_label("Repeat the new password").fill("fresh start 2026")
+    page.get_by_role("button", name="Save password").click()
+    expect(page.get_by_text("Your password is changed")).to_be_visible()
+
+    page.goto(f"{app_server}/sign-in")
+    wait_for_app(page)
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("textbox", name="Password").fill("fresh start 2026")
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_cookie(page)
+    signed_in(page)

@@ -1,0 +1,23 @@
+"""Confirm a new email address from an emailed link (?token=...)."""
+
+import streamlit as st
+
+from backend import account_links, users
+from pages.common import accounts_changed, engine, sign_out, through_app
+
+through_app()
+
+st.title("Confirm your new email address")
+token = st.query_params.get("token", "")
+outcomes = st.session_state.setdefault("confirmed_links", {})  # a link works once; reruns show its outcome
+if token not in outcomes:
+    try:
+        user = account_links.confirm_email_change(engine(), token)
+    except users.AccountError as error:
+        outcomes[token] = ("error", str(error))
+    else:
+        accounts_changed()
+        sign_out()
+        outcomes[token] = ("success", f"Your account now uses {user.email}. Sign in with it.")
+kind, message = outcomes[token]
+st.error(message) if kind == "error" else st.success(message)

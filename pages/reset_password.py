@@ -1,0 +1,30 @@
+"""Choose a new password from an emailed link (?token=...)."""
+
+import streamlit as st
+
+from backend import account_links, users
+from pages.common import accounts_changed, engine, sign_out, through_app
+
+through_app()
+
+st.title("Choose a new password")
+token = st.query_params.get("token", "")
+if not token:
+    st.error(account_links.INVALID_LINK)
+    st.stop()
+st.caption(users.PASSWORD_POLICY)
+with st.form("reset_password"):
+    new = st.text_input("New password", type="password", max_chars=200, autocomplete="new-password")
+    again = st.text_input("Repeat the new password", type="password", max_chars=200, autocomplete="new-password")
+    submitted = st.form_submit_button("Save password", type="primary")
+if submitted:
+    try:
+        if new != again:
+            raise users.AccountError("The two passwords differ.")
+        account_links.reset_password(engine(), token, new)
+    except users.AccountError as error:
+        st.error(str(error))
+    else:
+        accounts_changed()
+        sign_out()
+        st.success("Your password is changed and every session was signed out. Sign in with the new password.")

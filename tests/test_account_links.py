@@ -1,0 +1,146 @@
+"""Password reset and email change by one-time links through the outbox; profile details."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from backend import account_links, mail, users
+
+PASSWORD = "correct horse 42"
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+BASE = "http://localhost:8501"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+
+
+@pytest.fixture
+def alice(engine):
+    return users.register(engine, "alice@example.com", "Alice", PASSWORD, now=T0)
+
+
+def link_in_last_message(engine, user_id, path):
+    message = mail.outbox(engine, user_id)[0]
+    return message, re.search(rf"{re.escape(BASE)}/{path}\?token=(\S+)", message["body"]).group(1)
+
+
+def test_reset_link_sets_a_new_password_once_ends_sessions_and_lifts_the_lock(engine, alice):
+    for _ in range(users.FAILURES_BEFORE_LOCK):
+        with pytest.raises(users.AccountError):
+            users.authenticate(engine, "alice@example.com", "wrong password 1", now=T0)
+    account_links.request_password_reset(engine, "ALICE@example.com", BASE, now=T0)
+    message, token = link_in_last_message(engine, alice.user_id, "reset-password")
+    assert message["to_address"] == "alice@example.com" and message["error"] == mail.NOT_CONFIGURED
+    with engine.connect() as conn:  # only a hash of the secret is stored
+        assert conn.execute(text("SELECT count(*) FROM account_links WHERE token_hash LIKE :s"),
+                            {"s": "%" + token.split(".")[1] + "%"}).scalar() == 0
+
+    account_links.reset_password(engine, token, "brand new pass 7", now=T0 + timedelta(minutes=10))
+    assert users.session_user(engine, "alice@example.com", T0 + timedelta(days=7, minutes=5)) is None
+    assert users.authenticate(engine, "alice@example.com", "brand new pass 7", now=T0 + timedelta(minutes=11))
+    with pytest.raises(users.AccountError, match="invalid, was already used"):
+        account_links.reset_password(engine, token, "another pass 8", now=T0 + timedelta(minutes=12))
+
+
+def test_reset_link_expires_after_thirty_minutes(engine, alice):
+    account_links.request_password_reset(engine, "alice@example.com", BASE, now=T0)
+    _, token = link_in_last_message(engine, alice.user_id, "reset-password")
+    with pytest.raises(users.AccountError, match="expired"):
+        account_links.reset_password(engine, token, "brand new pass 7", now=T0 + timedelta(minutes=31))
+    assert users.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(minutes=32))
+
+
+def test_reset_keeps_the_link_when_the_new_password_is_weak(engine, alice):
+    account_links.request_password_reset(engine, "alice@example.com", BASE, now=T0)
+    _, token = link_in_last_message(engine, alice.user_id, "reset-password")
+    with pytest.raises(users.AccountError, match="At least"):
+        account_links.reset_password(engine, token, "weak", now=T0)
+    account_links.reset_password(engine, token, "strong enough 9", now=T0)
+
+
+def test_reset_for_unknown_or_suspended_accounts_sends_nothing(engine, alice):
+    account_links.request_password_reset(engine, "nobody@example.com", BASE, now=T0)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET suspended_at = :t"), {"t": T0})
+    account_links.request_password_reset(engine, "alice@example.com", BASE, now=T0)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM email_outbox")).scalar() == 0
+
+
+@pytest.mark.parametrize("token", ["", "x", "1.", ".abc", "abc.def", "999.nope", "1." + "a" * 10_000, "<script>"])
+def test_malformed_or_unknown_links_are_refused_cleanly(engine, alice, token):
+    with pytest.raises(users.AccountError, match="invalid"):
+        account_links.reset_password(engine, token, "brand new pass 7", now=T0)
+    with pytest.raises(users.AccountError, match="invalid"):
+        account_links.confirm_email_change(engine, token, now=T0)
+
+
+def test_email_change_happens_when_the_link_to_the_new_address_is_opened(engine, alice):
+    with pytest.raises(users.AccountError, match="password is not correct"):
+        account_links.request_email_change(engine, alice.user_id, "new@example.com", "wrong password 1", BASE, now=T0)
+    account_links.request_email_change(engine, alice.user_id, "New@Example.com", PASSWORD, BASE, now=T0)
+    message, token = link_in_last_message(engine, alice.user_id, "confirm-email")
+    assert message["to_address"] == "new@example.com"
+    assert users.find_user_by_email(engine, "alice@example.com") is not None  # nothing changed yet
+
+    changed = account_links.confirm_email_change(engine, token, now=T0 + timedelta(hours=1))
+    assert changed.email == "new@example.com"
+    assert users.find_user_by_email(engine, "alice@example.com") is None
+    assert users.authenticate(engine, "new@example.com", PASSWORD, now=T0 + timedelta(hours=2)).user_id \
+        == alice.user_id
+    with pytest.raises(users.AccountError):
+        account_links.confirm_email_change(engine, token, now=T0 + timedelta(hours=2))
+
+
+def test_email_change_to_a_taken_address_is_refused_even_if_taken_meanwhile(engine, alice):
+    users.register(engine, "bob@example.com", "Bob", PASSWORD, now=T0)
+    with pytest.raises(users.AccountError, match="Another account uses"):
+        account_links.request_email_change(engine, alice.user_id, "bob@example.com", PASSWORD, BASE, now=T0)
+    account_links.request_email_change(engine, alice.user_id, "carol@example.com", PASSWORD, BASE, now=T0)
+    _, token = link_in_last_message(engine, alice.user_id, "confirm-email")
+    users.register(engine, "carol@example.com", "Carol", PASSWORD, now=T0)
+    with pytest.raises(users.AccountError, match="took this email"):
+        account_links.confirm_email_change(engine, token, now=T0)
+    assert users.get_user(engine, alice.user_id).email == "alice@example.com"
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("+44 20 7946 0958", "+442079460958"),
+                                                ("(415) 555-2671", "+14155552671"), ("", None)])
+def test_phone_numbers_are_stored_in_e164(engine, alice, typed, stored):
+    users.update_details(engine, alice.user_id, name="Alice", bio="", phone=typed)
+    assert users.details(engine, alice.user_id).phone_e164 == stored
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("phone", "12", "valid phone"), ("phone", "x" * 10_000, "valid phone"),
+    ("bio", "b" * 501, "at most 500"), ("name", "", "Enter your name")])
+def test_bad_profile_details_are_refused_and_change_nothing(engine, alice, field, value, message):
+    before = users.details(engine, alice.user_id)
+    fields = {"name": "Alice", "bio": "", "phone": ""} | {field: value}
+    with pytest.raises(users.AccountError, match=message):
+        users.update_details(engine, alice.user_id, **fields)
+    assert users.details(engine, alice.user_id) == before
+
+
+def test_markup_and_unicode_in_the_bio_are_stored_as_typed(engine, alice):
+    bio = "<img src=x onerror=alert(1)> Zoë 🎬"
+    assert users.update_details(engine, alice.user_id, name="Alice", bio=bio, phone="").bio == bio
+
+
+@pytest.mark.parametrize(("data", "kind"), [(PNG, "image/png"), (JPEG, "image/jpeg"), (WEBP, "image/webp")])
+def test_pictures_are_recognised_by_their_bytes(engine, alice, data, kind):
+    users.set_avatar(engine, alice.user_id, data)
+    assert users.avatar(engine, alice.user_id) == data
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT avatar_type FROM users")).scalar() == kind
+
+
+@pytest.mark.parametrize(("data", "message"), [(b"GIF89a" + b"\x00" * 10, "PNG, JPEG or WebP"),
+                                               (b"<svg onload=alert(1)>", "PNG, JPEG or WebP"),
+                                               (PNG + b"\x00" * users.MAX_AVATAR_BYTES, "at most 1 MB")])
+def test_other_files_and_big_pictures_are_refused(engine, alice, data, message):
+    with pytest.raises(users.AccountError, match=message):
+        users.set_avatar(engine, alice.user_id, data)
+    assert users.avatar(engine, alice.user_id) is None
