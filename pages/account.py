@@ -3,7 +3,7 @@
 import streamlit as st
 
 from backend import account_links, users
-from pages.common import accounts_changed, app_base_url, engine, sign_out, through_app
+from pages.common import accounts_changed, app_base_url, engine, sign_in, sign_out, through_app
 
 through_app()
 
@@ -60,7 +60,7 @@ with st.form("change_email", clear_on_submit=True):
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Change password")
-    st.caption(f"{users.PASSWORD_POLICY} Every session is signed out.")
+    st.caption(f"{users.PASSWORD_POLICY} Your other sessions are signed out.")
     current_password = st.text_input("Current password", type="password", max_chars=200)
     new_password = st.text_input("New password", type="password", max_chars=200)
     if st.form_submit_button("Change password"):
@@ -70,8 +70,8 @@ with st.form("change_password", clear_on_submit=True):
             st.error(str(error))
         else:
             accounts_changed()
-            sign_out()
-            st.success("Password changed. Sign in again with the new password.")
+            sign_in(user.email, new_password)  # a fresh cookie for this session; older ones stop working
+            st.success("Password changed. Your other sessions are signed out.")
 
 out, everywhere = st.columns(2)
 if out.button("Sign out", type="primary"):

@@ -7,14 +7,16 @@ from pages.common import accounts_changed, engine, sign_in, through_app
 
 through_app()
 
-st.title("Create your account")
-st.caption(f"Password: {users.PASSWORD_POLICY}")
-with st.form("register"):
+_, middle, _ = st.columns([1, 2, 1])
+middle.title("Create your account")
+middle.markdown("##### Films, series and documentaries from around the world, on every screen.")
+middle.caption(f"Password: {users.PASSWORD_POLICY}")
+with middle.form("register"):
     name = st.text_input("Name", max_chars=users.MAX_NAME_LENGTH, autocomplete="name")
     email = st.text_input("Email", max_chars=users.MAX_EMAIL_LENGTH, autocomplete="email")
     password = st.text_input("Password", type="password", max_chars=200, autocomplete="new-password")
     again = st.text_input("Repeat the password", type="password", max_chars=200, autocomplete="new-password")
-    submitted = st.form_submit_button("Create account", type="primary")
+    submitted = st.form_submit_button("Create account", type="primary", width="stretch")
 if submitted:
     try:
         if password != again:
@@ -23,6 +25,6 @@ if submitted:
         accounts_changed()
         sign_in(email, password)
     except users.AccountError as error:
-        st.error(str(error))
+        middle.error(str(error))
     else:
-        st.success(f"Welcome to Reelhouse, {user.display_name}! You are signed in.")
+        middle.success(f"Welcome to Reelhouse, {user.display_name}! You are signed in.")

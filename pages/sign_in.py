@@ -7,17 +7,20 @@ from pages.common import sign_in, through_app
 
 through_app()
 
-st.title("Sign in")
-with st.form("sign_in", clear_on_submit=False):
-    email = st.text_input("Email", max_chars=254, autocomplete="email")
-    password = st.text_input("Password", type="password", max_chars=200, autocomplete="current-password")
-    submitted = st.form_submit_button("Sign in", type="primary")
-if submitted:
-    try:
-        user = sign_in(email, password)
-    except AccountError as error:
-        st.error(str(error))
-    else:
-        st.success(f"Welcome back, {user.display_name}.")
-st.page_link("pages/forgot_password.py", label="Forgot your password?", icon=":material/help:")
-st.page_link("pages/register.py", label="New here? Create an account", icon=":material/person_add:")
+_, middle, _ = st.columns([1, 2, 1])
+with middle:
+    st.title("Sign in")
+    st.markdown("##### Unlimited films and series. Pick up where you left off.")
+    with st.form("sign_in", clear_on_submit=False):
+        email = st.text_input("Email", max_chars=254, autocomplete="email")
+        password = st.text_input("Password", type="password", max_chars=200, autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
+    if submitted:
+        try:
+            user = sign_in(email, password)
+        except AccountError as error:
+            st.error(str(error))
+        else:
+            st.success(f"Welcome back, {user.display_name}.")
+    st.page_link("pages/forgot_password.py", label="Forgot your password?", icon=":material/help:")
+    st.page_link("pages/register.py", label="New here? Create an account", icon=":material/person_add:")

@@ -150,3 +150,67 @@ def test_kids_profile_is_created_from_the_page(engine, member):
     assert [(p.name, p.is_kids) for p in profiles] == [("Mia", False), ("Little ones", True)]
     # (The switch to the new profile is checked in the browser: AppTest drops the sidebar's
     # widget state after switch_page.)
+
+
+HUGE = "<script>alert(1)</script>" + "x" * 10_000
+
+
+@pytest.mark.parametrize("page", ["pages/sign_in.py", "pages/register.py", "pages/forgot_password.py"])
+def test_guest_forms_take_huge_markup_input_cleanly(engine, page):
+    at = app_as(None).switch_page(page).run()
+    for field in at.text_input:
+        field.set_value(HUGE)
+    at.button[0].click().run()
+    assert not at.exception
+    if page != "pages/forgot_password.py":
+        assert at.error  # refused with a message
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 0
+
+
+def test_account_forms_take_huge_markup_input_cleanly(engine, member):
+    at = app_as(member).switch_page("pages/account.py").run()
+    for field in at.text_input:
+        field.set_value(HUGE)
+    at.text_area[0].set_value(HUGE)
+    forms = ("Save profile", "Send a confirmation link", "Change password")
+    for button in [b for b in at.button if b.label in forms]:
+        button.click().run()
+        assert not at.exception
+        assert at.error  # each form refuses with a message
+    assert users.details(engine, member.user_id).display_name == "Mia Member"  # nothing changed
+
+
+def test_account_page_saves_details(engine, member):
+    at = app_as(member).switch_page("pages/account.py").run()
+    name, phone = at.text_input[0], at.text_input[1]
+    name.set_value("Mia M.")
+    phone.set_value("+1 415 555 2671")
+    at.text_area[0].set_value("Likes <i>noir</i>")
+    at.button[0].click().run()  # the details form's button comes first
+    assert not at.exception
+    assert "Profile saved." in at.success[0].value
+    saved = users.details(engine, member.user_id)
+    assert (saved.display_name, saved.phone_e164, saved.bio) == ("Mia M.", "+14155552671", "Likes <i>noir</i>")
+
+
+def test_forgot_password_answers_the_same_for_unknown_addresses(engine, member):
+    messages = []
+    for email in ("member@example.com", "nobody@example.com"):
+        at = app_as(None).switch_page("pages/forgot_password.py").run()
+        at.text_input[0].input(email)
+        at.button[0].click().run()
+        messages.append(at.info[0].value)
+    assert messages[0] == messages[1]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM email_outbox")).scalar() == 1
+
+
+def test_reset_and_confirm_pages_refuse_a_bad_link(db_url):
+    at = app_as(None).switch_page("pages/reset_password.py").run()
+    assert "invalid" in at.error[0].value  # no token at all
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["token"] = "1.forged"
+    at.run().switch_page("pages/confirm_email.py").run()
+    assert not at.exception
+    assert "invalid" in at.error[0].value

@@ -57,20 +57,43 @@ def register(page, app_server, email: str, name: str = "Jane Doe") -> None:
     signed_in(page)  # after the rerun the cookie component asks for
 
 
-def test_register_reload_sign_out_and_the_old_cookie_is_refused(browser, page, app_server):
-    register(page, app_server, fresh_email("jane"), name="Jane <b>Doe</b>")
-    page.reload()
-    wait_for_app(page)
-    signed_in(page)
-    saved_cookies = page.context.cookies()
+def session_cookie(page) -> str | None:
+    return next((c["value"] for c in page.context.cookies() if c["name"] == "reelhouse_session"), None)
 
+
+def sign_in_with_form(page, app_server, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{app_server}/sign-in")
+    wait_for_app(page)
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_cookie(page)
+    signed_in(page)
+
+
+def sign_out_with_button(page, app_server) -> None:
     page.goto(f"{app_server}/account")
     wait_for_app(page)
-    expect(page.get_by_label("Name")).to_have_value("Jane <b>Doe</b>")  # kept as typed
     page.get_by_role("button", name="Sign out", exact=True).click()
     wait_for_app(page)
     signed_out(page)
     wait_for_cookie(page, present=False)
+
+
+def test_register_sign_in_reload_sign_out_and_the_old_cookie_is_refused(browser, page, app_server):
+    email = fresh_email("jane")
+    register(page, app_server, email, name="Jane <b>Doe</b>")
+    page.goto(f"{app_server}/account")
+    wait_for_app(page)
+    expect(page.get_by_label("Name")).to_have_value("Jane <b>Doe</b>")  # kept as typed
+    sign_out_with_button(page, app_server)
+
+    sign_in_with_form(page, app_server, email)
+    page.reload()
+    wait_for_app(page)
+    signed_in(page)
+    saved_cookies = page.context.cookies()
+    sign_out_with_button(page, app_server)
     page.reload()
     wait_for_app(page)
     signed_out(page)
@@ -84,6 +107,35 @@ def test_register_reload_sign_out_and_the_old_cookie_is_refused(browser, page, a
     wait_for_app(other)
     signed_out(other)
     replay.close()
+
+
+def test_changing_the_password_keeps_this_session_and_ends_the_others(browser, page, app_server):
+    email = fresh_email("rotate")
+    register(page, app_server, email)
+    laptop = browser.new_context()
+    other = laptop.new_page()
+    open_app(other, app_server)
+    sign_in_with_form(other, app_server, email)
+
+    page.goto(f"{app_server}/account")
+    wait_for_app(page)
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill("rotated pass 99")
+    before = session_cookie(page)
+    page.get_by_role("button", name="Change password").click()
+    wait_for_app(page)
+    for _ in range(100):  # the fresh cookie is written by the browser just after the run
+        if session_cookie(page) not in (None, before):
+            break
+        page.wait_for_timeout(100)
+    page.reload()
+    wait_for_app(page)
+    signed_in(page)  # this session goes on with a fresh cookie
+
+    other.reload()
+    wait_for_app(other)
+    signed_out(other)  # the other device is signed out
+    laptop.close()
 
 
 def test_five_wrong_passwords_lock_sign_in(page, app_server, module_db_url):
