@@ -110,5 +110,17 @@ def module_db_url(server_url: str, template_database: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def fresh_streamlit_caches():
+    """Streamlit caches live for the process: each AppTest must use its own database."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
 def engine(db_url: str):
     return database.get_engine(db_url)

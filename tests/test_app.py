@@ -1,7 +1,6 @@
 """The Streamlit app, run headless with AppTest against a real (test) database."""
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import database
@@ -10,16 +9,7 @@ from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV
 
 APP = str(database.PROJECT_ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def fresh_streamlit_caches():
-    """Streamlit caches live for the process: each test's app must use its own database."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ session state; the app still checks that session against the database on every r
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import streamlit as st
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
@@ -12,16 +11,8 @@ import database
 from backend import users
 
 APP = str(database.PROJECT_ROOT / "app.py")
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 PASSWORD = "correct horse 42"
-
-
-@pytest.fixture(autouse=True)
-def fresh_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def app_as(user: users.User | None) -> AppTest:
