@@ -21,17 +21,18 @@ user = current_user()
 st.session_state["current_user"] = user
 
 browse = page("catalogue.py", "Browse", "movie", "browse", default=True)
+plans = page("plans.py", "Plans", "sell", "plans")
 # Opened from emailed links, signed in or not; not in the menu.
 from_links = [page("reset_password.py", "Reset password", "lock_reset", "reset-password", visibility="hidden"),
               page("confirm_email.py", "Confirm email", "mark_email_read", "confirm-email", visibility="hidden")]
 if user is None:
-    pages = {"": [browse, page("sign_in.py", "Sign in", "login", "sign-in"),
+    pages = {"": [browse, plans, page("sign_in.py", "Sign in", "login", "sign-in"),
                   page("register.py", "Create account", "person_add", "register"),
                   page("forgot_password.py", "Forgot password", "help", "forgot-password", visibility="hidden"),
                   *from_links]}
 else:
     active_profile(user)
-    pages = {"": [browse, page("profiles.py", "Profiles", "group", "profiles"),
+    pages = {"": [browse, plans, page("profiles.py", "Profiles", "group", "profiles"),
                   page("account.py", "Account", "settings", "account"), *from_links]}
     if user.is_staff:
         pages["Admin"] = [page("admin.py", "Accounts overview", "monitoring", "admin")]

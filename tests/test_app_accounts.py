@@ -205,3 +205,23 @@ def test_reset_and_confirm_pages_refuse_a_bad_link(db_url):
     at.run().switch_page("pages/confirm_email.py").run()
     assert not at.exception
     assert "invalid" in at.error[0].value
+
+
+def test_guests_see_only_active_plans_with_their_prices(engine):
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO plans (name, price, billing_period, validity_days, access_level, max_streams, resolution,
+                               description, is_active)
+            VALUES ('Basic', 7.99, 'month', 30, 'basic', 1, '720p', '', TRUE),
+                   ('Premium', 22.99, 'month', 30, 'premium', 4, '4K', 'Spatial audio', TRUE),
+                   ('Retired', 1.00, 'month', 30, 'basic', 1, '480p', '', FALSE)"""))
+    at = app_as(None).switch_page("pages/plans.py").run()
+    assert not at.exception
+    assert [h.value for h in at.subheader] == ["Basic", "Premium"]
+    assert "**USD 22.99 / month**" in [m.value for m in at.markdown]
+    assert "4K · 4 screens at once" in [t.value for t in at.text]
+
+
+def test_plans_page_without_plans_says_so(db_url):
+    at = app_as(None).switch_page("pages/plans.py").run()
+    assert "No plans are on sale yet." in at.info[0].value

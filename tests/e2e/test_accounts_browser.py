@@ -216,6 +216,7 @@ def test_password_reset_through_the_emailed_link(page, app_server, module_db_url
     user = users.register(engine, email, "Fay", PASSWORD)
     open_app(page, app_server, "sign-in")
     page.get_by_role("link", name="Forgot your password?").click()
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()  # the new page, not the old
     wait_for_app(page)
     page.get_by_label("Email").fill(email)
     page.get_by_role("button", name="Email me a link").click()
