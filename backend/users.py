@@ -124,7 +124,8 @@ _USER_COLUMNS = "u.user_id, u.email, u.display_name, u.role, u.tokens_valid_afte
 
 
 def _user(row) -> User:
-    return User(**row._mapping)
+    """A User from a row that holds its columns (and maybe others)."""
+    return User(**{name: row._mapping[name] for name in User.__dataclass_fields__})
 
 
 def register(engine: Engine, email: str, name: str, password: str, *, role: str = "subscriber",
@@ -208,7 +209,7 @@ def authenticate(engine: Engine, email: str, password: str, *, now: datetime | N
         raise AccountError("This account is suspended. Contact support.")
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM login_throttle WHERE email = :e"), {"e": email})
-    return User(**{k: v for k, v in row._mapping.items() if k != "password_hash"})
+    return _user(row)
 
 
 def _record_failure(engine: Engine, email: str, now: datetime) -> datetime | None:
@@ -236,15 +237,22 @@ def session_user(engine: Engine, email: str, token_expires_at: datetime) -> User
     """The account behind a sign-in cookie that expires at `token_expires_at`, or None when that
     session was signed out, was issued before the account's last password change (or "sign out
     everywhere"), or the account is suspended."""
-    user = find_user_by_email(engine, email)
-    issued_at = token_expires_at - timedelta(days=SESSION_DAYS)
-    if user is None or user.suspended_at is not None or issued_at < user.tokens_valid_after:
+    try:
+        email = normalise_email(email)
+    except AccountError:
         return None
-    with engine.connect() as conn:
-        signed_out = conn.execute(text("""SELECT 1 FROM signed_out_sessions
-                                          WHERE user_id = :id AND token_expires_at = :exp"""),
-                                  {"id": user.user_id, "exp": token_expires_at}).first()
-    return None if signed_out else user
+    with engine.connect() as conn:  # one query on every Streamlit run
+        row = conn.execute(text(f"""
+            SELECT {_USER_COLUMNS},
+                   EXISTS (SELECT 1 FROM signed_out_sessions s
+                           WHERE s.user_id = u.user_id AND s.token_expires_at = :exp) AS signed_out
+            FROM user_logins l JOIN users u ON u.user_id = l.user_id
+            WHERE l.email = :email"""), {"email": email, "exp": token_expires_at}).first()
+    if row is None or row.signed_out or row.suspended_at is not None:
+        return None
+    if token_expires_at - timedelta(days=SESSION_DAYS) < row.tokens_valid_after:
+        return None
+    return _user(row)
 
 
 def sign_out_session(engine: Engine, user_id: int, token_expires_at: datetime, *, now: datetime | None = None) -> None:
