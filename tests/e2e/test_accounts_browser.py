@@ -5,7 +5,7 @@ import time
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from backend import users
@@ -142,18 +142,31 @@ def test_five_wrong_passwords_lock_sign_in(page, app_server, module_db_url):
     email = fresh_email("locked")
     engine = create_engine(module_db_url, poolclass=NullPool)
     users.register(engine, email, "Lou", PASSWORD)
-    engine.dispose()
+
+    def attempts_counted() -> int:
+        with engine.connect() as conn:
+            failures, locked = conn.execute(text("SELECT failures, locked_until IS NOT NULL FROM login_throttle "
+                                                 "WHERE email = :e"), {"e": email}).first() or (0, False)
+        return users.FAILURES_BEFORE_LOCK if locked else failures
+
     open_app(page, app_server, "sign-in")
-    for _ in range(users.FAILURES_BEFORE_LOCK):
+    for attempt in range(1, users.FAILURES_BEFORE_LOCK + 1):
         page.get_by_label("Email").fill(email)
         page.get_by_role("textbox", name="Password").fill("wrong password 1")
         page.get_by_role("button", name="Sign in").click()
-        wait_for_app(page)
+        for _ in range(100):  # one click, one attempt: wait until the server has counted it
+            if attempts_counted() >= attempt:
+                break
+            page.wait_for_timeout(100)
+        assert attempts_counted() == attempt
+    engine.dispose()
     expect(page.get_by_text("Too many failed sign-ins for this email")).to_be_visible()
     page.get_by_role("textbox", name="Password").fill(PASSWORD)  # the right one is refused too while locked
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_timeout(2000)
     wait_for_app(page)
     expect(page.get_by_text("Too many failed sign-ins for this email")).to_be_visible()
+    assert session_cookie(page) is None  # a successful sign-in would have written the cookie by now
     signed_out(page)
 
 
