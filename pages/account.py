@@ -13,7 +13,7 @@ current = users.details(engine(), user.user_id)
 
 left, right = st.columns([1, 3])
 with left:
-    picture = users.avatar(engine(), user.user_id)
+    picture = users.avatar(engine(), user.user_id) if current.has_avatar else None
     if picture:
         st.image(picture, width=140)
     else:
@@ -36,7 +36,7 @@ with right, st.form("details"):
                           help="With its country code, e.g. +44 20 7946 0958. Stored as +442079460958.")
     if st.form_submit_button("Save profile", type="primary"):
         try:
-            users.update_details(engine(), user.user_id, name=name, bio=bio, phone=phone)
+            current = users.update_details(engine(), user.user_id, name=name, bio=bio, phone=phone)
         except users.AccountError as error:
             st.error(str(error))
         else:

@@ -42,6 +42,7 @@ def credentials() -> dict:
     return users.authenticator_credentials(engine())
 
 
+@st.cache_resource(show_spinner=False)
 def cookie_key() -> str:
     """$AUTH_COOKIE_KEY, else a random key kept in data/ (created once, readable by its owner only)."""
     key = os.environ.get("AUTH_COOKIE_KEY")

@@ -183,6 +183,7 @@ def test_account_page_saves_details(engine, member):
     assert "Profile saved." in at.success[0].value
     saved = users.details(engine, member.user_id)
     assert (saved.display_name, saved.phone_e164, saved.bio) == ("Mia M.", "+14155552671", "Likes <i>noir</i>")
+    assert "Likes <i>noir</i>" in [t.value for t in at.text]  # shown at once, as plain text
 
 
 def test_forgot_password_answers_the_same_for_unknown_addresses(engine, member):
