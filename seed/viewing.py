@@ -194,10 +194,13 @@ def _watch(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[str, np.nd
     last_episode = np.zeros(n, dtype=np.int64)
     last_position = np.zeros(n, dtype=np.int64)
     last_done = np.zeros(n, dtype=bool)
+    start = sessions["start"].to_numpy().copy()
+    busy_until = np.zeros(n, dtype=np.int64)  # when the session's last episode ends
     for k in range(int(occurrence.max(initial=-1)) + 1):
         rows = np.flatnonzero(occurrence == k)
         if k > 0:
             prev = rows - 1
+            start[rows] = np.maximum(start[rows], busy_until[prev] + 600)  # never while the last one still plays
             finished = last_done[prev]
             cursor[rows] = np.where(finished, last_episode[prev] + series[rows], last_episode[prev])
             cursor[rows] = np.where(~series[rows] & finished, 0, cursor[rows])  # a film seen to the end: a re-watch
@@ -212,6 +215,7 @@ def _watch(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[str, np.nd
         watched_to = np.clip(np.maximum(watched_to, start_at + 1), 1, runtime)
         last_episode[rows] = final_episode
         last_position[rows] = watched_to
+        busy_until[rows] = start[rows] + (binge[rows] - 1) * (runtime + 20) + watched_to - start_at
         last_done[rows] = watched_to >= lifecycle.COMPLETED_AT * runtime
     # One event per episode watched in a session: all but the last run to the end.
     episodes = np.repeat(np.arange(n), binge)
@@ -227,7 +231,7 @@ def _watch(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[str, np.nd
     watched = end_pos - start_pos
     # Episodes of one session follow each other with a short pause.
     offset = pd.Series(watched + 20).groupby(episodes).cumsum().to_numpy() - (watched + 20)
-    started = sessions["start"].to_numpy()[episodes] + offset
+    started = start[episodes] + offset
     episode_id = np.where(series[title[episodes]],
                           catalogue.episode_id[np.minimum(catalogue.episode_start[title[episodes]] + ep_index,
                                                           catalogue.episode_id.size - 1)], 0)

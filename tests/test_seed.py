@@ -1,0 +1,405 @@
+"""The seeder on a real database: the issue's invariants, checked in SQL on generated data.
+
+One module database is loaded with the catalogue (the Kaggle file when NETFLIX_CSV is set, else the
+quirks fixture) and seeded once; the checks read it. Tests that change data use their own database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+import database
+from backend import lifecycle, revenue, users
+from etl.load_catalogue import load_catalogue
+from seed import generate
+from seed.copy import Column, copy_binary
+from tests.conftest import QUIRKS_CSV, full_catalogue_csv
+
+OPTIONS = generate.Options(subscribers=800, months=12, end=date(2026, 6, 15), seed=11)
+WINDOW_END = datetime(2026, 6, 15, tzinfo=UTC)
+
+
+def catalogue_csv():
+    return full_catalogue_csv() or QUIRKS_CSV
+
+
+@pytest.fixture(scope="module")
+def seeded(module_db_url):
+    engine = database.get_engine(module_db_url)
+    load_catalogue(engine, catalogue_csv())
+    summary = generate.run_logged(engine, OPTIONS)
+    yield engine, summary
+    database.dispose_engines()
+
+
+def scalar(engine, sql: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar_one()
+
+
+def rows(engine, sql: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).all()
+
+
+# --- what was made ------------------------------------------------------------------------------------
+
+
+def test_every_table_gets_rows_and_the_summary_counts_them(seeded):
+    engine, summary = seeded
+    for table in ("users", "profiles", "visitors", "subscriptions", "subscription_events", "payment_attempts",
+                  "playback_events", "viewing_progress", "list_entries", "ratings"):
+        marker = "WHERE is_seeded" if table in ("users", "visitors") else ""
+        count = scalar(engine, f"SELECT count(*) FROM {table} {marker}")
+        assert count > 0, table
+        assert summary["rows"][table] == count, table
+    assert summary["rows"]["users"] == OPTIONS.subscribers + 2  # plus the demo admin and analyst
+    assert summary["rows_per_second"] > 0 and summary["seconds"] > 0
+
+
+def test_the_business_has_every_kind_of_event(seeded):
+    engine, _ = seeded
+    kinds = {k for (k,) in rows(engine, "SELECT DISTINCT kind FROM subscription_events")}
+    assert {"trial_started", "trial_converted", "trial_expired", "renewed", "upgraded", "downgrade_scheduled",
+            "downgraded", "cancel_scheduled", "churned", "payment_failed", "payment_recovered",
+            "reactivated"} <= kinds
+    reasons = {r for (r,) in rows(engine, "SELECT DISTINCT reason FROM subscription_events WHERE kind = 'churned'")}
+    assert reasons == {"voluntary", "involuntary"}
+    states = {s for (s,) in rows(engine, "SELECT DISTINCT status FROM subscriptions")}
+    assert {"active", "canceled", "expired"} <= states
+
+
+def test_demo_accounts_share_one_hash_and_sign_in_with_the_documented_password(seeded):
+    engine, summary = seeded
+    assert scalar(engine, "SELECT count(DISTINCT password_hash) FROM users WHERE is_seeded") == 1
+    roles = {who["role"] for who in summary["demo_sign_ins"]}
+    assert roles == {"subscriber", "admin", "analyst"}
+    plans_shown = {who["plan"] for who in summary["demo_sign_ins"] if who["role"] == "subscriber"}
+    assert plans_shown == {name for (name,) in rows(engine, "SELECT name FROM plans WHERE is_active")}
+    admin = users.authenticate(engine, "demo.admin@example.com", generate.DEMO_PASSWORD)
+    assert admin.role == "admin"
+    phones = [p for (p,) in rows(engine, "SELECT phone_e164 FROM users WHERE is_seeded AND phone_e164 IS NOT NULL")]
+    assert phones and all(p.startswith("+") for p in phones)
+    assert scalar(engine, "SELECT count(DISTINCT country_code) FROM users WHERE is_seeded") >= 5
+
+
+# --- billing invariants ----------------------------------------------------------------------------------
+
+
+def test_no_overlapping_paid_periods_per_subscriber(seeded):
+    engine, _ = seeded
+    overlaps = scalar(engine, """
+        SELECT count(*) FROM (
+            SELECT period_start, lag(period_end) OVER (PARTITION BY user_id ORDER BY period_start) AS previous_end
+            FROM payment_attempts WHERE status = 'succeeded') p
+        WHERE period_start < previous_end""")
+    assert overlaps == 0
+
+
+def test_every_paid_period_is_paid_exactly_once(seeded):
+    engine, _ = seeded
+    twice = scalar(engine, """SELECT count(*) FROM (SELECT 1 FROM payment_attempts WHERE status = 'succeeded'
+                              GROUP BY user_id, subscription_id, period_start HAVING count(*) > 1) d""")
+    assert twice == 0
+    # Each event that starts a paid period has its successful payment at that instant.
+    unpaid = scalar(engine, """
+        SELECT count(*) FROM subscription_events e
+        WHERE e.kind IN ('trial_converted', 'subscribed', 'reactivated', 'renewed', 'payment_recovered')
+          AND NOT EXISTS (SELECT 1 FROM payment_attempts p WHERE p.user_id = e.user_id
+                          AND p.subscription_id = e.subscription_id AND p.status = 'succeeded'
+                          AND p.attempted_at = e.occurred_at)""")
+    assert unpaid == 0
+    # The current period of every active subscription is covered by a successful payment.
+    uncovered = scalar(engine, """
+        SELECT count(*) FROM subscriptions s WHERE s.status = 'active' AND NOT EXISTS (
+            SELECT 1 FROM payment_attempts p WHERE p.user_id = s.user_id AND p.subscription_id = s.subscription_id
+              AND p.status = 'succeeded' AND p.period_start = s.current_period_start
+              AND p.period_end = s.current_period_end)""")
+    assert uncovered == 0
+
+
+def test_failed_attempts_come_before_their_retries_inside_the_grace_period(seeded):
+    engine, _ = seeded
+    assert scalar(engine, "SELECT count(*) FROM payment_attempts WHERE status = 'failed'") > 0
+    misplaced = scalar(engine, f"""
+        SELECT count(*) FROM payment_attempts f JOIN payment_attempts s
+          ON s.user_id = f.user_id AND s.subscription_id = f.subscription_id AND s.period_start = f.period_start
+        WHERE f.status = 'failed' AND s.status = 'succeeded'
+          AND (s.attempted_at <= f.attempted_at
+               OR s.attempted_at >= f.period_start + interval '{lifecycle.GRACE_DAYS} days')""")
+    assert misplaced == 0
+    retries = rows(engine, """SELECT DISTINCT extract(epoch FROM attempted_at - period_start) / 86400
+                              FROM payment_attempts WHERE attempted_at > period_start""")
+    assert {int(d) for (d,) in retries} <= set(lifecycle.RETRY_AFTER_DAYS)
+
+
+def test_involuntary_churn_ends_the_grace_period_and_voluntary_churn_the_paid_period(seeded):
+    engine, _ = seeded
+    wrong = scalar(engine, f"""
+        SELECT count(*) FROM subscriptions WHERE
+            (end_reason = 'involuntary' AND ended_at <> grace_until)
+         OR (end_reason = 'involuntary'
+             AND ended_at <> current_period_end + interval '{lifecycle.GRACE_DAYS} days')
+         OR (end_reason = 'voluntary' AND (ended_at <> current_period_end OR NOT cancel_at_period_end))""")
+    assert wrong == 0
+
+
+# --- viewing invariants -----------------------------------------------------------------------------------
+
+LIVE_SEGMENTS = """
+    WITH seg AS (
+        SELECT e.user_id, e.occurred_at AS valid_from, e.kind, p.access_level,
+               coalesce(lead(e.occurred_at) OVER (PARTITION BY e.user_id ORDER BY e.occurred_at, e.event_id),
+                        CAST(:window_end AS timestamptz)) AS valid_to
+        FROM subscription_events e JOIN plans p ON p.plan_id = e.plan_id)
+    SELECT * FROM seg WHERE kind NOT IN ('churned', 'trial_expired')
+"""
+
+
+def test_no_playback_outside_an_entitlement_or_above_the_plan_or_the_profile(seeded):
+    engine, _ = seeded
+    outside = scalar(engine, f"""
+        WITH live AS ({LIVE_SEGMENTS})
+        SELECT count(*) FROM playback_events e
+        WHERE NOT EXISTS (SELECT 1 FROM live l WHERE l.user_id = e.user_id
+                            AND e.started_at >= l.valid_from AND e.started_at < l.valid_to)
+           OR NOT EXISTS (SELECT 1 FROM live l WHERE l.user_id = e.user_id
+                            AND e.ended_at > l.valid_from AND e.ended_at <= l.valid_to)""", window_end=WINDOW_END)
+    assert outside == 0
+    above_plan = scalar(engine, f"""
+        WITH live AS ({LIVE_SEGMENTS})
+        SELECT count(*) FROM playback_events e JOIN titles t ON t.title_id = e.title_id
+        JOIN live l ON l.user_id = e.user_id AND e.started_at >= l.valid_from AND e.started_at < l.valid_to
+        WHERE t.access_level = 'premium' AND l.access_level <> 'premium'""", window_end=WINDOW_END)
+    assert above_plan == 0
+    above_maturity = scalar(engine, """
+        SELECT count(*) FROM playback_events e JOIN titles t ON t.title_id = e.title_id
+        JOIN profiles p ON p.user_id = e.user_id AND p.profile_id = e.profile_id
+        WHERE p.maturity_cap = 'older_kids' AND t.audience NOT IN ('kids', 'older_kids')""")
+    assert above_maturity == 0
+    assert scalar(engine, "SELECT count(*) FROM playback_events WHERE ended_at > :end", end=WINDOW_END) == 0
+
+
+def test_kids_profiles_watch_and_basic_plans_never_see_premium_titles(seeded):
+    engine, _ = seeded
+    assert scalar(engine, """SELECT count(*) FROM playback_events e JOIN profiles p
+                             ON p.user_id = e.user_id AND p.profile_id = e.profile_id WHERE p.is_kids""") > 0
+
+
+def test_positions_stay_within_runtime_and_progress_is_the_latest_session(seeded):
+    engine, _ = seeded
+    assert scalar(engine, """SELECT count(*) FROM playback_events WHERE end_position_seconds > duration_seconds
+                             OR start_position_seconds >= end_position_seconds
+                             OR watched_seconds <> end_position_seconds - start_position_seconds
+                             OR ended_at <> started_at + watched_seconds * interval '1 second'""") == 0
+    assert scalar(engine, "SELECT count(*) FROM viewing_progress WHERE position_seconds > duration_seconds") == 0
+    mismatched = scalar(engine, """
+        SELECT count(*) FROM viewing_progress v JOIN LATERAL (
+            SELECT episode_id, end_position_seconds, ended_at, completed FROM playback_events e
+            WHERE e.user_id = v.user_id AND e.profile_id = v.profile_id AND e.title_id = v.title_id
+            ORDER BY ended_at DESC LIMIT 1) last ON true
+        WHERE last.episode_id IS DISTINCT FROM v.episode_id OR last.end_position_seconds <> v.position_seconds
+           OR last.ended_at <> v.updated_at OR last.completed <> v.completed""")
+    assert mismatched == 0
+    orphans = scalar(engine, """SELECT count(*) FROM viewing_progress v WHERE NOT EXISTS (
+        SELECT 1 FROM playback_events e WHERE e.user_id = v.user_id AND e.profile_id = v.profile_id
+          AND e.title_id = v.title_id)""")
+    assert orphans == 0
+    completed_flag = scalar(engine, f"""SELECT count(*) FROM playback_events
+        WHERE completed <> (end_position_seconds >= {lifecycle.COMPLETED_AT} * duration_seconds)""")
+    assert completed_flag == 0
+
+
+def test_series_are_watched_episode_after_episode(seeded):
+    engine, _ = seeded
+    backwards = scalar(engine, """
+        SELECT count(*) FROM (
+            SELECT x.season_number * 1000 + x.episode_number AS place,
+                   lag(x.season_number * 1000 + x.episode_number) OVER (
+                       PARTITION BY e.user_id, e.profile_id, e.title_id ORDER BY e.started_at) AS previous
+            FROM playback_events e JOIN episodes x ON x.episode_id = e.episode_id) s
+        WHERE place < previous""")
+    assert backwards == 0
+    binges = scalar(engine, """SELECT count(*) FROM playback_events a JOIN playback_events b
+        ON b.user_id = a.user_id AND b.profile_id = a.profile_id AND b.title_id = a.title_id
+        AND b.started_at = a.ended_at + interval '20 seconds' WHERE a.episode_id IS NOT NULL""")
+    assert binges > 0
+
+
+def test_popularity_is_skewed_and_evenings_are_busier(seeded):
+    engine, _ = seeded
+    shares = [float(s) for (s,) in rows(engine, """
+        SELECT count(*)::float / sum(count(*)) OVER () FROM playback_events GROUP BY title_id
+        ORDER BY count(*) DESC""")]
+    top_tenth = sum(shares[: max(1, len(shares) // 10)])
+    assert top_tenth > 0.3
+    evening = scalar(engine, """SELECT count(*) FILTER (WHERE extract(hour FROM started_at) BETWEEN 18 AND 22)::float
+                                / count(*) FROM playback_events""")
+    assert evening > 5 / 24 * 1.5
+
+
+def test_light_viewers_churn_more(seeded):
+    """The churn signal a model can learn: members who watch little leave more often."""
+    engine, _ = seeded
+    by_quartile = rows(engine, """
+        WITH paying AS (SELECT DISTINCT user_id FROM subscription_events WHERE mrr > 0),
+        hours AS (SELECT p.user_id, coalesce(sum(e.watched_seconds), 0) AS seconds
+                  FROM paying p LEFT JOIN playback_events e ON e.user_id = p.user_id GROUP BY p.user_id),
+        churned AS (SELECT DISTINCT user_id FROM subscription_events WHERE kind = 'churned')
+        SELECT ntile, avg((c.user_id IS NOT NULL)::int) FROM (
+            SELECT user_id, ntile(4) OVER (ORDER BY seconds) AS ntile FROM hours) q
+        LEFT JOIN churned c USING (user_id) GROUP BY ntile ORDER BY ntile""")
+    assert by_quartile[0][1] > by_quartile[-1][1]
+
+
+# --- MRR ------------------------------------------------------------------------------------------------
+
+
+def test_mrr_identity_holds_every_month_and_matches_the_summary(seeded):
+    engine, summary = seeded
+    table = revenue.mrr_movements(engine, date(2025, 6, 1), date(2026, 6, 1))
+    assert len(table) == 13
+    for row in table.itertuples():
+        assert row.end_mrr == (row.start_mrr + row.new_mrr + row.expansion_mrr + row.reactivation_mrr
+                               - row.contraction_mrr - row.churned_mrr)
+    assert summary["mrr_by_month"] == {r.month.strftime("%Y-%m"): f"{r.end_mrr:.2f}" for r in table.itertuples()}
+    assert table["new_mrr"].sum() > 0 and table["churned_mrr"].sum() > 0 and table["expansion_mrr"].sum() > 0
+    assert table["contraction_mrr"].sum() > 0 and table["reactivation_mrr"].sum() > 0
+    assert table["end_mrr"].iloc[-1] > table["end_mrr"].iloc[3] > 0  # a growing business
+
+
+def test_the_event_log_agrees_with_the_subscription_states(seeded):
+    """MRR at the end of the window from the log equals the MRR of the subscriptions' final states."""
+    engine, summary = seeded
+    states = rows(engine, "SELECT price, billing_period FROM subscriptions WHERE status IN ('active', 'past_due')")
+    from_states = sum((lifecycle.monthly_recurring(price, period) for price, period in states), Decimal(0))
+    assert Decimal(list(summary["mrr_by_month"].values())[-1]) == from_states
+    trialing = scalar(engine, "SELECT count(*) FROM subscriptions WHERE status = 'trialing' AND trial_end <= :e",
+                      e=WINDOW_END)
+    assert trialing == 0
+
+
+# --- runs, resets, safety -----------------------------------------------------------------------------------
+
+
+def test_a_second_run_needs_reset(seeded):
+    engine, _ = seeded
+    with pytest.raises(generate.SeedError, match="--reset"):
+        generate.seed(engine, OPTIONS)
+    assert scalar(engine, "SELECT status FROM job_runs WHERE job = 'seed' ORDER BY run_id LIMIT 1") == "succeeded"
+
+
+def fingerprint(engine) -> tuple:
+    """The seeded data without surrogate ids: accounts, money and viewing in a stable order."""
+    return (
+        scalar(engine, "SELECT md5(string_agg(email || role || coalesce(phone_e164, ''), ',' ORDER BY email)) "
+                       "FROM users WHERE is_seeded"),
+        scalar(engine, """SELECT md5(string_agg(u.email || p.amount || p.status || p.attempted_at, ','
+                          ORDER BY u.email, p.attempted_at, p.status)) FROM payment_attempts p
+                          JOIN users u ON u.user_id = p.user_id"""),
+        scalar(engine, """SELECT md5(string_agg(u.email || e.title_id || e.started_at || e.watched_seconds, ','
+                          ORDER BY u.email, e.started_at, e.title_id)) FROM playback_events e
+                          JOIN users u ON u.user_id = e.user_id"""),
+    )
+
+
+def test_same_seed_same_data_and_reset_spares_registered_members(engine):
+    load_catalogue(engine, QUIRKS_CSV)
+    member = users.register(engine, "real@example.com", "Real Member", "correct horse 42")
+    with engine.begin() as conn:
+        profile_id = conn.execute(text("SELECT profile_id FROM profiles WHERE user_id = :u"),
+                                  {"u": member.user_id}).scalar_one()
+        title_id = conn.execute(text("SELECT min(title_id) FROM titles")).scalar_one()
+        conn.execute(text("INSERT INTO list_entries VALUES (:u, :p, :t, now())"),
+                     {"u": member.user_id, "p": profile_id, "t": title_id})
+    options = generate.Options(subscribers=150, months=6, end=date(2026, 3, 1), seed=5)
+    first = generate.seed(engine, options)
+    print_one = fingerprint(engine)
+    second = generate.seed(engine, generate.Options(**{**options.as_json(), "end": options.end, "reset": True}))
+    assert second["rows"]["removed_accounts"] == 152
+    assert {k: v for k, v in first["rows"].items() if k != "removed_accounts"} == \
+           {k: v for k, v in second["rows"].items() if k != "removed_accounts"}
+    assert first["mrr_by_month"] == second["mrr_by_month"]
+    assert fingerprint(engine) == print_one
+    other = generate.seed(engine, generate.Options(subscribers=150, months=6, end=date(2026, 3, 1), seed=6,
+                                                   reset=True))
+    assert other["mrr_by_month"] != first["mrr_by_month"]
+    # The registered member and their data are untouched by both resets.
+    assert users.get_user(engine, member.user_id) is not None
+    assert scalar(engine, "SELECT count(*) FROM list_entries WHERE user_id = :u", u=member.user_id) == 1
+    assert scalar(engine, "SELECT is_seeded FROM users WHERE user_id = :u", u=member.user_id) is False
+
+
+def test_a_failed_run_leaves_nothing_and_is_logged(engine, monkeypatch):
+    load_catalogue(engine, QUIRKS_CSV)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(generate, "_copy_viewing", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        generate.run_logged(engine, generate.Options(subscribers=50, months=3, end=date(2026, 3, 1)))
+    for table in ("users", "subscriptions", "subscription_events", "payment_attempts", "profiles"):
+        assert scalar(engine, f"SELECT count(*) FROM {table}") == 0, table
+    assert scalar(engine, "SELECT count(*) FROM visitors") == 0
+    assert rows(engine, "SELECT status, error FROM job_runs WHERE job = 'seed'") == [("failed",
+                                                                                       "RuntimeError: disk full")]
+
+
+def test_plans_an_admin_made_are_used_and_never_overwritten(engine):
+    load_catalogue(engine, QUIRKS_CSV)
+    with engine.begin() as conn:
+        conn.execute(text("""INSERT INTO plans (name, price, billing_period, validity_days, access_level,
+                             max_streams, resolution) VALUES ('Only', 5.55, 'month', 31, 'premium', 3, '1080p')"""))
+    generate.seed(engine, generate.Options(subscribers=60, months=3, end=date(2026, 3, 1)))
+    assert rows(engine, "SELECT name, price FROM plans") == [("Only", Decimal("5.55"))]
+    assert scalar(engine, "SELECT count(DISTINCT plan_id) FROM subscriptions") == 1
+
+
+def test_an_empty_catalogue_is_refused_with_a_clear_message(engine):
+    with pytest.raises(generate.SeedError, match="load it first"):
+        generate.seed(engine, generate.Options(subscribers=10, months=1))
+
+
+def test_cli_prints_one_json_line_and_if_empty_skips(db_url):
+    load_catalogue(database.get_engine(db_url), QUIRKS_CSV)
+    env = {**os.environ, "DATABASE_URL": db_url}
+    command = [sys.executable, "-m", "seed.generate", "--subscribers", "40", "--months", "2", "--end", "2026-02-01",
+               "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=database.PROJECT_ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["users"] == 42 and summary["seconds"] > 0 and summary["rows_per_second"] > 0
+    assert list(summary["mrr_by_month"]) == ["2025-12", "2026-01"]
+    assert "demo.admin@example.com" in done.stderr and generate.DEMO_PASSWORD in done.stderr
+    again = subprocess.run(command, capture_output=True, text=True, env=env, cwd=database.PROJECT_ROOT, timeout=120)
+    assert again.returncode == 2 and "--reset" in again.stderr
+    skipped = subprocess.run([*command[:-1], "--if-empty"], capture_output=True, text=True, env=env,
+                             cwd=database.PROJECT_ROOT, timeout=120)
+    assert skipped.returncode == 0 and "nothing to do" in skipped.stderr
+
+
+def test_binary_copy_round_trips_nulls_text_and_times(engine):
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE copy_check (a BIGINT, b INTEGER, c TEXT, d TIMESTAMPTZ, e BOOLEAN)"))
+        count = copy_binary(conn, "copy_check", [
+            Column("a", "int8", np.array([1, 2, 3]), null=np.array([False, True, False])),
+            Column("b", "int4", np.array([-5, 0, 7])),
+            Column("c", "text", np.array(["tv", "mobile", "tv"])),
+            Column("d", "timestamptz", np.array([0, 946_684_800, 1_767_225_600])),
+            Column("e", "bool", np.array([True, False, True])),
+        ])
+        got = conn.execute(text("SELECT a, b, c, d, e FROM copy_check ORDER BY b")).all()
+    assert count == 3
+    assert got == [(1, -5, "tv", datetime(1970, 1, 1, tzinfo=UTC), True),
+                   (None, 0, "mobile", datetime(2000, 1, 1, tzinfo=UTC), False),
+                   (3, 7, "tv", datetime(2026, 1, 1, tzinfo=UTC), True)]
