@@ -16,9 +16,12 @@ export NETFLIX_CSV ?= $(wildcard $(SHARED_CSV))
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue if empty, serve on http://localhost:8501
+DEMO_SUBSCRIBERS ?= 3000
+
+run: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue and seed a demo year if empty, serve on http://localhost:8501
 	$(BIN)/python -m database upgrade
 	$(BIN)/python -m etl.load_catalogue --if-empty
+	$(BIN)/python -m seed.generate --if-empty --subscribers $(DEMO_SUBSCRIBERS) || echo "Demo data not seeded (see above); the app runs without it."
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.dev-installed chromium  ## Set up and run the whole suite (lint, unit, database, app, browser)
@@ -30,6 +33,7 @@ lint: $(VENV)/.dev-installed  ## ruff
 
 bench: $(VENV)/.dev-installed  ## Benchmarks (figures printed, nothing asserted)
 	$(BIN)/python -m benchmarks.etl
+	$(BIN)/python -m benchmarks.seed
 
 db-status: $(VENV)/.app-installed  ## Where the database is and its schema revision
 	$(BIN)/python -m database status
