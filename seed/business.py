@@ -20,7 +20,8 @@ from backend import lifecycle
 
 DAY = 86_400
 NO_PLAN = -1
-FAILURE_REASONS = np.array(["card_declined", "insufficient_funds", "expired_card"])
+FAILURE_REASONS = np.array(["declined", "insufficient_funds"])  # the gateway's failure codes
+CARD_BRAND, CARD_LAST4 = "Visa", "4242"  # seeded members pay with the simulated gateway's test card
 
 
 @dataclass
@@ -420,6 +421,10 @@ class Simulation:
         log["user_id"] = self.user_ids[log["account"]]
         log = log.sort_values(["user_id", "at", "attempt"], kind="stable").reset_index(drop=True)
         sub_id = self.first_id + log["sub"]
+        had_trial = self.sub["trial_end"][log["sub"].to_numpy()] > 0
+        first = log["number"].to_numpy() == 1
+        kind = np.select([log["attempt"].to_numpy() > 1, first & had_trial, first], ["retry", "conversion", "checkout"],
+                         "renewal")
         return pd.DataFrame({
             "user_id": log["user_id"], "payment_id": first_id + np.arange(len(log)), "subscription_id": sub_id,
             "plan_id": self.plans.plan_id[log["plan"]], "amount": cents_text(log["amount"].to_numpy()),
@@ -427,7 +432,8 @@ class Simulation:
             "idempotency_key": "seed-" + sub_id.astype(str) + "-" + log["number"].astype(str) + "-"
                                + log["attempt"].astype(str),
             "failure_reason": log["reason"].mask(log["reason"] == ""), "period_start": log["period_start"],
-            "period_end": log["period_end"], "attempted_at": log["at"],
+            "period_end": log["period_end"], "attempted_at": log["at"], "kind": kind,
+            "card_brand": CARD_BRAND, "card_last4": CARD_LAST4,
         })
 
 

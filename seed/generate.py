@@ -183,9 +183,24 @@ def _copy_business(conn: Connection, b: business.Business) -> dict[str, int]:
     p = b.payments.drop(columns=["payment_id"])
     for column in ("period_start", "period_end", "attempted_at"):
         p[column] = _stamps(p[column])
-    return {"subscriptions": copy_csv(conn, "subscriptions", s),
+    cards = _cards(b.subscriptions)
+    return {"payment_methods": copy_csv(conn, "payment_methods", cards),
+            "subscriptions": copy_csv(conn, "subscriptions", s),
             "subscription_events": copy_csv(conn, "subscription_events", e),
             "payment_attempts": copy_csv(conn, "payment_attempts", p)}
+
+
+def _cards(subscriptions: pd.DataFrame) -> pd.DataFrame:
+    """A card on file for every account that ever subscribed, as the simulated gateway keeps it. The cards of
+    members still in their grace period keep failing (they must update them); the rest keep paying."""
+    latest = subscriptions.sort_values("started_at").drop_duplicates("user_id", keep="last")
+    failing = (latest["status"] == "past_due").to_numpy()
+    return pd.DataFrame({
+        "user_id": latest["user_id"].to_numpy(), "brand": business.CARD_BRAND, "last4": business.CARD_LAST4,
+        "exp_month": 12, "exp_year": pd.to_datetime(latest["started_at"].to_numpy(), unit="s").year + 4,
+        "gateway_token": np.where(failing, "tok_sim_insufficient_funds_seed", "tok_sim_ok_seed"),
+        "updated_at": _stamps(latest["started_at"].to_numpy()),
+    })
 
 
 def _copy_viewing(conn: Connection, v: viewing.Viewing) -> dict[str, int]:

@@ -56,7 +56,8 @@ def rows(engine, sql: str, **params):
 
 def test_every_table_gets_rows_and_the_summary_counts_them(seeded):
     engine, summary = seeded
-    for table in ("users", "profiles", "visitors", "subscriptions", "subscription_events", "payment_attempts",
+    for table in ("users", "profiles", "visitors", "payment_methods", "subscriptions", "subscription_events",
+                  "payment_attempts",
                   "playback_events", "viewing_progress", "list_entries", "ratings"):
         marker = "WHERE is_seeded" if table in ("users", "visitors") else ""
         count = scalar(engine, f"SELECT count(*) FROM {table} {marker}")
@@ -64,6 +65,11 @@ def test_every_table_gets_rows_and_the_summary_counts_them(seeded):
         assert summary["rows"][table] == count, table
     assert summary["rows"]["users"] == OPTIONS.subscribers + 2  # plus the demo admin and analyst
     assert summary["rows_per_second"] > 0 and summary["seconds"] > 0
+    no_card = scalar(engine, """SELECT count(*) FROM subscriptions s WHERE s.status IN ('active', 'past_due')
+                                AND NOT EXISTS (SELECT 1 FROM payment_methods m WHERE m.user_id = s.user_id)""")
+    assert no_card == 0
+    kinds = {k for (k,) in rows(engine, "SELECT DISTINCT kind FROM payment_attempts")}
+    assert kinds == {"conversion", "checkout", "renewal", "retry"}
 
 
 def test_the_business_has_every_kind_of_event(seeded):
