@@ -210,6 +210,17 @@ def paid_before(conn: Connection, user_id: int) -> bool:
                              {"u": user_id}).scalar())
 
 
+def settle(conn: Connection, gateway: gateways.Gateway, user_id: int, now: datetime) -> Subscription | None:
+    """Carry out what fell due before `now` (a renewal, the end of a period...) that the billing job has
+    not reached yet, so that a member's action applies to the state as of now. The account is locked."""
+    from backend import billing  # billing builds on this module
+
+    sub = live_subscription(conn, user_id)
+    while sub is not None and billing.step(conn, gateway, sub, now) is not None:
+        sub = live_subscription(conn, user_id)
+    return sub
+
+
 def _check_key(key: str) -> str:
     if not key or len(key) > 200:
         raise BillingError("This form has expired: reload the page and try again.")
@@ -255,7 +266,7 @@ def checkout(engine: Engine, user_id: int, plan_id: int, card: CardDetails | Non
             if previous["status"] != "succeeded":
                 return ("failed", previous["failure_reason"])
             return ("ok", live_subscription(conn, user_id), False, previous["payment_id"])
-        live = live_subscription(conn, user_id)
+        live = settle(conn, gateway, user_id, now)
         if live is not None:
             same = conn.execute(text("SELECT checkout_key = :k FROM subscriptions WHERE user_id = :u "
                                      "AND subscription_id = :s"),
@@ -324,10 +335,12 @@ def _insert_subscription(conn: Connection, user_id: int, plan, status: str, now:
 # --- changes by the member ---------------------------------------------------------------------------
 
 
-def _transition(engine: Engine, user_id: int, step) -> str:
+def _transition(engine: Engine, user_id: int, step, gateway: gateways.Gateway | None, now: datetime):
+    gateway = gateway or gateways.default_gateway()
+
     def work(conn: Connection):
         lock_account(conn, user_id)
-        sub = live_subscription(conn, user_id)
+        sub = settle(conn, gateway, user_id, now)
         if sub is None:
             raise BillingError("You have no current subscription.")
         return step(conn, sub)
@@ -342,7 +355,8 @@ def _set(conn: Connection, sub: Subscription, now: datetime, **changes) -> None:
                  {**changes, "now": now, "u": sub.user_id, "s": sub.subscription_id})
 
 
-def change_plan(engine: Engine, user_id: int, plan_id: int, *, now: datetime | None = None) -> str:
+def change_plan(engine: Engine, user_id: int, plan_id: int, *, gateway: gateways.Gateway | None = None,
+                now: datetime | None = None) -> str:
     """Upgrade at once (the new price is charged from the next billing date) or schedule a downgrade for
     the next billing date. Returns 'upgraded', 'downgrade_scheduled' or 'downgrade_undone'. During a
     trial the plan is switched at once (nothing is charged yet)."""
@@ -375,10 +389,11 @@ def change_plan(engine: Engine, user_id: int, plan_id: int, *, now: datetime | N
         add_event(conn, user_id, sub.subscription_id, "downgrade_scheduled", now, sub.plan_id, sub.mrr)
         return "downgrade_scheduled"
 
-    return _transition(engine, user_id, step)
+    return _transition(engine, user_id, step, gateway, now)
 
 
-def undo_downgrade(engine: Engine, user_id: int, *, now: datetime | None = None) -> str:
+def undo_downgrade(engine: Engine, user_id: int, *, gateway: gateways.Gateway | None = None,
+                   now: datetime | None = None) -> str:
     now = clock(now)
 
     def step(conn: Connection, sub: Subscription) -> str:
@@ -388,10 +403,11 @@ def undo_downgrade(engine: Engine, user_id: int, *, now: datetime | None = None)
         add_event(conn, user_id, sub.subscription_id, "downgrade_undone", now, sub.plan_id, sub.mrr)
         return "downgrade_undone"
 
-    return _transition(engine, user_id, step)
+    return _transition(engine, user_id, step, gateway, now)
 
 
-def cancel(engine: Engine, user_id: int, *, now: datetime | None = None) -> str:
+def cancel(engine: Engine, user_id: int, *, gateway: gateways.Gateway | None = None,
+           now: datetime | None = None) -> str:
     """Cancel at the end of the paid period (or of the trial): access continues until then."""
     now = clock(now)
 
@@ -405,10 +421,11 @@ def cancel(engine: Engine, user_id: int, *, now: datetime | None = None) -> str:
         add_event(conn, user_id, sub.subscription_id, "cancel_scheduled", now, sub.plan_id, sub.mrr)
         return "cancel_scheduled"
 
-    return _transition(engine, user_id, step)
+    return _transition(engine, user_id, step, gateway, now)
 
 
-def resume(engine: Engine, user_id: int, *, now: datetime | None = None) -> str:
+def resume(engine: Engine, user_id: int, *, gateway: gateways.Gateway | None = None,
+           now: datetime | None = None) -> str:
     """Undo a cancellation before the period ends."""
     now = clock(now)
 
@@ -419,7 +436,7 @@ def resume(engine: Engine, user_id: int, *, now: datetime | None = None) -> str:
         add_event(conn, user_id, sub.subscription_id, "cancel_undone", now, sub.plan_id, sub.mrr)
         return "cancel_undone"
 
-    return _transition(engine, user_id, step)
+    return _transition(engine, user_id, step, gateway, now)
 
 
 def recover(conn: Connection, gateway: gateways.Gateway, sub: Subscription, key: str, at: datetime) -> bool:
@@ -456,7 +473,7 @@ def retry_payment(engine: Engine, user_id: int, idempotency_key: str, *, gateway
             return "recovered"
         return ("failed", attempt_by_key(conn, user_id, key)["failure_reason"])
 
-    outcome = _transition(engine, user_id, step)
+    outcome = _transition(engine, user_id, step, gateway, now)
     if isinstance(outcome, tuple):
         raise BillingError(gateways.ChargeResult(False, failure_code=outcome[1]).message)
     notifications.deliver(engine, [user_id])
@@ -473,7 +490,7 @@ def update_card(engine: Engine, user_id: int, card: CardDetails, *, gateway: gat
     def work(conn: Connection):
         lock_account(conn, user_id)
         _save_card(conn, user_id, verified, now)
-        sub = live_subscription(conn, user_id)
+        sub = settle(conn, gateway, user_id, now)
         if sub is None or sub.status != "past_due":
             return "saved"
         key = f"card:{sub.subscription_id}:{sub.current_period_start.isoformat()}:{verified.token}"
