@@ -232,13 +232,13 @@ def _watch(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[str, np.nd
     # Episodes of one session follow each other with a short pause.
     offset = pd.Series(watched + 20).groupby(episodes).cumsum().to_numpy() - (watched + 20)
     started = start[episodes] + offset
-    episode_id = np.where(series[title[episodes]],
+    episode_id = np.where(series[episodes],
                           catalogue.episode_id[np.minimum(catalogue.episode_start[title[episodes]] + ep_index,
                                                           catalogue.episode_id.size - 1)], 0)
     return {
         "user_id": sessions["user_id"].to_numpy()[episodes], "profile_id": sessions["profile_id"].to_numpy()[episodes],
         "title_id": catalogue.title_id[title[episodes]], "episode_id": episode_id,
-        "is_film": ~series[title[episodes]], "device": sessions["device"].to_numpy()[episodes],
+        "is_film": ~series[episodes], "device": sessions["device"].to_numpy()[episodes],
         "started_at": started, "ended_at": started + watched, "start_position_seconds": start_pos,
         "end_position_seconds": end_pos, "watched_seconds": watched, "duration_seconds": runtime,
         "completed": end_pos >= lifecycle.COMPLETED_AT * runtime,

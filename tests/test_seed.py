@@ -225,6 +225,17 @@ def test_positions_stay_within_runtime_and_progress_is_the_latest_session(seeded
     assert completed_flag == 0
 
 
+def test_films_have_no_episode_and_series_episodes_of_their_own(seeded):
+    engine, _ = seeded
+    wrong = scalar(engine, """
+        SELECT count(*) FROM playback_events e JOIN titles t ON t.title_id = e.title_id
+        LEFT JOIN episodes x ON x.episode_id = e.episode_id
+        WHERE (t.kind = 'movie') <> (e.episode_id IS NULL) OR (x.episode_id IS NOT NULL AND x.title_id <> e.title_id)
+           OR (x.episode_id IS NOT NULL AND e.duration_seconds <> x.duration_minutes * 60)""")
+    assert wrong == 0
+    assert scalar(engine, "SELECT count(*) FROM playback_events WHERE episode_id IS NOT NULL") > 0
+
+
 def test_series_are_watched_episode_after_episode(seeded):
     engine, _ = seeded
     backwards = scalar(engine, """
