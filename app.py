@@ -6,7 +6,7 @@ navigation built for that account's role. Pages only draw widgets and call `back
 
 import streamlit as st
 
-from pages.common import active_profile, current_user, start_authenticator
+from pages.common import active_profile, billing_scheduler, current_user, start_authenticator
 
 
 def page(path: str, title: str, icon: str, url_path: str, **options) -> st.Page:
@@ -16,6 +16,7 @@ def page(path: str, title: str, icon: str, url_path: str, **options) -> st.Page:
 st.set_page_config(page_title="Reelhouse", page_icon="🎬", layout="wide")
 st.logo("assets/wordmark.svg", size="large")
 
+billing_scheduler()
 start_authenticator()
 user = current_user()
 st.session_state["current_user"] = user
@@ -32,7 +33,8 @@ if user is None:
                   *from_links]}
 else:
     active_profile(user)
-    pages = {"": [browse, plans, page("profiles.py", "Profiles", "group", "profiles"),
+    pages = {"": [browse, plans, page("subscription.py", "Subscription", "credit_card", "subscription"),
+                  page("profiles.py", "Profiles", "group", "profiles"),
                   page("account.py", "Account", "settings", "account"), *from_links]}
     if user.is_staff:
         pages["Admin"] = [page("admin.py", "Accounts overview", "monitoring", "admin")]

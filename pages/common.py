@@ -7,8 +7,11 @@ against the database on every run.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import threading
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -35,6 +38,32 @@ def through_app() -> None:
 def engine():
     """One pooled engine per server process; migrations run on first use."""
     return database.get_engine()
+
+
+@st.cache_resource(show_spinner=False)
+def billing_scheduler() -> threading.Thread | None:
+    """The billing job (backend/billing.py) every $BILLING_EVERY_MINUTES (5; 0 = off), in one daemon
+    thread per server process. Several processes are safe: a run takes an advisory lock and skips
+    accounts locked elsewhere, and every charge is idempotent."""
+    minutes = float(os.environ.get("BILLING_EVERY_MINUTES", "5"))
+    if minutes <= 0:
+        return None
+
+    app_engine = engine()
+
+    def loop() -> None:
+        from backend import billing
+
+        while True:
+            time.sleep(minutes * 60)
+            try:
+                billing.run(app_engine, started_by="app")
+            except Exception:  # keep the schedule alive; the failure is in job_runs and the log
+                logging.getLogger("reelhouse.billing").exception("scheduled billing run failed")
+
+    thread = threading.Thread(target=loop, name="billing-scheduler", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_data(ttl=30, show_spinner=False)

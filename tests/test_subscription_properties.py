@@ -11,12 +11,14 @@ checked against the invariants the revenue numbers rely on:
 import contextlib
 import itertools
 import os
+import tempfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import text
 
 from backend import billing, plans, revenue, subscriptions
@@ -24,6 +26,7 @@ from backend import gateway as gateways
 from backend.subscriptions import ALLOWED, NEXT_STATUS, BillingError, CardDetails
 from backend.users import register
 
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "reelhouse-hypothesis"))  # no .hypothesis/ in the repo
 T0 = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 GOOD = CardDetails(gateways.SUCCESS_CARD, 12, 2035, "123")
 POOR = CardDetails(gateways.INSUFFICIENT_FUNDS_CARD, 12, 2035, "123")
