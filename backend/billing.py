@@ -288,6 +288,27 @@ def run(engine: Engine, now: datetime | None = None, *, gateway: gateways.Gatewa
     return summary
 
 
+def set_plan_price(engine: Engine, acting_user_id: int, plan_id: int, price, *, now: datetime | None = None) -> Decimal:
+    """An admin's price change. It applies to new periods only: each subscriber keeps the price in force
+    until their next renewal (a `price_changed` event then), and the history keeps what was paid."""
+    from backend.subscriptions import BillingError
+    from backend.users import require_role
+
+    require_role(engine, acting_user_id, "admin")
+    try:
+        price = Decimal(str(price)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise BillingError("Enter a price like 12.99.") from None
+    if not Decimal("0.01") <= price <= Decimal("1000"):
+        raise BillingError("A price must be between 0.01 and 1000.00.")
+    with engine.begin() as conn:
+        found = conn.execute(text("UPDATE plans SET price = :p, updated_at = :now WHERE plan_id = :id RETURNING 1"),
+                             {"p": price, "now": clock(now), "id": plan_id}).scalar()
+    if found is None:
+        raise BillingError("No such plan.")
+    return price
+
+
 def _until(value: str) -> datetime:
     """The end of that day, UTC."""
     day = date.fromisoformat(value)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from backend import billing, lifecycle, notifications, plans, subscriptions
 from backend import gateway as gateways
 from backend.subscriptions import BillingError, CardDetails
-from backend.users import register
+from backend.users import NotAuthorised, register
 from tests.conftest import run_at_once
 
 T0 = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
@@ -289,8 +289,12 @@ def test_anchor_on_the_31st_renews_at_month_ends(engine, plan_ids, gw):
 
 def test_admin_price_change_applies_from_the_next_period_only(engine, plan_ids, gw):
     user = paying_member(engine, plan_ids, gw)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE plans SET price = 15.49 WHERE plan_id = :p"), {"p": plan_ids["Standard"]})
+    admin = register(engine, "boss@example.com", "Ada Admin", "correct horse 42", role="admin", now=T0)
+    with pytest.raises(NotAuthorised):
+        billing.set_plan_price(engine, user.user_id, plan_ids["Standard"], "1.00")
+    with pytest.raises(BillingError, match="between"):
+        billing.set_plan_price(engine, admin.user_id, plan_ids["Standard"], "-3")
+    assert billing.set_plan_price(engine, admin.user_id, plan_ids["Standard"], "15.49") == Decimal("15.49")
     renewal = lifecycle.period_end(START, 1, "month")
     assert subscriptions.current(engine, user.user_id).price == Decimal("13.99")
     billing.run(engine, renewal, gateway=gw)
