@@ -306,9 +306,8 @@ class Simulation:
         next_end = self._period_end(subs, self.period_number[self.sub["account"][subs]])
         ok = self.rng.random(subs.size) >= 0.07
         self._payment(subs, due, self.plans.price_cents[self.sub["plan"][subs]], ok, due, next_end, 1)
-        renewed = subs[ok & ~downgrading]
-        self._event(renewed, "renewed", due[ok & ~downgrading], self.plans.plan_id[self.sub["plan"][renewed]],
-                    self._mrr(renewed))
+        renewed = subs[ok]  # after a downgrade too, as the billing job logs it
+        self._event(renewed, "renewed", due[ok], self.plans.plan_id[self.sub["plan"][renewed]], self._mrr(renewed))
         failed = subs[~ok]
         self._event(failed, "payment_failed", due[~ok], self.plans.plan_id[self.sub["plan"][failed]],
                     self._mrr(failed))

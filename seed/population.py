@@ -124,10 +124,11 @@ def _phones(rng: np.random.Generator, market: np.ndarray) -> np.ndarray:
 
 
 def make_profiles(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
-    """1-5 viewing profiles per subscriber account (the first named after the account holder);
-    about a quarter of households with several profiles have a Kids profile."""
-    members = accounts[accounts["role"] == "subscriber"]
+    """1-5 viewing profiles per subscriber account (the first named after the account holder), one for
+    staff (the app needs one on every account); about a quarter of households with several have a Kids one."""
+    members = accounts
     counts = rng.choice([1, 2, 3, 4, 5], size=len(members), p=[0.34, 0.30, 0.20, 0.11, 0.05])
+    counts[(members["role"] != "subscriber").to_numpy()] = 1
     owner = np.repeat(np.arange(len(members)), counts)
     slot = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
     first_names = members["first_name"].to_numpy()[owner]

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 import database
-from backend import lifecycle, revenue, users
+from backend import lifecycle, revenue, subscriptions, users
 from etl.load_catalogue import load_catalogue
 from seed import generate
 from seed.copy import Column, copy_binary
@@ -68,6 +68,9 @@ def test_every_table_gets_rows_and_the_summary_counts_them(seeded):
     no_card = scalar(engine, """SELECT count(*) FROM subscriptions s WHERE s.status IN ('active', 'past_due')
                                 AND NOT EXISTS (SELECT 1 FROM payment_methods m WHERE m.user_id = s.user_id)""")
     assert no_card == 0
+    without_profile = scalar(engine, """SELECT count(*) FROM users u WHERE is_seeded
+                                        AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = u.user_id)""")
+    assert without_profile == 0  # the app needs a profile on every account, staff included
     kinds = {k for (k,) in rows(engine, "SELECT DISTINCT kind FROM payment_attempts")}
     assert kinds == {"conversion", "checkout", "renewal", "retry"}
 
@@ -157,6 +160,22 @@ def test_involuntary_churn_ends_the_grace_period_and_voluntary_churn_the_paid_pe
              AND ended_at <> current_period_end + interval '{lifecycle.GRACE_DAYS} days')
          OR (end_reason = 'voluntary' AND (ended_at <> current_period_end OR NOT cancel_at_period_end))""")
     assert wrong == 0
+
+
+def test_seeded_histories_move_along_the_apps_state_machine(seeded):
+    """The seeder and the app's billing obey one state machine (backend.subscriptions.ALLOWED)."""
+    engine, _ = seeded
+    history = rows(engine, """SELECT user_id, kind FROM subscription_events ORDER BY user_id, occurred_at, event_id""")
+    replayed: dict[int, str | None] = {}
+    for user_id, kind in history:
+        status = replayed.get(user_id)
+        assert kind in subscriptions.ALLOWED[status], f"user {user_id}: {kind} while {status}"
+        replayed[user_id] = subscriptions.NEXT_STATUS.get(kind, status)
+    final = dict(rows(engine, """SELECT DISTINCT ON (user_id) user_id, status FROM subscriptions
+                                 ORDER BY user_id, started_at DESC"""))
+    assert final.keys() == replayed.keys()
+    for user_id, status in final.items():
+        assert (replayed[user_id] or "ended") == (status if status in lifecycle.LIVE_STATES else "ended"), user_id
 
 
 # --- viewing invariants -----------------------------------------------------------------------------------
