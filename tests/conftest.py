@@ -20,6 +20,10 @@ from sqlalchemy.pool import NullPool
 
 import database
 
+# The app's billing scheduler stays off in tests (and in the apps they serve); tests run the job themselves.
+os.environ.setdefault("BILLING_EVERY_MINUTES", "0")
+APP = str(database.PROJECT_ROOT / "app.py")
+
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURES = TESTS_DIR / "fixtures"
 QUIRKS_CSV = FIXTURES / "catalogue_quirks.csv"
@@ -124,3 +128,23 @@ def fresh_streamlit_caches():
 @pytest.fixture
 def engine(db_url: str):
     return database.get_engine(db_url)
+
+
+def app_as(user=None):
+    """AppTest of the app, run once, signed in as `user` (None: a guest) the way the authenticator sets the
+    session state; the app still checks that session against the database on every run."""
+    from datetime import UTC, datetime, timedelta
+
+    from streamlit.testing.v1 import AppTest
+
+    from backend import users
+
+    at = AppTest.from_file(APP, default_timeout=30)
+    if user is not None:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = user.email
+        at.session_state["name"] = user.display_name
+        at.session_state["roles"] = [user.role]
+        at.session_state["logout"] = None
+        at.session_state["session_expires_at"] = datetime.now(UTC) + timedelta(days=users.SESSION_DAYS)
+    return at.run()

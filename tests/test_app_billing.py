@@ -8,28 +8,11 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-import database
 from backend import billing, gateway, lifecycle, plans, subscriptions, users
+from tests.conftest import app_as
 
-APP = str(database.PROJECT_ROOT / "app.py")
 PASSWORD = "correct horse 42"
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
-
-
-@pytest.fixture(autouse=True)
-def no_scheduler(monkeypatch):
-    monkeypatch.setenv("BILLING_EVERY_MINUTES", "0")
-
-
-def app_as(user: users.User) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = user.email
-    at.session_state["name"] = user.display_name
-    at.session_state["roles"] = [user.role]
-    at.session_state["logout"] = None
-    at.session_state["session_expires_at"] = datetime.now(UTC) + timedelta(days=users.SESSION_DAYS)
-    return at.run()
 
 
 @pytest.fixture
