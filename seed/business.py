@@ -96,7 +96,7 @@ class Simulation:
     """State per account (arrays of length n) and per subscription (arrays with room to grow)."""
 
     def __init__(self, rng: np.random.Generator, plans: PlanBook, user_ids: np.ndarray, created: np.ndarray,
-                 engagement: np.ndarray, start: int, end: int, first_subscription_id: int):
+                 engagement: np.ndarray, end: int, first_subscription_id: int):
         self.rng, self.plans, self.end = rng, plans, end
         self.user_ids, self.engagement = user_ids, engagement
         n = user_ids.size
@@ -112,12 +112,12 @@ class Simulation:
         self.sub_scheduled = np.full(room, NO_PLAN, dtype=np.int64)
         self.count = 0
         # per account
-        self.current = np.full(n, -1, dtype=np.int64)  # subscription index in self.sub
+        self.latest = np.full(n, -1, dtype=np.int64)  # each account's latest subscription (index in self.sub)
         self.paid_before = np.zeros(n, dtype=bool)
         self.period_number = np.zeros(n, dtype=np.int64)
-        self.start, self.created = start, created
-        self._ended_accounts: list[np.ndarray] = []
-        self._ended_reasons: list[np.ndarray] = []
+        self.created = created
+        self._ended_accounts: list[int] = []  # ended since the last round, for the comeback draw
+        self._ended_reasons: list[str] = []
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -125,7 +125,7 @@ class Simulation:
         index = np.arange(self.count, self.count + accounts.size)
         self.count += accounts.size
         self.sub["account"][index], self.sub["plan"][index], self.sub["started_at"][index] = accounts, plan, at
-        self.current[accounts] = index
+        self.latest[accounts] = index
         return index
 
     def _event(self, subs: np.ndarray, kind: str, at: np.ndarray, plan: np.ndarray, mrr: np.ndarray,
@@ -221,7 +221,6 @@ class Simulation:
         self.sub_reason[subs] = reason
         self.sub_scheduled[subs] = NO_PLAN
         accounts = self.sub["account"][subs]
-        self.current[accounts] = -1
         self._ended_accounts.extend(accounts.tolist())
         self._ended_reasons.extend([reason] * accounts.size)
 
@@ -350,21 +349,14 @@ class Simulation:
         if accounts.size == 0:
             return np.array([], dtype=np.int64)
         chance = np.select([reasons == "voluntary", reasons == "involuntary"], [0.22, 0.30], 0.08)
-        ended_at = self.sub["ended_at"][self.current_or_last(accounts)]
+        ended_at = self.sub["ended_at"][self.latest[accounts]]
         gap = ((3 + self.rng.exponential(45, accounts.size)) * DAY).astype(np.int64)
         return np.where(self.rng.random(accounts.size) < chance, ended_at + gap, -1)
-
-    def current_or_last(self, accounts: np.ndarray) -> np.ndarray:
-        """The latest subscription of each account."""
-        latest = np.full(self.user_ids.size, -1, dtype=np.int64)
-        order = np.arange(self.count)
-        latest[self.sub["account"][order]] = order  # later subscriptions overwrite earlier ones
-        return latest[accounts]
 
     def _resubscribe(self, accounts: np.ndarray, at: np.ndarray) -> np.ndarray:
         room = self.sub["account"].size - self.count
         accounts, at = accounts[:room], at[:room]
-        previous = self.sub["plan"][self.current_or_last(accounts)]
+        previous = self.sub["plan"][self.latest[accounts]]
         fresh = self.rng.choice(self.plans.plan_id.size, size=accounts.size, p=self.plans.choice_weights)
         plan = np.where(self.rng.random(accounts.size) < 0.7, previous, fresh)
         subs = self._new_subscriptions(accounts, plan, at)
@@ -382,8 +374,9 @@ class Simulation:
 
     # --- results ---------------------------------------------------------------------------------
 
-    def business(self, first_event_id: int, first_payment_id: int) -> Business:
-        return Business(self._subscriptions(), self._events(first_event_id), self._payments(first_payment_id))
+    def business(self) -> Business:
+        """The subscriptions' final states, and the events and payments in time order (the database numbers them)."""
+        return Business(self._subscriptions(), self._events(), self._payments())
 
     def _subscriptions(self) -> pd.DataFrame:
         i = np.arange(self.count)
@@ -403,19 +396,18 @@ class Simulation:
             "billing_anchor": self.sub["anchor"][i],
         })
 
-    def _events(self, first_id: int) -> pd.DataFrame:
+    def _events(self) -> pd.DataFrame:
         log = self.events.frame()
         log["order"] = np.arange(len(log))
         log["user_id"] = self.user_ids[log["account"]]
         log = log.sort_values(["user_id", "at", "order"], kind="stable").reset_index(drop=True)
         return pd.DataFrame({
-            "user_id": log["user_id"], "event_id": first_id + np.arange(len(log)),
-            "subscription_id": self.first_id + log["sub"], "kind": log["kind"], "occurred_at": log["at"],
-            "plan_id": log["plan"], "mrr": cents_text(log["mrr"].to_numpy()),
+            "user_id": log["user_id"], "subscription_id": self.first_id + log["sub"], "kind": log["kind"],
+            "occurred_at": log["at"], "plan_id": log["plan"], "mrr": cents_text(log["mrr"].to_numpy()),
             "reason": log["reason"].mask(log["reason"] == ""),
         })
 
-    def _payments(self, first_id: int) -> pd.DataFrame:
+    def _payments(self) -> pd.DataFrame:
         log = self.payments.frame()
         log["user_id"] = self.user_ids[log["account"]]
         log = log.sort_values(["user_id", "at", "attempt"], kind="stable").reset_index(drop=True)
@@ -425,7 +417,7 @@ class Simulation:
         kind = np.select([log["attempt"].to_numpy() > 1, first & had_trial, first], ["retry", "conversion", "checkout"],
                          "renewal")
         return pd.DataFrame({
-            "user_id": log["user_id"], "payment_id": first_id + np.arange(len(log)), "subscription_id": sub_id,
+            "user_id": log["user_id"], "subscription_id": sub_id,
             "plan_id": self.plans.plan_id[log["plan"]], "amount": cents_text(log["amount"].to_numpy()),
             "status": np.where(log["ok"], "succeeded", "failed"),
             "idempotency_key": "seed-" + sub_id.astype(str) + "-" + log["number"].astype(str) + "-"
@@ -443,11 +435,11 @@ def cents_text(cents: np.ndarray) -> np.ndarray:
 
 
 def simulate(rng: np.random.Generator, plans: PlanBook, user_ids: np.ndarray, created: np.ndarray,
-             engagement: np.ndarray, start: int, end: int, ids: dict[str, int]) -> Business:
-    """Run the year for these accounts. `ids` holds the first reserved id of subscriptions, events, payments."""
-    simulation = Simulation(rng, plans, user_ids, created, engagement, start, end, ids["subscriptions"])
+             engagement: np.ndarray, end: int, first_subscription_id: int) -> Business:
+    """Run the accounts' history up to `end`; subscriptions are numbered from the reserved `first_subscription_id`."""
+    simulation = Simulation(rng, plans, user_ids, created, engagement, end, first_subscription_id)
     simulation.run()
-    return simulation.business(ids["events"], ids["payments"])
+    return simulation.business()
 
 
 def capacity(accounts: int) -> int:

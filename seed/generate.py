@@ -137,8 +137,7 @@ def generate(rng: np.random.Generator, options: Options, plan_frame: pd.DataFram
     engagement = rng.lognormal(0.0, 0.6, len(members))
     book = business.PlanBook.from_frame(plan_frame)
     result = business.simulate(rng, book, members["user_id"].to_numpy(), members["created_at"].to_numpy(),
-                               engagement, start, end, {"subscriptions": first_ids["subscriptions"],
-                                                        "events": 0, "payments": 0})
+                               engagement, end, first_ids["subscriptions"])
     return Generated(accounts, profiles, visitors, result, pd.Series(engagement, index=members["user_id"].to_numpy()),
                      _shared_password_hash(rng))
 
@@ -179,8 +178,8 @@ def _copy_business(conn: Connection, b: business.Business) -> dict[str, int]:
                    "grace_until", "ended_at", "billing_anchor"):
         s[column] = _stamps(s[column])
     s["created_at"] = s["updated_at"] = s["started_at"]
-    e = b.events.drop(columns=["event_id"]).assign(occurred_at=lambda f: _stamps(f["occurred_at"]))
-    p = b.payments.drop(columns=["payment_id"])
+    e = b.events.assign(occurred_at=lambda f: _stamps(f["occurred_at"]))
+    p = b.payments.copy()
     for column in ("period_start", "period_end", "attempted_at"):
         p[column] = _stamps(p[column])
     cards = _cards(b.subscriptions)

@@ -264,10 +264,10 @@ def _progress(events: dict[str, np.ndarray]) -> pd.DataFrame:
         ["user_id", "profile_id", "title_id"], keep="last")
     return pd.DataFrame({
         "user_id": latest["user_id"], "profile_id": latest["profile_id"], "title_id": latest["title_id"],
-        "episode_id": pd.array(np.where(latest["is_film"], 0, latest["episode_id"]), dtype="Int64").astype("Int64"),
+        "episode_id": latest["episode_id"].astype("Int64").mask(latest["is_film"]),  # films: no episode
         "position_seconds": latest["end_position_seconds"], "duration_seconds": latest["duration_seconds"],
         "completed": latest["completed"], "updated_at": latest["ended_at"],
-    }).assign(episode_id=lambda f: f["episode_id"].mask(f["episode_id"] == 0))
+    })
 
 
 def _lists(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> pd.DataFrame:
