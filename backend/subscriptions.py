@@ -234,10 +234,6 @@ def _verify(gateway: gateways.Gateway, card: CardDetails, now: datetime) -> gate
         raise BillingError(str(error)) from None
 
 
-def _mrr_of(price: Decimal, billing_period: str) -> Decimal:
-    return lifecycle.monthly_recurring(price, billing_period)
-
-
 # --- checkout ---------------------------------------------------------------------------------------
 
 
@@ -301,7 +297,8 @@ def checkout(engine: Engine, user_id: int, plan_id: int, card: CardDetails | Non
         conn.execute(text("UPDATE payment_attempts SET subscription_id = :s WHERE user_id = :u "
                           "AND idempotency_key = :k"), {"s": sub_id, "u": user_id, "k": key})
         kind = "reactivated" if paid_before(conn, user_id) else "subscribed"
-        add_event(conn, user_id, sub_id, kind, now, plan["plan_id"], _mrr_of(plan["price"], plan["billing_period"]))
+        add_event(conn, user_id, sub_id, kind, now, plan["plan_id"],
+                  lifecycle.monthly_recurring(plan["price"], plan["billing_period"]))
         if verified:
             _save_card(conn, user_id, verified, now)
         payment_id = attempt_by_key(conn, user_id, key)["payment_id"]
@@ -369,22 +366,16 @@ def change_plan(engine: Engine, user_id: int, plan_id: int, *, gateway: gateways
         if plan_id == sub.plan_id:
             if sub.scheduled_plan_id is None:
                 raise BillingError(f"You are already on {plan['name']}.")
-            _set(conn, sub, now, scheduled_plan_id=None)
-            add_event(conn, user_id, sub.subscription_id, "downgrade_undone", now, sub.plan_id, sub.mrr)
-            return "downgrade_undone"
-        new_mrr = _mrr_of(plan["price"], plan["billing_period"])
-        old_mrr = _mrr_of(sub.price, sub.billing_period)
-        if sub.status == "trialing":
+            return _undo_downgrade(conn, sub, now)
+        new_mrr = lifecycle.monthly_recurring(plan["price"], plan["billing_period"])
+        old_mrr = lifecycle.monthly_recurring(sub.price, sub.billing_period)
+        if sub.status == "trialing" or new_mrr > old_mrr:  # a trial switches either way; nothing is charged yet
             kind = "upgraded" if new_mrr > old_mrr else "downgraded"
             _set(conn, sub, now, plan_id=plan_id, price=plan["price"], billing_period=plan["billing_period"],
                  currency=plan["currency"], scheduled_plan_id=None)
-            add_event(conn, user_id, sub.subscription_id, kind, now, plan_id, Decimal("0.00"))
+            add_event(conn, user_id, sub.subscription_id, kind, now, plan_id,
+                      Decimal("0.00") if sub.status == "trialing" else new_mrr)
             return kind
-        if new_mrr > old_mrr:
-            _set(conn, sub, now, plan_id=plan_id, price=plan["price"], billing_period=plan["billing_period"],
-                 currency=plan["currency"], scheduled_plan_id=None)
-            add_event(conn, user_id, sub.subscription_id, "upgraded", now, plan_id, new_mrr)
-            return "upgraded"
         _set(conn, sub, now, scheduled_plan_id=plan_id)
         add_event(conn, user_id, sub.subscription_id, "downgrade_scheduled", now, sub.plan_id, sub.mrr)
         return "downgrade_scheduled"
@@ -399,11 +390,15 @@ def undo_downgrade(engine: Engine, user_id: int, *, gateway: gateways.Gateway | 
     def step(conn: Connection, sub: Subscription) -> str:
         if sub.scheduled_plan_id is None:
             return "unchanged"  # already undone (a second tab, a double click)
-        _set(conn, sub, now, scheduled_plan_id=None)
-        add_event(conn, user_id, sub.subscription_id, "downgrade_undone", now, sub.plan_id, sub.mrr)
-        return "downgrade_undone"
+        return _undo_downgrade(conn, sub, now)
 
     return _transition(engine, user_id, step, gateway, now)
+
+
+def _undo_downgrade(conn: Connection, sub: Subscription, now: datetime) -> str:
+    _set(conn, sub, now, scheduled_plan_id=None)
+    add_event(conn, sub.user_id, sub.subscription_id, "downgrade_undone", now, sub.plan_id, sub.mrr)
+    return "downgrade_undone"
 
 
 def cancel(engine: Engine, user_id: int, *, gateway: gateways.Gateway | None = None,
