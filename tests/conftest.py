@@ -44,9 +44,9 @@ needs_full_csv = pytest.mark.skipif(
 def _server_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
-        return database._with_driver(url)
+        return database.with_driver(url)
     server = database.embedded_server(database.DATA_DIR / "pgdata-test")
-    return server.get_uri(database="postgres", driver="psycopg2")
+    return database.with_driver(server.get_uri(database="postgres"))
 
 
 def _admin_execute(server_url: str, *statements: str) -> None:

@@ -1,0 +1,20 @@
+"""JSON API: refresh tokens, idempotency keys, rate limits.
+
+Placeholder reserved for issue 9; filled in by that work. A no-op until then.
+
+Revision ID: 0009
+Revises: 0008
+"""
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
