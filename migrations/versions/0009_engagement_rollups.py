@@ -1,6 +1,6 @@
-"""JSON API: refresh tokens, idempotency keys, rate limits.
+"""Engagement, content and acquisition rollups; churn-model scores.
 
-Placeholder reserved for issue 9; filled in by that work. A no-op until then.
+Placeholder reserved for issue 7 (engagement, churn model); filled in by that work. A no-op until then.
 
 Revision ID: 0009
 Revises: 0008

@@ -1,6 +1,6 @@
-"""Analytics rollups for the dashboards.
+"""Playback: stream leases, trailers, continue-watching state.
 
-Placeholder reserved for issue 7; filled in by that work. A no-op until then.
+Placeholder reserved for issue 5 (playback, access, streams); filled in by that work. A no-op until then.
 
 Revision ID: 0007
 Revises: 0006

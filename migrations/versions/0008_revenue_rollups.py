@@ -1,6 +1,6 @@
-"""Admin management: audit log, title edits kept across ETL runs.
+"""Revenue and subscriber rollups for the dashboards.
 
-Placeholder reserved for issue 8; filled in by that work. A no-op until then.
+Placeholder reserved for issue 7 (revenue metrics); filled in by that work. A no-op until then.
 
 Revision ID: 0008
 Revises: 0007
