@@ -1,0 +1,50 @@
+"""The FastAPI app: `uvicorn api.main:create_app --factory` (what `make api` runs).
+
+The API is a second door onto backend/: routes translate HTTP to backend calls and back, and every rule
+(access, plan changes, billing, progress) stays in backend/.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api import errors, tokens
+from api.ratelimit import Limits, RateLimitMiddleware, TokenBuckets
+from api.routers import account, auth, catalogue, subscription
+
+DESCRIPTION = """
+Reelhouse's JSON API, over the same backend as the web app.
+
+* **Auth**: `POST /v1/auth/sign-in` returns a 15-minute access token (JWT) and a refresh token; send
+  `Authorization: Bearer <access token>`. Refresh tokens are single-use (rotated); a reused one ends its session.
+* **Idempotency**: every state-changing `POST` (other than `/v1/auth/*`) needs an `Idempotency-Key` header;
+  a repeat with the same key returns the first response (`Idempotent-Replayed: true`) and never charges twice.
+* **Rate limits**: per client IP when anonymous, per account when signed in; `429` with `Retry-After`.
+* **Errors**: always `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+
+Test cards: `4242 4242 4242 4242` succeeds, `4000 0000 0000 0002` is declined,
+`4000 0000 0000 9995` has insufficient funds (any future expiry, any CVC).
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Register, sign in, rotate tokens, sign out."},
+    {"name": "catalogue", "description": "Open to everyone: plans, titles, trailers."},
+    {"name": "account", "description": "My account, viewing profiles and notifications."},
+    {"name": "subscription", "description": "Subscribe, change plan, cancel, resume, billing history."},
+    {"name": "watching", "description": "Playback, progress, continue watching, My List, ratings, recommendations."},
+    {"name": "admin", "description": "Admins only: plans, content, users, monthly metrics."},
+]
+
+
+def create_app(engine: Engine | None = None, *, jwt_secret: str | None = None, limits: Limits | None = None,
+               buckets: TokenBuckets | None = None) -> FastAPI:
+    """The app; `engine` defaults to database.get_engine() on first use, the secret to tokens.default_secret()."""
+    app = FastAPI(title="Reelhouse API", version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS)
+    app.state.engine = engine
+    app.state.jwt_secret = jwt_secret or tokens.default_secret()
+    errors.install(app)
+    for module in (auth, catalogue, account, subscription):
+        app.include_router(module.router)
+    app.add_middleware(RateLimitMiddleware, limits=limits or Limits(), secret=app.state.jwt_secret, buckets=buckets)
+    return app

@@ -1,0 +1,74 @@
+"""Request and response models shared by the routers (they make /openapi.json and /docs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+
+# Text the database can store (no NUL characters), of a bounded length.
+def text_field(max_length: int, *, min_length: int = 0):
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=r"^[^\x00]*$")]
+
+
+Email = text_field(254)
+Password = text_field(200)
+Name = text_field(80)
+BIGINT_MAX = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
+PlanIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="A plan's id.", examples=[1])]
+ShowIdPath = Annotated[str, Path(pattern=r"^s[0-9]{1,9}$", description="The catalogue's show id.",
+                                 examples=["s1"])]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserOut(Model):
+    user_id: int
+    email: str
+    display_name: str
+    role: str
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str = Field(description="Opaque; exchange it at POST /v1/auth/refresh (it is rotated).")
+    refresh_expires_at: datetime
+    user: UserOut
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type": "bearer", "expires_in": 900,
+        "refresh_token": "42.1017.Zk3...", "refresh_expires_at": "2026-12-24T19:00:00Z",
+        "user": {"user_id": 42, "email": "ada@example.com", "display_name": "Ada Lovelace", "role": "subscriber"}}]})
+
+
+class PlanOut(Model):
+    plan_id: int
+    name: str
+    price: Decimal
+    currency: str
+    billing_period: str
+    resolution: str
+    max_streams: int
+    access_level: str
+    description: str
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "plan_id": 2, "name": "Standard", "price": "13.99", "currency": "USD", "billing_period": "month",
+        "resolution": "1080p", "max_streams": 2, "access_level": "premium",
+        "description": "Two screens in Full HD. Every title, the newest included."}]})
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[dict]
