@@ -1,0 +1,250 @@
+"""Engagement, content and acquisition rollups (migration 0009) and the metrics read from them.
+
+`refresh(engine, since=None)` rebuilds every rollup from `since` (a day; None: everything) in one
+transaction: set-based DELETE of the window + INSERT ... SELECT, so a re-run changes nothing. The
+playback events of the window are read once into a temporary table; everything else derives from it
+or from the per-user rollups (scale-out rules 9-10: aggregate per user first, join on user_id).
+
+Definitions (../shared/docs/metrics.md): a *qualified play* reached 120 s (or the end of a shorter
+item); *active* = at least one qualified play; DAU/MAU = distinct active in the day / the 30 days
+ending on it; completion is per profile and item (film or episode): furthest position >= 90% of
+the runtime; views = hours / runtime (a series' runtime is all its episodes). Days are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import Connection, Engine, text
+
+from backend import lifecycle
+
+REFRESH_LOCK_KEY = 7_340_709
+ALL_PLANS = 0
+ALL_COUNTRIES = "*"
+UNKNOWN_COUNTRY = "??"
+EARLIEST = date(1970, 1, 1)
+
+QUALIFIED = (f"(p.watched_seconds >= {lifecycle.QUALIFIED_PLAY_SECONDS} OR (p.duration_seconds IS NOT NULL "
+             f"AND p.duration_seconds < {lifecycle.QUALIFIED_PLAY_SECONDS} "
+             "AND p.end_position_seconds >= p.duration_seconds))")
+
+_PLAYS = f"""
+CREATE TEMP TABLE refresh_plays ON COMMIT DROP AS
+WITH segments AS (  -- the plan in force: the latest subscription event at or before the play
+    SELECT user_id, plan_id, occurred_at AS valid_from,
+           LEAD(occurred_at) OVER (PARTITION BY user_id ORDER BY occurred_at, event_id) AS valid_to
+    FROM subscription_events
+)
+SELECT p.user_id, p.profile_id, p.title_id, coalesce(p.episode_id, 0) AS episode_id, p.started_at,
+       coalesce(p.ended_at, p.started_at + make_interval(secs => p.watched_seconds)) AS ended_at,
+       (p.started_at AT TIME ZONE 'UTC')::date AS day,
+       extract(hour FROM p.started_at AT TIME ZONE 'UTC')::smallint AS hour,
+       p.watched_seconds, {QUALIFIED} AS qualified,
+       coalesce(s.plan_id, 0) AS plan_id, coalesce(u.country_code, '{UNKNOWN_COUNTRY}') AS country_code
+FROM playback_events p
+JOIN users u ON u.user_id = p.user_id
+LEFT JOIN segments s ON s.user_id = p.user_id AND s.valid_from <= p.started_at
+                    AND (s.valid_to IS NULL OR s.valid_to > p.started_at)
+WHERE p.started_at >= CAST(:sweep_from AS timestamptz)
+"""
+
+_DAILY = [
+    "DELETE FROM user_daily_activity WHERE day >= :lo",
+    """INSERT INTO user_daily_activity (user_id, day, profile_id, plays, qualified_plays, watched_seconds,
+                                        plan_id, country_code)
+       SELECT user_id, day, profile_id, count(*), count(*) FILTER (WHERE qualified), sum(watched_seconds),
+              (array_agg(plan_id ORDER BY started_at DESC))[1], min(country_code)
+       FROM refresh_plays WHERE day >= :lo GROUP BY user_id, day, profile_id""",
+    "DELETE FROM engagement_daily WHERE day >= :lo",
+    """INSERT INTO engagement_daily (day, plan_id, country_code, plays, qualified_plays, watched_seconds)
+       SELECT day, plan_id, country_code, sum(plays), sum(qualified_plays), sum(watched_seconds)
+       FROM user_daily_activity WHERE day >= :lo GROUP BY day, plan_id, country_code""",
+    "DELETE FROM title_daily WHERE day >= :lo",
+    """INSERT INTO title_daily (day, title_id, plays, qualified_plays, watched_seconds)
+       SELECT day, title_id, count(*), count(*) FILTER (WHERE qualified), sum(watched_seconds)
+       FROM refresh_plays WHERE day >= :lo GROUP BY day, title_id""",
+    "DELETE FROM viewing_hours WHERE day >= :lo",
+    """INSERT INTO viewing_hours (day, hour, plan_id, country_code, sessions, watched_seconds)
+       SELECT day, hour, plan_id, country_code, count(*), sum(watched_seconds)
+       FROM refresh_plays WHERE day >= :lo GROUP BY day, hour, plan_id, country_code""",
+    "DELETE FROM daily_peak_concurrency WHERE day >= :lo",
+    # Sessions overlapping each minute: +1 at the start minute, -1 after the end minute, running sum.
+    """INSERT INTO daily_peak_concurrency (day, peak_sessions, peak_minute)
+       WITH deltas AS (
+           SELECT date_trunc('minute', started_at) AS minute, 1 AS d FROM refresh_plays
+           UNION ALL
+           SELECT date_trunc('minute', ended_at) + interval '1 minute', -1 FROM refresh_plays
+       ), per_minute AS (SELECT minute, sum(d) AS d FROM deltas GROUP BY minute),
+       running AS (SELECT minute, sum(d) OVER (ORDER BY minute) AS sessions FROM per_minute)
+       SELECT DISTINCT ON (day) day, sessions, minute
+       FROM (SELECT (minute AT TIME ZONE 'UTC')::date AS day, minute, sessions FROM running) r
+       WHERE day >= :lo AND sessions > 0
+       ORDER BY day, sessions DESC, minute""",
+]
+
+# Each identity is active over [day, day + 29] after each active day: merge those spans per identity
+# (gaps and islands), then MAU(d) = spans begun by d - spans ended before d, a running sum per segment.
+_ACTIVE = """
+INSERT INTO daily_active (day, unit, plan_id, country_code, dau, mau)
+WITH act AS (
+    SELECT DISTINCT {ident}, {plan} AS plan_id, {country} AS country_code, day
+    FROM user_daily_activity WHERE qualified_plays > 0 AND day BETWEEN :lo - 29 AND :hi
+), marked AS (
+    SELECT *, CASE WHEN day - lag(day) OVER w <= 30 THEN 0 ELSE 1 END AS brk
+    FROM act WINDOW w AS (PARTITION BY {ident}, plan_id, country_code ORDER BY day)
+), islands AS (
+    SELECT *, sum(brk) OVER (PARTITION BY {ident}, plan_id, country_code ORDER BY day) AS island FROM marked
+), spans AS (
+    SELECT plan_id, country_code, min(day) AS s, max(day) + 29 AS e
+    FROM islands GROUP BY {ident}, plan_id, country_code, island
+), changes AS (
+    SELECT plan_id, country_code, day, sum(n) AS n FROM (
+        SELECT plan_id, country_code, s AS day, 1 AS n FROM spans
+        UNION ALL SELECT plan_id, country_code, e + 1, -1 FROM spans) c
+    GROUP BY plan_id, country_code, day
+), grid AS (
+    SELECT g.plan_id, g.country_code, d::date AS day
+    FROM (SELECT DISTINCT plan_id, country_code FROM spans) g,
+         generate_series(CAST(:lo AS date) - 29, CAST(:hi AS date), interval '1 day') d
+), mau AS (
+    SELECT g.plan_id, g.country_code, g.day,
+           sum(coalesce(c.n, 0)) OVER (PARTITION BY g.plan_id, g.country_code ORDER BY g.day) AS mau
+    FROM grid g LEFT JOIN changes c USING (plan_id, country_code, day)
+), dau AS (
+    SELECT plan_id, country_code, day, count(*) AS dau FROM act GROUP BY plan_id, country_code, day
+)
+SELECT m.day, :unit, m.plan_id, m.country_code, coalesce(d.dau, 0), m.mau
+FROM mau m LEFT JOIN dau d USING (plan_id, country_code, day)
+WHERE m.day >= :lo
+"""
+UNITS = {"account": "user_id", "profile": "user_id, profile_id"}
+SEGMENTS = [(str(ALL_PLANS), f"'{ALL_COUNTRIES}'"), ("plan_id", f"'{ALL_COUNTRIES}'"),
+            (str(ALL_PLANS), "country_code"), ("plan_id", "country_code")]
+
+_ITEMS = f"""
+INSERT INTO profile_item_starts (user_id, profile_id, title_id, episode_id, first_qualified_at, furthest_seconds,
+                                 runtime_seconds, watched_seconds)
+SELECT p.user_id, p.profile_id, p.title_id, coalesce(p.episode_id, 0), min(p.started_at) FILTER (WHERE {QUALIFIED}),
+       max(p.end_position_seconds), max(p.duration_seconds), sum(p.watched_seconds)
+FROM playback_events p
+{{touched}}
+GROUP BY p.user_id, p.profile_id, p.title_id, coalesce(p.episode_id, 0)
+HAVING bool_or({QUALIFIED})
+ON CONFLICT (user_id, profile_id, title_id, episode_id) DO UPDATE SET
+    first_qualified_at = EXCLUDED.first_qualified_at, furthest_seconds = EXCLUDED.furthest_seconds,
+    runtime_seconds = EXCLUDED.runtime_seconds, watched_seconds = EXCLUDED.watched_seconds
+"""
+_TOUCHED = """JOIN (SELECT DISTINCT user_id, profile_id, title_id, episode_id FROM refresh_plays WHERE qualified) t
+              ON t.user_id = p.user_id AND t.profile_id = p.profile_id AND t.title_id = p.title_id
+             AND t.episode_id = coalesce(p.episode_id, 0)"""
+
+_COMPLETION = [
+    "DELETE FROM completion_monthly WHERE month >= :from_month",
+    f"""INSERT INTO completion_monthly (month, kind, starts, completed, share_sum)
+        SELECT (date_trunc('month', first_qualified_at AT TIME ZONE 'UTC'))::date,
+               CASE WHEN episode_id = 0 THEN 'movie' ELSE 'episode' END, count(*),
+               count(*) FILTER (WHERE furthest_seconds >= {lifecycle.COMPLETED_AT} * runtime_seconds),
+               coalesce(sum(least(watched_seconds::numeric / runtime_seconds, 1)), 0)
+        FROM profile_item_starts
+        WHERE first_qualified_at >= CAST(:from_month AS date) AT TIME ZONE 'UTC' AND runtime_seconds > 0
+        GROUP BY 1, 2""",
+]
+
+_FIRST_PLAY = [
+    "DELETE FROM user_first_play",
+    """INSERT INTO user_first_play (user_id, signed_up_at, subscribed_at, first_play_at)
+       SELECT u.user_id, u.created_at, s.subscribed_at, i.first_play_at
+       FROM users u
+       LEFT JOIN (SELECT user_id, min(started_at) AS subscribed_at FROM subscriptions GROUP BY user_id) s
+              ON s.user_id = u.user_id
+       LEFT JOIN (SELECT user_id, min(first_qualified_at) AS first_play_at FROM profile_item_starts
+                  GROUP BY user_id) i ON i.user_id = u.user_id
+       WHERE u.role = 'subscriber'""",
+    "DELETE FROM first_play_cohorts",
+    f"""INSERT INTO first_play_cohorts (month, country_code, subscribers, played, hours_sorted)
+        SELECT (date_trunc('month', f.signed_up_at AT TIME ZONE 'UTC'))::date,
+               coalesce(u.country_code, '{UNKNOWN_COUNTRY}'), count(*),
+               count(*) FILTER (WHERE f.first_play_at >= f.subscribed_at),
+               coalesce(array_agg(round(extract(epoch FROM f.first_play_at - f.subscribed_at) / 3600, 2)
+                                  ORDER BY f.first_play_at - f.subscribed_at)
+                        FILTER (WHERE f.first_play_at >= f.subscribed_at), '{{}}')
+        FROM user_first_play f JOIN users u ON u.user_id = f.user_id
+        WHERE f.subscribed_at IS NOT NULL
+        GROUP BY 1, 2""",
+]
+
+# Cohorts by month of first visit: each visitor, whether they signed up, ever started a trial, ever paid.
+_ACQUISITION = [
+    "DELETE FROM acquisition_monthly",
+    f"""INSERT INTO acquisition_monthly (month, traffic_source, country_code, visitors, signups, trials, paid)
+        WITH reached AS (
+            SELECT user_id, bool_or(kind = 'trial_started') AS trial, bool_or(mrr > 0) AS paid
+            FROM subscription_events GROUP BY user_id
+        )
+        SELECT (date_trunc('month', v.first_seen_at AT TIME ZONE 'UTC'))::date, v.traffic_source,
+               coalesce(v.country_code, '{UNKNOWN_COUNTRY}'), count(*), count(v.signed_up_user_id),
+               count(*) FILTER (WHERE r.trial), count(*) FILTER (WHERE r.paid)
+        FROM visitors v LEFT JOIN reached r ON r.user_id = v.signed_up_user_id
+        GROUP BY 1, 2, 3""",
+]
+
+
+def refresh(engine: Engine, since: date | None = None) -> list[str]:
+    """Rebuild the engagement, content, acquisition and churn rollups from `since` (None: all days).
+
+    Idempotent: the same data gives the same rollups however often it runs. Returns the tables written.
+    """
+    from backend import churn
+
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK_KEY})
+        conn.execute(text("SET LOCAL TimeZone = 'UTC'"))
+        written = refresh_in(conn, since)
+    return written + churn.refresh(engine)
+
+
+def refresh_in(conn: Connection, since: date | None) -> list[str]:
+    """The engagement rollups, inside the caller's transaction."""
+    lo = since or EARLIEST
+    params = {"lo": lo, "sweep_from": lo - timedelta(days=1)}
+    conn.execute(text(_PLAYS), params)
+    conn.execute(text("ANALYZE refresh_plays"))
+    for sql in _DAILY:
+        conn.execute(text(sql), params)
+    _refresh_active(conn, lo)
+    _refresh_items(conn, since)
+    for sql in _FIRST_PLAY + _ACQUISITION:
+        conn.execute(text(sql))
+    return ["user_daily_activity", "engagement_daily", "title_daily", "viewing_hours", "daily_peak_concurrency",
+            "daily_active", "profile_item_starts", "completion_monthly", "user_first_play", "first_play_cohorts",
+            "acquisition_monthly"]
+
+
+def _refresh_active(conn: Connection, lo: date) -> None:
+    hi = conn.execute(text("SELECT max(day) FROM user_daily_activity")).scalar()
+    conn.execute(text("DELETE FROM daily_active WHERE day >= :lo"), {"lo": lo})
+    if hi is None or hi < lo:
+        return
+    first = conn.execute(text("SELECT min(day) FROM user_daily_activity WHERE day >= :lo"), {"lo": lo}).scalar()
+    lo = max(lo, first or lo)
+    for unit, ident in UNITS.items():
+        for plan, country in SEGMENTS:
+            conn.execute(text(_ACTIVE.format(ident=ident, plan=plan, country=country)),
+                         {"lo": lo, "hi": hi, "unit": unit})
+
+
+def _refresh_items(conn: Connection, since: date | None) -> None:
+    if since is None:
+        conn.execute(text("DELETE FROM profile_item_starts"))
+        conn.execute(text(_ITEMS.format(touched="")))
+        from_month = EARLIEST
+    else:
+        conn.execute(text(_ITEMS.format(touched=_TOUCHED)))
+        first = conn.execute(text("""
+            SELECT min(i.first_qualified_at) FROM profile_item_starts i
+            JOIN (SELECT DISTINCT user_id, profile_id, title_id, episode_id FROM refresh_plays WHERE qualified) t
+              USING (user_id, profile_id, title_id, episode_id)""")).scalar()
+        from_month = min(first.date(), since) if first else since
+    conn.execute(text(_COMPLETION[0]), {"from_month": from_month.replace(day=1)})
+    conn.execute(text(_COMPLETION[1]), {"from_month": from_month.replace(day=1)})
