@@ -63,7 +63,7 @@ IDEMPOTENCY_REQUIRED = "Send an Idempotency-Key header (any unique string up to 
 
 async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     fields = [{"field": _field_name(e["loc"]), "message": e["msg"]} for e in exc.errors()]
-    if any(f["field"] == "header.idempotency-key" for f in fields):
+    if any(f["field"].lower() == "header.idempotency-key" for f in fields):
         return error_json(400, "idempotency_key_required", IDEMPOTENCY_REQUIRED, field="header.Idempotency-Key")
     first = fields[0] if fields else {"field": "", "message": "Invalid request."}
     return error_json(422, "validation_error", f"{first['field']}: {first['message']}", field=first["field"],
