@@ -1,0 +1,57 @@
+"""Property-based fuzzing of the whole API from its own OpenAPI schema (schemathesis): every operation,
+with generated path, query, header and body values (valid and invalid), anonymously and as a subscriber
+with a card on file and a live subscription. No response may be a server error (5xx)."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from api import tokens
+from api.main import create_app
+from backend import api_sessions, subscriptions, users
+from backend import gateway as gateways
+from tests.api.conftest import LIMITLESS, PASSWORD, SECRET
+
+EXAMPLES = 12  # per operation and run: ~40 operations x 2 runs stays within about a minute
+
+
+# The schema is read from the app itself; the app reaches this module's database through the fixture below.
+APP = create_app(None, jwt_secret=SECRET, limits=LIMITLESS)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_database(api_engine):
+    APP.state.engine = api_engine
+    yield
+    APP.state.engine = None
+
+
+@pytest.fixture(scope="module")
+def subscriber(api_engine, plan_ids) -> users.User:
+    user = users.register(api_engine, "fuzz.subscriber@example.com", "Fuzz Subscriber", PASSWORD)
+    card = subscriptions.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
+    subscriptions.checkout(api_engine, user.user_id, plan_ids["Standard"], card, "fuzz-checkout")
+    return user
+
+
+FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+                         suppress_health_check=list(HealthCheck))
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_no_server_errors_anonymously(case):
+    case.call_and_validate(checks=[not_a_server_error])
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_no_server_errors_as_a_subscriber(case, api_engine, subscriber):
+    # a session of its own per case, so that a generated sign-out cannot end the next case's session
+    session = api_sessions.start(api_engine, subscriber)
+    access, _ = tokens.issue(SECRET, subscriber.user_id, session.family_id)
+    case.call_and_validate(headers={"Authorization": f"Bearer {access}"}, checks=[not_a_server_error])
