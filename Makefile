@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 SHARED_CSV := $(abspath ../shared/data/netflix_titles.csv)
 export NETFLIX_CSV ?= $(wildcard $(SHARED_CSV))
 
-.PHONY: run test lint bench db-status db-stop chromium clean help
+.PHONY: run api test lint bench db-status db-stop chromium clean help
 .DEFAULT_GOAL := help
 
 help:  ## List the commands
@@ -23,6 +23,13 @@ run: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue and seed a d
 	$(BIN)/python -m etl.load_catalogue --if-empty
 	$(BIN)/python -m seed.generate --if-empty --subscribers $(DEMO_SUBSCRIBERS) || echo "Demo data not seeded (see above); the app runs without it."
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+
+API_PORT ?= 8000
+
+api: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue if empty, serve the JSON API on http://localhost:8000 (docs: /docs)
+	$(BIN)/python -m database upgrade
+	$(BIN)/python -m etl.load_catalogue --if-empty
+	$(BIN)/python -m uvicorn api.main:create_app --factory --host 127.0.0.1 --port $(API_PORT)
 
 test: $(VENV)/.dev-installed chromium  ## Set up and run the whole suite (lint, unit, database, app, browser)
 	$(BIN)/ruff check .
