@@ -24,15 +24,18 @@ MOVEMENT_COLUMNS = [
     "churned_subscribers", "churned_voluntary", "churned_involuntary",
 ]
 
-_MOVEMENTS_SQL = text("""
-WITH months AS (
+# Per subscriber and month: MRR and plan at the start and at the end of the month, the reason of the
+# latest event at the end (a churn's voluntary/involuntary), and whether they had paid before the month.
+# Shared with backend/analytics.py, whose rollups group the same rows by plan and country.
+PER_SUBSCRIBER_MONTHS = """
+months AS (
     SELECT m::date AS month,
            m AT TIME ZONE 'UTC' AS month_start,
            (m + interval '1 month') AT TIME ZONE 'UTC' AS month_end
     FROM generate_series(CAST(:first AS timestamp), CAST(:last AS timestamp), interval '1 month') AS m
 ),
-segments AS (  -- [valid_from, valid_to) during which a subscriber's MRR was `mrr`
-    SELECT user_id, occurred_at AS valid_from, mrr, reason,
+segments AS (  -- [valid_from, valid_to) during which a subscriber's MRR was `mrr` on plan `plan_id`
+    SELECT user_id, occurred_at AS valid_from, mrr, plan_id, reason,
            LEAD(occurred_at) OVER (PARTITION BY user_id ORDER BY occurred_at, event_id) AS valid_to
     FROM subscription_events
     WHERE occurred_at < (CAST(:last AS timestamp) + interval '1 month') AT TIME ZONE 'UTC'
@@ -44,8 +47,12 @@ per_subscriber AS (
     SELECT s.user_id, m.month,
            sum(s.mrr) FILTER (WHERE s.valid_from < m.month_start
                                 AND (s.valid_to IS NULL OR s.valid_to >= m.month_start)) AS start_mrr,
+           max(s.plan_id) FILTER (WHERE s.valid_from < m.month_start
+                                    AND (s.valid_to IS NULL OR s.valid_to >= m.month_start)) AS start_plan_id,
            sum(s.mrr) FILTER (WHERE s.valid_from < m.month_end
                                 AND (s.valid_to IS NULL OR s.valid_to >= m.month_end)) AS end_mrr,
+           max(s.plan_id) FILTER (WHERE s.valid_from < m.month_end
+                                    AND (s.valid_to IS NULL OR s.valid_to >= m.month_end)) AS end_plan_id,
            max(s.reason) FILTER (WHERE s.valid_from < m.month_end
                                    AND (s.valid_to IS NULL OR s.valid_to >= m.month_end)) AS end_reason,
            min(m.month_start) AS month_start
@@ -54,11 +61,16 @@ per_subscriber AS (
     GROUP BY s.user_id, m.month
 ),
 classified AS (
-    SELECT p.month, coalesce(p.start_mrr, 0) AS s, coalesce(p.end_mrr, 0) AS e, p.end_reason,
-           f.first_paid_at < p.month_start AS paid_before
+    SELECT p.user_id, p.month, coalesce(p.start_mrr, 0) AS s, coalesce(p.end_mrr, 0) AS e, p.end_reason,
+           CASE WHEN p.start_mrr > 0 THEN p.start_plan_id ELSE 0 END AS start_plan_id,
+           CASE WHEN p.end_mrr > 0 THEN p.end_plan_id ELSE 0 END AS end_plan_id,
+           coalesce(f.first_paid_at < p.month_start, false) AS paid_before
     FROM per_subscriber p LEFT JOIN first_paid f ON f.user_id = p.user_id
 )
-SELECT m.month,
+"""
+
+# The sums and counts of the movements over rows of `classified c` (in the order of MOVEMENT_COLUMNS[1:]).
+MOVEMENT_SUMS = """
        coalesce(sum(c.s), 0) AS start_mrr,
        coalesce(sum(c.e) FILTER (WHERE c.s = 0 AND c.e > 0 AND NOT c.paid_before), 0) AS new_mrr,
        coalesce(sum(c.e - c.s) FILTER (WHERE c.s > 0 AND c.e > c.s), 0) AS expansion_mrr,
@@ -73,6 +85,11 @@ SELECT m.month,
        count(*) FILTER (WHERE c.s > 0 AND c.e = 0) AS churned_subscribers,
        count(*) FILTER (WHERE c.s > 0 AND c.e = 0 AND c.end_reason = 'voluntary') AS churned_voluntary,
        count(*) FILTER (WHERE c.s > 0 AND c.e = 0 AND c.end_reason = 'involuntary') AS churned_involuntary
+"""
+
+_MOVEMENTS_SQL = text(f"""
+WITH {PER_SUBSCRIBER_MONTHS}
+SELECT m.month, {MOVEMENT_SUMS}
 FROM months m LEFT JOIN classified c ON c.month = m.month
 GROUP BY m.month
 ORDER BY m.month
