@@ -22,7 +22,7 @@ from backend import lifecycle
 REFRESH_LOCK_KEY = 7_340_709
 ALL_PLANS = 0
 ALL_COUNTRIES = "*"
-UNKNOWN_COUNTRY = "??"
+UNKNOWN_COUNTRY = ""  # as in the revenue rollups (migration 0008)
 EARLIEST = date(1970, 1, 1)
 
 QUALIFIED = (f"(p.watched_seconds >= {lifecycle.QUALIFIED_PLAY_SECONDS} OR (p.duration_seconds IS NOT NULL "
