@@ -42,5 +42,9 @@ else:
         pages["Analytics"] = [
             page("dashboards/overview.py", "Overview", "dashboard", "analytics-overview"),
             page("dashboards/revenue.py", "Revenue", "payments", "analytics-revenue"),
+            page("dashboards/churn.py", "Churn & retention", "person_remove", "analytics-churn"),
+            page("dashboards/engagement.py", "Engagement", "play_circle", "analytics-engagement"),
+            page("dashboards/content.py", "Content", "video_library", "analytics-content"),
+            page("dashboards/acquisition.py", "Acquisition", "campaign", "analytics-acquisition"),
         ]
 st.navigation(pages).run()
