@@ -107,7 +107,7 @@ def idempotent(request: Request, db: Engine, me: Principal, key: str, body: obje
     try:
         code, content = status, jsonable_encoder(work())
     except ApiError as error:
-        code, content = error.status, error_json_body(error)
+        code, content = error.status, jsonable_encoder(error_json_body(error))
     except Exception as error:
         if refusal(error) is None:  # unexpected: forget the key so that a retry runs the request
             idempotency.release(db, me.user_id, key)

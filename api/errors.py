@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -22,9 +23,10 @@ log = logging.getLogger("reelhouse.api")
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, *, field: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, details: dict | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field, self.headers = status, code, message, field, headers
+        self.details = details
 
 
 class ErrorBody(BaseModel):
@@ -32,6 +34,7 @@ class ErrorBody(BaseModel):
     message: str
     field: str | None = None
     fields: list[dict] | None = None
+    details: dict | None = None
 
 
 class ErrorResponse(BaseModel):
@@ -83,11 +86,13 @@ def error_json_body(exc: ApiError) -> dict:
     body = {"code": exc.code, "message": exc.message}
     if exc.field:
         body["field"] = exc.field
+    if exc.details:
+        body["details"] = exc.details
     return {"error": body}
 
 
 async def _api(_: Request, exc: ApiError) -> JSONResponse:
-    return error_json(exc.status, exc.code, exc.message, field=exc.field, headers=exc.headers)
+    return JSONResponse(jsonable_encoder(error_json_body(exc)), status_code=exc.status, headers=exc.headers)
 
 
 # Backend refusals (their messages are written to be shown) -> (status, code). Most specific type first.

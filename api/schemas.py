@@ -20,8 +20,9 @@ Password = text_field(200)
 Name = text_field(80)
 BIGINT_MAX = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
+SHOW_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
 PlanIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="A plan's id.", examples=[1])]
-ShowIdPath = Annotated[str, Path(pattern=r"^s[0-9]{1,9}$", description="The catalogue's show id.",
+ShowIdPath = Annotated[str, Path(pattern=SHOW_ID_PATTERN, description="The catalogue's show id.",
                                  examples=["s1"])]
 
 

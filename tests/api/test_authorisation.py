@@ -39,6 +39,14 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/v1/me/card"): MEMBER,
     ("GET", "/v1/me/billing"): MEMBER,
     ("GET", "/v1/me/billing/{payment_id}/receipt"): MEMBER,
+    ("GET", "/v1/titles/{show_id}/trailer"): PUBLIC,
+    ("POST", "/v1/me/playback"): MEMBER,
+    ("PUT", "/v1/me/playback/{lease_id}/position"): MEMBER,
+    ("DELETE", "/v1/me/playback/{lease_id}"): MEMBER,
+    ("GET", "/v1/me/streams"): MEMBER,
+    ("DELETE", "/v1/me/streams/{lease_id}"): MEMBER,
+    ("GET", "/v1/me/profiles/{profile_id}/continue-watching"): MEMBER,
+    ("DELETE", "/v1/me/profiles/{profile_id}/continue-watching/{show_id}"): MEMBER,
 }
 SAMPLE_PATH_VALUES = {"payment_id": "1", "plan_id": "1", "show_id": "s1", "user_id": "1", "title_id": "1",
                       "profile_id": "1", "session_id": "1", "lease_id": "1", "episode_id": "1"}

@@ -1,0 +1,116 @@
+"""Watching over the API, on backend.playback's rules: start (subscription, plan level, profile maturity,
+screens), resume, position reports, completion, stop, streams, Continue Watching; trailers for everyone;
+nothing of another member's profiles or streams reachable."""
+
+import pytest
+
+from backend import gateway as gateways
+from backend import subscriptions
+from tests.api.conftest import new_key, post, register
+
+CARD = subscriptions.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
+
+
+def subscribed(client, api_engine, plan_ids, plan: str) -> dict:
+    member = register(client)
+    subscriptions.checkout(api_engine, member["user"]["user_id"], plan_ids[plan], CARD, new_key())
+    member["profile_id"] = client.get("/v1/me/profiles", headers=member["headers"]).json()[0]["profile_id"]
+    return member
+
+
+def play(client, member, show_id: str, device: str = "device-0001", **extra):
+    return post(client, "/v1/me/playback", member, {"profile_id": member["profile_id"], "show_id": show_id,
+                                                     "device_id": device, **extra})
+
+
+@pytest.fixture
+def basic(client, api_engine, plan_ids):
+    return subscribed(client, api_engine, plan_ids, "Basic")
+
+
+def test_play_report_resume_and_continue_watching(client, basic):
+    started = play(client, basic, "t1")
+    assert started.status_code == 201, started.text
+    session = started.json()
+    assert (session["position_seconds"], session["duration_seconds"], session["episode"]) == (0, 101 * 60, None)
+    assert session["media_path"].endswith(".webm")
+    lease = session["lease_id"]
+    report = client.put(f"/v1/me/playback/{lease}/position", headers=basic["headers"],
+                        json={"position_seconds": 30})
+    assert report.status_code == 200 and report.json()["state"] == "playing"
+    [row] = client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching", headers=basic["headers"]).json()
+    assert (row["show_id"], row["position_seconds"]) == ("t1", 30)
+    assert [s["lease_id"] for s in client.get("/v1/me/streams", headers=basic["headers"]).json()] == [lease]
+    assert client.delete(f"/v1/me/playback/{lease}", headers=basic["headers"]).status_code == 204
+    assert client.get("/v1/me/streams", headers=basic["headers"]).json() == []
+    again = play(client, basic, "t1", device="device-0002").json()
+    assert again["position_seconds"] == 30  # resumes
+    done = client.put(f"/v1/me/playback/{again['lease_id']}/position", headers=basic["headers"],
+                      json={"position_seconds": 0, "ended": True}).json()
+    assert done["state"] == "completed"
+    assert client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching",
+                      headers=basic["headers"]).json() == []
+
+
+def test_the_same_key_starts_one_stream(client, basic):
+    key = new_key()
+    body = {"profile_id": basic["profile_id"], "show_id": "t1", "device_id": "device-same"}
+    first = post(client, "/v1/me/playback", basic, body, key=key)
+    second = post(client, "/v1/me/playback", basic, body, key=key)
+    assert first.json() == second.json() and second.headers["Idempotent-Replayed"] == "true"
+    assert len(client.get("/v1/me/streams", headers=basic["headers"]).json()) == 1
+
+
+def test_refusals_say_why(client, api_engine, basic, plan_ids):
+    premium_title = play(client, basic, "t15")
+    assert premium_title.status_code == 403
+    assert premium_title.json()["error"]["code"] == "playback_plan"
+    assert premium_title.json()["error"]["details"]["remedy"].startswith("Upgrade")
+    assert play(client, basic, "t1", device="device-0001").status_code == 201
+    second_screen = play(client, basic, "t1", device="device-0002")
+    assert second_screen.status_code == 409 and second_screen.json()["error"]["code"] == "playback_streams"
+    [device] = second_screen.json()["error"]["details"]["devices"]
+    assert client.delete(f"/v1/me/streams/{device['lease_id']}", headers=basic["headers"]).status_code == 204
+    assert play(client, basic, "t1", device="device-0002").status_code == 201
+
+    kids = post(client, "/v1/me/profiles", basic, {"name": "Kids", "is_kids": True}).json()
+    adult_title = post(client, "/v1/me/playback", basic, {"profile_id": kids["profile_id"], "show_id": "t2",
+                                                          "device_id": "device-kids"})
+    assert adult_title.status_code == 403 and adult_title.json()["error"]["code"] == "playback_maturity"
+
+    never = register(client)
+    never["profile_id"] = client.get("/v1/me/profiles", headers=never["headers"]).json()[0]["profile_id"]
+    refused = play(client, never, "t1")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "playback_no_subscription"
+    assert play(client, basic, "nope").status_code == 404
+    assert play(client, basic, "t2", episode_id=999999).json()["error"]["code"] == "episode_not_found"
+
+
+def test_series_play_episodes(client, basic):
+    session = play(client, basic, "t2").json()
+    assert (session["episode"]["season_number"], session["episode"]["episode_number"]) == (1, 1)
+    done = client.put(f"/v1/me/playback/{session['lease_id']}/position", headers=basic["headers"],
+                      json={"position_seconds": session["duration_seconds"]}).json()
+    assert done["state"] == "completed" and done["next_episode"]["episode_number"] == 2
+
+
+def test_another_members_profiles_and_streams_are_out_of_reach(client, api_engine, plan_ids, basic):
+    lease = play(client, basic, "t1").json()["lease_id"]
+    other = subscribed(client, api_engine, plan_ids, "Premium")
+    theirs = post(client, "/v1/me/playback", other, {"profile_id": basic["profile_id"], "show_id": "t1",
+                                                     "device_id": "device-steal"})
+    assert theirs.status_code == 404 and theirs.json()["error"]["code"] == "profile_not_found"
+    assert client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching",
+                      headers=other["headers"]).status_code == 404
+    report = client.put(f"/v1/me/playback/{lease}/position", headers=other["headers"], json={"position_seconds": 99})
+    assert report.json()["state"] == "stopped"
+    assert client.delete(f"/v1/me/streams/{lease}", headers=other["headers"]).status_code == 404
+    assert client.delete(f"/v1/me/playback/{lease}", headers=other["headers"]).status_code == 204  # no-op
+    assert [s["lease_id"] for s in client.get("/v1/me/streams", headers=basic["headers"]).json()] == [lease]
+
+
+def test_trailers_are_open_to_everyone(client):
+    trailer = client.get("/v1/titles/t2/trailer")
+    assert trailer.status_code == 200 and trailer.json()["title"] == "Harbour Lights"
+    assert trailer.json()["media_path"].startswith("app/static/generated/trailer-")
+    assert client.get("/v1/titles/zzz/trailer").status_code == 404
