@@ -264,6 +264,7 @@ def run(engine: Engine, now: datetime | None = None, *, gateway: gateways.Gatewa
             return {"skipped": "another billing run is in progress"}
         lock_conn.commit()
         run_id = jobs.start_run(engine, "billing", {"now": now.isoformat()}, started_by)
+        refresh_since = _analytics_since(engine, now)
         try:
             summary: dict = {"now": now.isoformat(), "accounts": 0}
             touched = []
@@ -285,7 +286,30 @@ def run(engine: Engine, now: datetime | None = None, *, gateway: gateways.Gatewa
                 lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": JOB_LOCK_KEY})
                 lock_conn.commit()
         jobs.finish_run(engine, run_id, summary=summary)
+    summary["analytics_refresh_seconds"] = _refresh_analytics(engine, refresh_since, now)
     return summary
+
+
+def _analytics_since(engine: Engine, now: datetime) -> date:
+    """Where the dashboards' rollups need refreshing after this run: from the earliest step due (a late
+    run writes history at the steps' own instants), and at least the last 35 days (members' own changes)."""
+    with engine.connect() as conn:
+        earliest = conn.execute(text("""
+            SELECT min(CASE status WHEN 'trialing' THEN trial_end WHEN 'active' THEN current_period_end
+                       ELSE current_period_start END)
+            FROM subscriptions WHERE status IN ('trialing', 'active', 'past_due')""")).scalar()
+    return min(filter(None, (earliest, now - timedelta(days=35)))).astimezone(UTC).date()
+
+
+def _refresh_analytics(engine: Engine, since: date, now: datetime) -> dict:
+    """Refresh the analytics rollups of the recent months; a failure is logged, never the run's."""
+    from backend import analytics
+
+    try:
+        return {name: round(seconds, 3) for name, seconds in analytics.refresh(engine, since, now).items()}
+    except Exception:
+        log.exception("analytics refresh after the billing run failed")
+        return {}
 
 
 def set_plan_price(engine: Engine, acting_user_id: int, plan_id: int, price, *, now: datetime | None = None) -> Decimal:
