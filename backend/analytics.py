@@ -40,7 +40,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
 from dateutil.relativedelta import relativedelta
@@ -363,9 +364,9 @@ METRIC_COLUMNS = [
 ]
 
 
-def _ratio(numerator, denominator) -> Decimal | None:
-    """numerator / denominator exactly (None when the denominator is 0: n/a, never 0)."""
-    return None if not denominator else Decimal(numerator) / Decimal(denominator)
+def _ratio(numerator, denominator) -> Fraction | None:
+    """numerator / denominator as an exact fraction (None when the denominator is 0: n/a, never 0)."""
+    return None if not denominator else Fraction(numerator) / Fraction(denominator)
 
 
 def _decimal(value) -> Decimal:
@@ -373,18 +374,20 @@ def _decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(int(value))
 
 
-def _round(value: Decimal | None, step: Decimal) -> Decimal | None:
-    return None if value is None else value.quantize(step, rounding=ROUND_HALF_EVEN)
+def _round(value: Fraction | Decimal | None, step: Decimal) -> Decimal | None:
+    """Round an exact value once, half-even, to `step` (0.01, 0.0001)."""
+    if value is None:
+        return None
+    return Decimal(round(Fraction(value) / Fraction(step))) * step
 
 
-def _derive(row: dict, history: list[Decimal | None]) -> dict:
+def _derive(row: dict, history: list[Fraction | None]) -> dict:
     """Every metric of one month from its sums; `history` holds the exact churn rates of earlier months."""
     start, end = row["start_mrr"], row["end_mrr"]
     churn = _ratio(row["churned_subscribers"], row["active_start"])
     arpu = _ratio(end, row["active_end"])
     trailing = [r for r in history[-LTV_WINDOW:] if r is not None]
     mean_churn = sum(trailing) / len(trailing) if trailing else None
-    ltv = arpu / mean_churn if arpu is not None and mean_churn else None
     retained = start - row["churned_mrr"] - row["contraction_mrr"]
     out = {
         **row,
@@ -399,7 +402,7 @@ def _derive(row: dict, history: list[Decimal | None]) -> dict:
         "nrr": _round(_ratio(retained + row["expansion_mrr"], start), RATE),
         "grr": _round(_ratio(retained, start), RATE),
         "arpu": _round(arpu, CENT),
-        "ltv": _round(ltv, CENT),
+        "ltv": _round(arpu / mean_churn if arpu is not None and mean_churn else None, CENT),
         "quick_ratio": _round(_ratio(row["new_mrr"] + row["expansion_mrr"],
                                      row["churned_mrr"] + row["contraction_mrr"]), RATIO),
         "trial_conversion": _round(_ratio(row["trials_converted"], row["trials_started"]), RATE),
