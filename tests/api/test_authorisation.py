@@ -47,6 +47,7 @@ RULES: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/me/streams/{lease_id}"): MEMBER,
     ("GET", "/v1/me/profiles/{profile_id}/continue-watching"): MEMBER,
     ("DELETE", "/v1/me/profiles/{profile_id}/continue-watching/{show_id}"): MEMBER,
+    ("GET", "/v1/admin/metrics"): STAFF,
 }
 SAMPLE_PATH_VALUES = {"payment_id": "1", "plan_id": "1", "show_id": "s1", "user_id": "1", "title_id": "1",
                       "profile_id": "1", "session_id": "1", "lease_id": "1", "episode_id": "1"}
