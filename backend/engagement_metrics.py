@@ -7,7 +7,7 @@ Definitions: ../shared/docs/metrics.md, as summarised in backend/engagement.py.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from dateutil.relativedelta import relativedelta
@@ -128,9 +128,9 @@ def top10(engine: Engine, week_start: date, *, acting_user_id: int | None) -> pd
     return frame
 
 
-def weeks(period: Period) -> list[date]:
-    """The Mondays of the complete weeks inside the period (latest first)."""
-    after = period.last + relativedelta(months=1)
+def weeks(period: Period, today: date | None = None) -> list[date]:
+    """The Mondays of the weeks inside the period that are over by `today` (UTC), latest first."""
+    after = min(period.last + relativedelta(months=1), today or datetime.now(UTC).date())
     monday = period.first + timedelta(days=(7 - period.first.weekday()) % 7)
     result = []
     while monday + timedelta(days=7) <= after:
