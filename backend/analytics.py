@@ -516,18 +516,20 @@ def revenue_page(engine: Engine, period: Period, filters: Filters = Filters(), *
 # --- command line ----------------------------------------------------------------------------------------
 
 
-def as_json_rows(metrics: pd.DataFrame) -> list[dict]:
+def json_value(value):
     """Months as 'YYYY-MM', money and rates as exact decimal strings, counts as numbers, n/a as None."""
-    def cell(value):
-        if value is None or (isinstance(value, float) and value != value):
-            return None
-        if isinstance(value, Decimal):
-            return str(value)
-        if isinstance(value, date):
-            return value.strftime("%Y-%m")
-        return int(value)
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.strftime("%Y-%m")
+    return int(value)
 
-    return [{column: cell(row[column]) for column in metrics.columns} for _, row in metrics.iterrows()]
+
+def as_json_rows(metrics: pd.DataFrame) -> list[dict]:
+    """The frame's rows as JSON-ready dicts (json_value of each cell)."""
+    return [{column: json_value(row[column]) for column in metrics.columns} for _, row in metrics.iterrows()]
 
 
 def _plan_ids(engine: Engine, names: Sequence[str]) -> tuple[int, ...]:
@@ -539,16 +541,23 @@ def _plan_ids(engine: Engine, names: Sequence[str]) -> tuple[int, ...]:
     return tuple(known[n.lower()] for n in names)
 
 
+def _month_arg(value: str) -> date:
+    try:
+        return parse_month(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     import database
 
     parser = argparse.ArgumentParser(prog="python -m backend.analytics", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     refresh_parser = sub.add_parser("refresh", help="refresh the dashboard rollups (idempotent)")
-    refresh_parser.add_argument("--since", type=parse_month, help="only from this month (YYYY-MM) on")
+    refresh_parser.add_argument("--since", type=_month_arg, help="only from this month (YYYY-MM) on")
     metrics_parser = sub.add_parser("metrics", help="print every monthly metric, one row per month")
-    metrics_parser.add_argument("--start", type=parse_month, required=True, help="first month, YYYY-MM")
-    metrics_parser.add_argument("--end", type=parse_month, required=True, help="last month, YYYY-MM")
+    metrics_parser.add_argument("--start", type=_month_arg, required=True, help="first month, YYYY-MM")
+    metrics_parser.add_argument("--end", type=_month_arg, required=True, help="last month, YYYY-MM")
     metrics_parser.add_argument("--format", choices=("json", "csv"), default="json")
     metrics_parser.add_argument("--plan", action="append", default=[], help="plan name (repeatable)")
     metrics_parser.add_argument("--country", action="append", default=[], help="country code (repeatable)")
