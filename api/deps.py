@@ -64,6 +64,13 @@ def principal(request: Request, db: EngineDep,
 Me = Annotated[Principal, Depends(principal)]
 
 
+def optional_principal(request: Request, db: EngineDep,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                       ) -> Principal | None:
+    """The caller's account on open routes: None without a bearer token, 401 with a bad one."""
+    return None if credentials is None else principal(request, db, credentials)
+
+
 def admin(db: EngineDep, me: Me) -> Principal:
     """Admins only (the backend checks the role again in its admin functions)."""
     users.require_role(db, me.user_id, "admin")

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from api import errors, tokens
 from api.ratelimit import Limits, RateLimitMiddleware, TokenBuckets
-from api.routers import account, admin, auth, catalogue, subscription, watching
+from api.routers import account, admin, auth, catalogue, discovery, subscription, watching
 
 DESCRIPTION = """
 Reelhouse's JSON API, over the same backend as the web app.
@@ -44,7 +44,8 @@ def create_app(engine: Engine | None = None, *, jwt_secret: str | None = None, l
     app.state.engine = engine
     app.state.jwt_secret = jwt_secret or tokens.default_secret()
     errors.install(app)
-    for module in (auth, catalogue, account, subscription, watching, admin):
-        app.include_router(module.router)
+    for router in (auth.router, catalogue.router, discovery.router, account.router, subscription.router,
+                   watching.router, discovery.library_router, admin.router):
+        app.include_router(router)
     app.add_middleware(RateLimitMiddleware, limits=limits or Limits(), secret=app.state.jwt_secret, buckets=buckets)
     return app

@@ -66,10 +66,3 @@ class PlanOut(Model):
         "plan_id": 2, "name": "Standard", "price": "13.99", "currency": "USD", "billing_period": "month",
         "resolution": "1080p", "max_streams": 2, "access_level": "premium",
         "description": "Two screens in Full HD. Every title, the newest included."}]})
-
-
-class Page(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[dict]

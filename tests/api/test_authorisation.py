@@ -48,6 +48,18 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/v1/me/profiles/{profile_id}/continue-watching"): MEMBER,
     ("DELETE", "/v1/me/profiles/{profile_id}/continue-watching/{show_id}"): MEMBER,
     ("GET", "/v1/admin/metrics"): STAFF,
+    ("GET", "/v1/facets"): PUBLIC,
+    ("GET", "/v1/titles/{show_id}"): PUBLIC,
+    ("GET", "/v1/titles/{show_id}/similar"): PUBLIC,
+    ("GET", "/v1/me/profiles/{profile_id}/my-list"): MEMBER,
+    ("PUT", "/v1/me/profiles/{profile_id}/my-list/{show_id}"): MEMBER,
+    ("DELETE", "/v1/me/profiles/{profile_id}/my-list/{show_id}"): MEMBER,
+    ("GET", "/v1/me/profiles/{profile_id}/ratings/{show_id}"): MEMBER,
+    ("PUT", "/v1/me/profiles/{profile_id}/ratings/{show_id}"): MEMBER,
+    ("DELETE", "/v1/me/profiles/{profile_id}/ratings/{show_id}"): MEMBER,
+    ("GET", "/v1/me/profiles/{profile_id}/home"): MEMBER,
+    ("GET", "/v1/me/profiles/{profile_id}/recommendations"): MEMBER,
+    ("GET", "/v1/me/profiles/{profile_id}/recently-watched"): MEMBER,
 }
 SAMPLE_PATH_VALUES = {"payment_id": "1", "plan_id": "1", "show_id": "s1", "user_id": "1", "title_id": "1",
                       "profile_id": "1", "session_id": "1", "lease_id": "1", "episode_id": "1"}
