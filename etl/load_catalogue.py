@@ -4,6 +4,8 @@ Rows are cleaned in Python, COPYed into a temporary staging table (one row per t
 split into arrays in SQL) and merged with set-based SQL in one transaction: a failed or interrupted run leaves
 the previous catalogue as it was, a re-run changes nothing, titles gone from the CSV are
 deactivated (never deleted), and only new or changed titles have their links rewritten.
+Titles an admin edited in the app (`titles.edited_at`) or added there (`origin = 'admin'`) are kept as
+they are unless `--overwrite-edits` is given (admin-added titles are never deactivated for being absent).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class LoadSummary:
     updated: int = 0
     deactivated: int = 0
     rejected: int = 0
+    kept_edits: int = 0
     seconds: float = 0.0
     rejections: list[Rejection] = field(default_factory=list)
 
@@ -124,11 +127,20 @@ def copy_csv(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence
 
 # --- merge (set-based SQL) ---------------------------------------------------------------------------
 
+# A title edited by an admin is left alone unless the run overwrites edits; then it takes the CSV's values
+# again (even where the CSV itself did not change) and is no longer marked as edited.
 FIND_CHANGES = """
 CREATE TEMP TABLE changed_titles ON COMMIT DROP AS
 SELECT s.show_id, t.title_id IS NULL AS is_new
 FROM stage_titles s LEFT JOIN titles t USING (show_id)
-WHERE t.title_id IS NULL OR t.source_hash IS DISTINCT FROM s.source_hash OR NOT t.is_active;
+WHERE t.title_id IS NULL
+   OR ((t.edited_at IS NULL OR %(overwrite)s)
+       AND (t.source_hash IS DISTINCT FROM s.source_hash OR NOT t.is_active OR t.edited_at IS NOT NULL));
+"""
+
+COUNT_KEPT_EDITS = """
+SELECT count(*) FROM stage_titles s JOIN titles t USING (show_id)
+WHERE t.edited_at IS NOT NULL AND NOT %(overwrite)s;
 """
 
 INSERT_NEW_TITLES = """
@@ -146,19 +158,22 @@ UPDATE titles t SET
     kind = s.kind, title = s.title, description = s.description, release_year = s.release_year,
     date_added = s.date_added, maturity_rating = s.maturity_rating, audience = s.audience,
     duration_minutes = s.duration_minutes, seasons = s.seasons, access_level = s.access_level,
-    source_hash = s.source_hash, is_active = TRUE, updated_at = %(now)s
+    source_hash = s.source_hash, is_active = TRUE, edited_at = NULL, updated_at = %(now)s
 FROM stage_titles s JOIN changed_titles c USING (show_id)
 WHERE t.show_id = s.show_id AND NOT c.is_new;
 """
 
-COUNT_MISSING = """
+# Titles the CSV can take away: not added in the app, and not edited there unless edits are overwritten.
+CSV_OWNED = "t.origin = 'csv' AND (t.edited_at IS NULL OR %(overwrite)s)"
+
+COUNT_MISSING = f"""
 SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM stage_titles s WHERE s.show_id = t.show_id)), count(*)
-FROM titles t WHERE t.is_active;
+FROM titles t WHERE t.is_active AND {CSV_OWNED};
 """
 
-DEACTIVATE_MISSING = """
-UPDATE titles t SET is_active = FALSE, updated_at = %(now)s
-WHERE t.is_active AND NOT EXISTS (SELECT 1 FROM stage_titles s WHERE s.show_id = t.show_id);
+DEACTIVATE_MISSING = f"""
+UPDATE titles t SET is_active = FALSE, edited_at = NULL, updated_at = %(now)s
+WHERE t.is_active AND {CSV_OWNED} AND NOT EXISTS (SELECT 1 FROM stage_titles s WHERE s.show_id = t.show_id);
 """
 
 CHANGED_IDS = """
@@ -301,8 +316,8 @@ class MassDeactivation(ValueError):
     pass
 
 
-def check_deactivations(cursor, allow_mass_deactivation: bool) -> None:
-    cursor.execute(COUNT_MISSING)
+def check_deactivations(cursor, allow_mass_deactivation: bool, overwrite_edits: bool = False) -> None:
+    cursor.execute(COUNT_MISSING, {"overwrite": overwrite_edits})
     missing, active = cursor.fetchone()
     if missing > MAX_DEACTIVATION_SHARE * active and not allow_mass_deactivation:
         raise MassDeactivation(
@@ -312,14 +327,16 @@ def check_deactivations(cursor, allow_mass_deactivation: bool) -> None:
 
 
 def merge(cursor, now: datetime, summary: LoadSummary, step: Callable[[str], None], *,
-          allow_mass_deactivation: bool = False) -> None:
-    check_deactivations(cursor, allow_mass_deactivation)
-    cursor.execute(FIND_CHANGES)
+          allow_mass_deactivation: bool = False, overwrite_edits: bool = False) -> None:
+    check_deactivations(cursor, allow_mass_deactivation, overwrite_edits)
+    cursor.execute(COUNT_KEPT_EDITS, {"overwrite": overwrite_edits})
+    summary.kept_edits = cursor.fetchone()[0]
+    cursor.execute(FIND_CHANGES, {"overwrite": overwrite_edits})
     cursor.execute("SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM changed_titles")
     summary.inserted, summary.updated = cursor.fetchone()
     cursor.execute(INSERT_NEW_TITLES, {"now": now})
     cursor.execute(UPDATE_CHANGED_TITLES, {"now": now})
-    cursor.execute(DEACTIVATE_MISSING, {"now": now})
+    cursor.execute(DEACTIVATE_MISSING, {"now": now, "overwrite": overwrite_edits})
     summary.deactivated = cursor.rowcount
     step("titles merged")
     bulk = summary.inserted + summary.updated >= BULK_CHANGE_THRESHOLD
@@ -361,13 +378,14 @@ def read_catalogue(csv_path: Path) -> CleanCatalogue:
 
 
 def load_catalogue(engine: Engine, csv_path: Path, *, on_step: StepCallback | None = None,
-                   allow_mass_deactivation: bool = False) -> LoadSummary:
+                   allow_mass_deactivation: bool = False, overwrite_edits: bool = False) -> LoadSummary:
     """Clean and load `csv_path` in one transaction; returns what changed and what is there now."""
     with _gc_paused():
-        return _load(engine, csv_path, on_step, allow_mass_deactivation)
+        return _load(engine, csv_path, on_step, allow_mass_deactivation, overwrite_edits)
 
 
-def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None, allow_mass_deactivation: bool) -> LoadSummary:
+def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None, allow_mass_deactivation: bool,
+          overwrite_edits: bool = False) -> LoadSummary:
     started = time.perf_counter()
     done = 0
 
@@ -396,7 +414,8 @@ def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None, allow_ma
         copy_csv(cursor, "stage_raw", STAGE_COLUMNS, map(stage_row, catalogue.titles), not_null=NOT_NULL_TEXT_COLUMNS)
         cursor.execute(SPLIT_STAGE)
         step("staged with COPY")
-        merge(cursor, now, summary, step, allow_mass_deactivation=allow_mass_deactivation)
+        merge(cursor, now, summary, step, allow_mass_deactivation=allow_mass_deactivation,
+              overwrite_edits=overwrite_edits)
         cursor.execute(ACTIVE_CATALOGUE_COUNTS)
         summary.genres, summary.countries, summary.people, summary.episodes = cursor.fetchone()
     step("committed")
@@ -407,12 +426,14 @@ def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None, allow_ma
 
 
 def run_logged(engine: Engine, csv_path: Path, *, started_by: str = "cli", on_step: StepCallback | None = None,
-               allow_mass_deactivation: bool = False) -> LoadSummary:
+               allow_mass_deactivation: bool = False, overwrite_edits: bool = False) -> LoadSummary:
     """`load_catalogue` with a row in the run log, marked failed if the load raises (or is interrupted)."""
-    parameters = {"csv": str(csv_path), "allow_mass_deactivation": allow_mass_deactivation}
+    parameters = {"csv": str(csv_path), "allow_mass_deactivation": allow_mass_deactivation,
+                  "overwrite_edits": overwrite_edits}
     run_id = jobs.start_run(engine, JOB_NAME, parameters, started_by=started_by)
     try:
-        summary = load_catalogue(engine, csv_path, on_step=on_step, allow_mass_deactivation=allow_mass_deactivation)
+        summary = load_catalogue(engine, csv_path, on_step=on_step, allow_mass_deactivation=allow_mass_deactivation,
+                                 overwrite_edits=overwrite_edits)
     except BaseException as error:
         jobs.finish_run(engine, run_id, error=f"{type(error).__name__}: {error}".rstrip(": "))
         raise
@@ -438,15 +459,25 @@ def _terminal_progress() -> tuple[StepCallback, Callable[[], None]]:
     return on_step, bar.close
 
 
+def summary_lines(summary: LoadSummary, csv_path: Path | str) -> list[str]:
+    """The summary the CLI prints (the data-operations page shows the same lines)."""
+    lines = [
+        f"Catalogue loaded from {csv_path} in {summary.seconds:.2f} s",
+        f"  titles     {summary.titles:>7,}  ({summary.movies:,} movies, {summary.tv_shows:,} TV shows)",
+        f"  genres     {summary.genres:>7,}",
+        f"  countries  {summary.countries:>7,}",
+        f"  people     {summary.people:>7,}",
+        f"  episodes   {summary.episodes:>7,}  (generated)",
+        f"  changes    {summary.inserted:,} inserted, {summary.updated:,} updated, "
+        f"{summary.deactivated:,} deactivated, {summary.rejected:,} rejected",
+    ]
+    if summary.kept_edits:
+        lines.append(f"  kept       {summary.kept_edits:>7,}  admin-edited titles (--overwrite-edits replaces them)")
+    return lines
+
+
 def _print_summary(summary: LoadSummary, csv_path: Path) -> None:
-    print(f"Catalogue loaded from {csv_path} in {summary.seconds:.2f} s")
-    print(f"  titles     {summary.titles:>7,}  ({summary.movies:,} movies, {summary.tv_shows:,} TV shows)")
-    print(f"  genres     {summary.genres:>7,}")
-    print(f"  countries  {summary.countries:>7,}")
-    print(f"  people     {summary.people:>7,}")
-    print(f"  episodes   {summary.episodes:>7,}  (generated)")
-    print(f"  changes    {summary.inserted:,} inserted, {summary.updated:,} updated, "
-          f"{summary.deactivated:,} deactivated, {summary.rejected:,} rejected")
+    print("\n".join(summary_lines(summary, csv_path)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -455,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON line with the summary")
     parser.add_argument("--allow-mass-deactivation", action="store_true",
                         help=f"accept a CSV that lacks over {MAX_DEACTIVATION_SHARE:.0%} of the active titles")
+    parser.add_argument("--overwrite-edits", action="store_true",
+                        help="replace titles edited or deactivated by an admin in the app with the CSV's values")
     parser.add_argument("--if-empty", action="store_true",
                         help="only load when no catalogue is loaded yet; a missing CSV is then not an error")
     args = parser.parse_args(argv)
@@ -471,7 +504,8 @@ def main(argv: list[str] | None = None) -> int:
 
     on_step, close_progress = _terminal_progress()
     try:
-        summary = run_logged(engine, csv_path, on_step=on_step, allow_mass_deactivation=args.allow_mass_deactivation)
+        summary = run_logged(engine, csv_path, on_step=on_step, allow_mass_deactivation=args.allow_mass_deactivation,
+                             overwrite_edits=args.overwrite_edits)
     except (BadHeader, NoValidRows, MassDeactivation) as error:
         print(f"\n{csv_path}: {error}. Nothing was changed.", file=sys.stderr)
         return 2

@@ -230,7 +230,7 @@ def test_cli_prints_one_json_line_and_reports_rejections(db_url):
     assert len(lines) == 1
     summary = json.loads(lines[0])
     assert list(summary) == ["titles", "movies", "tv_shows", "genres", "countries", "people", "episodes",
-                             "inserted", "updated", "deactivated", "rejected", "seconds"]
+                             "inserted", "updated", "deactivated", "rejected", "kept_edits", "seconds"]
     assert summary["titles"] == 9 and summary["rejected"] == 8
     assert "rejected row 14 (t13): has 13 fields, expected 12" in result.stderr
 

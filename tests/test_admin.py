@@ -1,0 +1,284 @@
+"""Admin management of plans and accounts, and the audit log: every rule, every bad input (a clear
+message and nothing changed), the role checked in the backend, and an audit row with before and after."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from backend import admin, audit, billing, gateway, lifecycle, plans, subscriptions, users
+from backend.admin import AdminError, PlanInput
+
+PASSWORD = "correct horse 42"
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch):
+    """Accounts are not what these tests are about: cheaper bcrypt for the ones they create."""
+    monkeypatch.setattr(users, "BCRYPT_COST", 4)
+
+
+@pytest.fixture
+def staff(engine):
+    earlier = datetime.now(UTC) - timedelta(hours=1)
+    return {role: users.register(engine, f"{role}@example.com", f"{role.title()} One", PASSWORD, role=role,
+                                 now=earlier)
+            for role in users.ROLES}
+
+
+@pytest.fixture
+def admin_id(staff):
+    return staff["admin"].user_id
+
+
+def plan_rows(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text("SELECT * FROM plans ORDER BY plan_id"))]
+
+
+def audit_rows(engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text("SELECT * FROM audit_log ORDER BY audit_id")).mappings()]
+
+
+GOOD = PlanInput(name="Family", price="24.99", billing_period="month", validity_days=31, max_streams=6,
+                 resolution="4K", access_level="premium", description="Six screens.")
+
+
+def test_create_plan_is_on_sale_at_once_and_audited(engine, admin_id):
+    plan_id = admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    on_sale = {p.name: p for p in plans.active_plans(engine)}
+    assert on_sale["Family"].plan_id == plan_id and on_sale["Family"].price == Decimal("24.99")
+    assert on_sale["Family"].max_streams == 6
+    [row] = audit_rows(engine)
+    assert (row["action"], row["target_type"], row["target_key"], row["actor_user_id"], row["actor_email"]) == (
+        "plan.create", "plan", str(plan_id), admin_id, "admin@example.com")
+    assert row["before"] is None and row["after"]["price"] == "24.99" and row["after"]["name"] == "Family"
+
+
+BAD_PLANS = [
+    ({"price": "-1"}, "above 0 and at most 1,000.00"),
+    ({"price": "0"}, "above 0 and at most 1,000.00"),
+    ({"price": "1000.01"}, "above 0 and at most 1,000.00"),
+    ({"price": "12.999"}, "at most two decimals"),
+    ({"price": "twelve"}, "Enter the price as a number"),
+    ({"price": "NaN"}, "Enter the price as a number"),
+    ({"name": "   "}, "Enter the plan's name."),
+    ({"name": "x" * 61}, "at most 60 characters"),
+    ({"max_streams": 0}, "Streams at once must be from 1 to 10."),
+    ({"max_streams": 11}, "Streams at once must be from 1 to 10."),
+    ({"max_streams": "two"}, "Streams at once must be a whole number"),
+    ({"validity_days": 0}, "Validity days must be from 1 to 400."),
+    ({"validity_days": 401}, "Validity days must be from 1 to 400."),
+    ({"resolution": "8K"}, "The resolution must be one of: 480p, 720p, 1080p, 4K."),
+    ({"access_level": "gold"}, "The access level must be one of: basic, premium."),
+    ({"billing_period": "week"}, "The billing period must be one of: month, year."),
+    ({"description": "d" * 501}, "at most 500 characters"),
+]
+
+def test_bad_plan_input_is_refused_with_a_clear_message_and_nothing_changes(engine, admin_id):
+    plan_id = admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    before, logged = plan_rows(engine), audit_rows(engine)
+    for change, message in BAD_PLANS:
+        bad = PlanInput(**{**GOOD.__dict__, **change})
+        for attempt, args in ((admin.create_plan, (engine, bad)), (admin.update_plan, (engine, plan_id, bad))):
+            with pytest.raises(AdminError) as refused:
+                attempt(*args, acting_user_id=admin_id)
+            assert message in str(refused.value), (change, str(refused.value))
+    assert plan_rows(engine) == before and audit_rows(engine) == logged
+
+
+def test_price_bounds_are_inclusive_of_1000(engine, admin_id):
+    plan_id = admin.create_plan(engine, PlanInput(**{**GOOD.__dict__, "price": "1000"}), acting_user_id=admin_id)
+    assert admin.list_plans(engine, acting_user_id=admin_id)[0]["price"] == Decimal("1000.00")
+    assert plan_id
+
+
+def test_duplicate_names_are_refused_whatever_the_case(engine, admin_id):
+    admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    other = admin.create_plan(engine, PlanInput(**{**GOOD.__dict__, "name": "Solo"}), acting_user_id=admin_id)
+    before = plan_rows(engine)
+    with pytest.raises(AdminError, match="Another plan already has this name"):
+        admin.create_plan(engine, PlanInput(**{**GOOD.__dict__, "name": " family "}), acting_user_id=admin_id)
+    with pytest.raises(AdminError, match="Another plan already has this name"):
+        admin.update_plan(engine, other, PlanInput(**{**GOOD.__dict__, "name": "FAMILY"}), acting_user_id=admin_id)
+    assert plan_rows(engine) == before
+
+
+def test_non_admins_are_refused_in_the_backend(engine, staff):
+    plan_id = admin.create_plan(engine, GOOD, acting_user_id=staff["admin"].user_id)
+    member = staff["subscriber"]
+    for who in (None, member.user_id, staff["analyst"].user_id, 10**12):
+        calls = [
+            (admin.create_plan, engine, GOOD), (admin.update_plan, engine, plan_id, GOOD),
+            (admin.set_plan_active, engine, plan_id, False), (admin.delete_plan, engine, plan_id),
+            (admin.list_plans, engine), (admin.search_users, engine, ""),
+            (admin.account_page, engine, member.user_id), (admin.change_role, engine, member.user_id, "admin"),
+            (admin.suspend, engine, member.user_id), (admin.restore, engine, member.user_id), (audit.entries, engine),
+            (audit.actions, engine),
+        ]
+        for function, *args in calls:
+            with pytest.raises(users.NotAuthorised):
+                function(*args, acting_user_id=who)
+    assert users.get_user(engine, member.user_id).role == "subscriber"
+    assert [r["action"] for r in audit_rows(engine)] == ["plan.create"]
+
+
+def test_a_suspended_admin_is_refused(engine, staff):
+    other = users.register(engine, "admin2@example.com", "Admin Two", PASSWORD, role="admin")
+    admin.suspend(engine, other.user_id, acting_user_id=staff["admin"].user_id)
+    with pytest.raises(users.NotAuthorised):
+        admin.list_plans(engine, acting_user_id=other.user_id)
+
+
+def paying_member(engine, plan_id: int, start: datetime) -> users.User:
+    member = users.register(engine, "payer@example.com", "Pat Payer", PASSWORD, now=start - timedelta(minutes=1))
+    subscriptions.checkout(engine, member.user_id, plan_id,
+                           subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"), "k1", now=start)
+    return member
+
+
+def test_a_price_change_applies_to_new_periods_only(engine, admin_id):
+    plan_id = admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    start = datetime.now(UTC) - timedelta(days=lifecycle.TRIAL_DAYS + 40)
+    member = paying_member(engine, plan_id, start)
+    billing.settle_account(engine, gateway.default_gateway(), member.user_id, start + timedelta(days=10))
+    assert subscriptions.current(engine, member.user_id).price == Decimal("24.99")
+
+    changed = admin.update_plan(engine, plan_id, PlanInput(**{**GOOD.__dict__, "price": "29.99"}),
+                                acting_user_id=admin_id, now=start + timedelta(days=11))
+    assert changed == {"price": Decimal("29.99")}
+    assert subscriptions.current(engine, member.user_id).price == Decimal("24.99")  # this period: as agreed
+    billing.settle_account(engine, gateway.default_gateway(), member.user_id, datetime.now(UTC))
+    paid = [(p["amount"], p["status"]) for p in subscriptions.billing_history(engine, member.user_id)]
+    assert paid[-1] == (Decimal("24.99"), "succeeded") and paid[0] == (Decimal("29.99"), "succeeded")
+    row = audit_rows(engine)[-1]
+    assert (row["action"], row["before"], row["after"]) == ("plan.update", {"price": "24.99"}, {"price": "29.99"})
+
+
+def test_an_edit_without_changes_writes_nothing(engine, admin_id):
+    plan_id = admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    assert admin.update_plan(engine, plan_id, GOOD, acting_user_id=admin_id) == {}
+    assert len(audit_rows(engine)) == 1
+
+
+def test_a_plan_with_subscribers_is_deactivated_never_deleted_and_keeps_its_billing_period(engine, admin_id):
+    plan_id = admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    admin.create_plan(engine, PlanInput(**{**GOOD.__dict__, "name": "Solo"}), acting_user_id=admin_id)
+    member = paying_member(engine, plan_id, datetime.now(UTC) - timedelta(days=1))
+    with pytest.raises(AdminError, match=re.escape("has subscribers, so it cannot be deleted. Deactivate it instead.")):
+        admin.delete_plan(engine, plan_id, acting_user_id=admin_id)
+    with pytest.raises(AdminError, match="billing period of a plan with subscribers cannot change"):
+        admin.update_plan(engine, plan_id, PlanInput(**{**GOOD.__dict__, "billing_period": "year"}),
+                          acting_user_id=admin_id)
+    admin.set_plan_active(engine, plan_id, False, acting_user_id=admin_id)
+    assert "Family" not in [p.name for p in plans.active_plans(engine)]
+    assert subscriptions.current(engine, member.user_id).plan_id == plan_id  # the member keeps it
+    admin.set_plan_active(engine, plan_id, True, acting_user_id=admin_id)
+    assert "Family" in [p.name for p in plans.active_plans(engine)]
+    assert [(r["action"], r["before"], r["after"]) for r in audit_rows(engine)][-2:] == [
+        ("plan.deactivate", {"is_active": True}, {"is_active": False}),
+        ("plan.activate", {"is_active": False}, {"is_active": True})]
+
+
+def test_an_unused_plan_can_be_deleted_but_not_the_last_one_on_sale_deactivated(engine, admin_id):
+    plan_id = admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    with pytest.raises(AdminError, match="only plan on sale"):
+        admin.set_plan_active(engine, plan_id, False, acting_user_id=admin_id)
+    admin.delete_plan(engine, plan_id, acting_user_id=admin_id)
+    assert plan_rows(engine) == []
+    assert audit_rows(engine)[-1]["before"]["name"] == "Family"
+    with pytest.raises(AdminError, match=re.escape("There is no such plan.")):
+        admin.update_plan(engine, plan_id, GOOD, acting_user_id=admin_id)
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+
+def test_suspension_blocks_sign_in_and_ends_an_existing_session_at_once(engine, staff, admin_id):
+    member = staff["subscriber"]
+    signed_in = users.authenticate(engine, member.email, PASSWORD)
+    cookie_expires = datetime.now(UTC) + timedelta(days=users.SESSION_DAYS)  # a cookie issued just now
+    assert users.session_user(engine, signed_in.email, cookie_expires) is not None
+
+    admin.suspend(engine, member.user_id, acting_user_id=admin_id)
+    assert users.session_user(engine, member.email, cookie_expires) is None
+    with pytest.raises(users.AccountError, match="suspended"):
+        users.authenticate(engine, member.email, PASSWORD)
+
+    admin.restore(engine, member.user_id, acting_user_id=admin_id)
+    assert users.authenticate(engine, member.email, PASSWORD).user_id == member.user_id
+    assert users.session_user(engine, member.email, cookie_expires) is None  # the old cookie stays dead
+    new_cookie = datetime.now(UTC) + timedelta(days=users.SESSION_DAYS, seconds=1)
+    assert users.session_user(engine, member.email, new_cookie) is not None
+    suspend_row, restore_row = audit_rows(engine)
+    assert suspend_row["action"] == "user.suspend" and suspend_row["before"]["suspended_at"] is None
+    assert suspend_row["after"]["suspended_at"] is not None and suspend_row["target_key"] == str(member.user_id)
+    assert restore_row["action"] == "user.restore" and restore_row["after"]["suspended_at"] is None
+
+
+def test_admins_cannot_suspend_or_demote_themselves_and_repeats_are_refused(engine, staff, admin_id):
+    with pytest.raises(AdminError, match="your own account"):
+        admin.suspend(engine, admin_id, acting_user_id=admin_id)
+    with pytest.raises(AdminError, match="your own account"):
+        admin.change_role(engine, admin_id, "subscriber", acting_user_id=admin_id)
+    member = staff["subscriber"].user_id
+    with pytest.raises(AdminError, match="not suspended"):
+        admin.restore(engine, member, acting_user_id=admin_id)
+    admin.suspend(engine, member, acting_user_id=admin_id)
+    with pytest.raises(AdminError, match="already suspended"):
+        admin.suspend(engine, member, acting_user_id=admin_id)
+    with pytest.raises(AdminError, match="no such account"):
+        admin.suspend(engine, 10**12, acting_user_id=admin_id)
+    assert [r["action"] for r in audit_rows(engine)] == ["user.suspend"]
+
+
+def test_change_role_is_audited_and_unknown_roles_refused(engine, staff, admin_id):
+    member = staff["subscriber"].user_id
+    with pytest.raises(AdminError, match=re.escape("The role must be one of: subscriber, admin, analyst.")):
+        admin.change_role(engine, member, "superuser", acting_user_id=admin_id)
+    admin.change_role(engine, member, "analyst", acting_user_id=admin_id)
+    assert users.get_user(engine, member).role == "analyst"
+    [row] = audit_rows(engine)
+    assert (row["before"]["role"], row["after"]["role"]) == ("subscriber", "analyst")
+
+
+def test_search_and_account_page(engine, staff, admin_id):
+    plan_id = admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    member = paying_member(engine, plan_id, datetime.now(UTC) - timedelta(days=1))
+    assert [r.email for r in admin.search_users(engine, "PAT pay", acting_user_id=admin_id)] == [member.email]
+    assert [r.email for r in admin.search_users(engine, "", role="analyst", acting_user_id=admin_id)] == [
+        "analyst@example.com"]
+    assert [r.user_id for r in admin.search_users(engine, str(member.user_id), acting_user_id=admin_id)] == [
+        member.user_id]
+    assert admin.search_users(engine, "%", acting_user_id=admin_id) == []  # no wildcards
+    page = admin.account_page(engine, member.user_id, acting_user_id=admin_id)
+    assert page["account"]["email"] == member.email and "password_hash" not in page["account"]
+    assert page["subscription"]["plan_name"] == "Family" and page["subscription"]["status"] == "trialing"
+    assert page["billing"] == [] and page["viewing"] == [] and page["profiles"][0]["name"] == "Pat"
+
+
+def test_audit_log_filters(engine, staff, admin_id):
+    plan_id = admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    admin.suspend(engine, staff["subscriber"].user_id, acting_user_id=admin_id)
+    assert [e["action"] for e in audit.entries(engine, acting_user_id=admin_id)] == ["user.suspend", "plan.create"]
+    assert [e["action"] for e in audit.entries(engine, acting_user_id=admin_id, action="plan.")] == ["plan.create"]
+    assert [e["target_key"] for e in audit.entries(engine, acting_user_id=admin_id, target_type="plan",
+                                                   target_key=str(plan_id))] == [str(plan_id)]
+    assert audit.entries(engine, acting_user_id=admin_id, actor_email="nobody") == []
+    today = datetime.now(UTC).date()
+    assert len(audit.entries(engine, acting_user_id=admin_id, since=today, until=today)) == 2
+    assert audit.entries(engine, acting_user_id=admin_id, until=today - timedelta(days=1)) == []
+    assert audit.actions(engine, acting_user_id=admin_id) == ["plan.create", "user.suspend"]
+
+
+def test_a_failed_change_leaves_no_audit_row(engine, admin_id, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        admin.create_plan(engine, GOOD, acting_user_id=admin_id)
+    assert plan_rows(engine) == []  # the change and its audit row commit together, or neither
