@@ -155,8 +155,8 @@ def refresh_survival(conn: Connection, as_of: datetime) -> None:
                          columns=["user_id", "cohort", "plan", "first_paid_at", "churned_at"])
     if lives.empty:
         return
-    end = pd.to_datetime(lives["churned_at"], utc=True).fillna(pd.Timestamp(as_of))
-    lives["days"] = ((end - pd.to_datetime(lives["first_paid_at"], utc=True)).dt.total_seconds() // 86400)
+    end = lives["churned_at"].map(lambda t: (t or as_of).timestamp())
+    lives["days"] = (end - lives["first_paid_at"].map(lambda t: t.timestamp())) // 86400
     lives["churned"] = lives["churned_at"].notna()
     groups = [("all", "all", lives)]
     groups += [("plan", str(plan), g) for plan, g in lives.groupby("plan")]

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, text
 from backend import lifecycle
 
 REFRESH_LOCK_KEY = 7_340_709
-ALL_PLANS = 0
+ALL_PLANS = -1  # daily_active rows over every plan (plan 0 = no plan at the time)
 ALL_COUNTRIES = "*"
 UNKNOWN_COUNTRY = ""  # as in the revenue rollups (migration 0008)
 EARLIEST = date(1970, 1, 1)
@@ -84,7 +84,8 @@ _DAILY = [
 ]
 
 # Each identity is active over [day, day + 29] after each active day: merge those spans per identity
-# (gaps and islands), then MAU(d) = spans begun by d - spans ended before d, a running sum per segment.
+# (gaps and islands), then MAU(d) = spans begun by d - spans ended before d, a running sum per segment
+# (days with MAU 0 get no row: nothing to show).
 _ACTIVE = """
 INSERT INTO daily_active (day, unit, plan_id, country_code, dau, mau)
 WITH act AS (
@@ -116,7 +117,7 @@ WITH act AS (
 )
 SELECT m.day, :unit, m.plan_id, m.country_code, coalesce(d.dau, 0), m.mau
 FROM mau m LEFT JOIN dau d USING (plan_id, country_code, day)
-WHERE m.day >= :lo
+WHERE m.day >= :lo AND m.mau > 0
 """
 UNITS = {"account": "user_id", "profile": "user_id, profile_id"}
 SEGMENTS = [(str(ALL_PLANS), f"'{ALL_COUNTRIES}'"), ("plan_id", f"'{ALL_COUNTRIES}'"),
@@ -226,8 +227,8 @@ def _refresh_active(conn: Connection, lo: date) -> None:
     conn.execute(text("DELETE FROM daily_active WHERE day >= :lo"), {"lo": lo})
     if hi is None or hi < lo:
         return
-    first = conn.execute(text("SELECT min(day) FROM user_daily_activity WHERE day >= :lo"), {"lo": lo}).scalar()
-    lo = max(lo, first or lo)
+    first = conn.execute(text("SELECT min(day) FROM user_daily_activity")).scalar()
+    lo = max(lo, first)
     for unit, ident in UNITS.items():
         for plan, country in SEGMENTS:
             conn.execute(text(_ACTIVE.format(ident=ident, plan=plan, country=country)),

@@ -6,7 +6,7 @@ these tables (scale-out rule 10), never `playback_events` or `subscription_event
 
 Per-user rollups (user_id first, distributed by user): user_daily_activity, profile_item_starts,
 user_first_play, churn_scores. The others are small shared aggregates. Segment columns use
-plan_id 0 for "no plan / all plans" and country_code '' for unknown (as 0008), '*' for all countries.
+plan_id 0 for "no plan", -1 for all plans (daily_active) and country_code '' for unknown (as 0008), '*' for all countries.
 Probabilities are NUMERIC (the schema has no floating-point columns).
 
 Revision ID: 0009
