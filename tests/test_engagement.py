@@ -113,7 +113,8 @@ def active_on(frame: pd.DataFrame, day: int) -> tuple[int, int]:
 def test_dau_mau_count_distinct_qualified_players_over_30_days(world, admin):
     film = world.film("f1", 100)
     a, b, c, d = (world.user(n) for n in "ABCD")
-    pa, pa2, pb, pc, pd_ = world.profile(a), world.profile(a, "Kid"), world.profile(b), world.profile(c), world.profile(d)
+    pa, pa2 = world.profile(a), world.profile(a, "Kid")
+    pb, pc, pd_ = world.profile(b), world.profile(c), world.profile(d)
     world.play(a, pa, film, at(1), 600, runtime=6000)
     world.play(a, pa2, film, at(1, 21), 300, runtime=6000)   # A's second profile, same day
     world.play(b, pb, film, at(5), 120, runtime=6000)         # exactly 120 s: qualified
