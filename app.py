@@ -23,6 +23,7 @@ st.session_state["current_user"] = user
 
 browse = page("catalogue.py", "Browse", "movie", "browse", default=True)
 plans = page("plans.py", "Plans", "sell", "plans")
+watch = page("watch.py", "Watch", "play_circle", "watch", visibility="hidden")  # opened from a title's Play
 # Opened from emailed links, signed in or not; not in the menu.
 from_links = [page("reset_password.py", "Reset password", "lock_reset", "reset-password", visibility="hidden"),
               page("confirm_email.py", "Confirm email", "mark_email_read", "confirm-email", visibility="hidden")]
@@ -30,12 +31,12 @@ if user is None:
     pages = {"": [browse, plans, page("sign_in.py", "Sign in", "login", "sign-in"),
                   page("register.py", "Create account", "person_add", "register"),
                   page("forgot_password.py", "Forgot password", "help", "forgot-password", visibility="hidden"),
-                  *from_links]}
+                  watch, *from_links]}
 else:
     active_profile(user)
     pages = {"": [browse, plans, page("subscription.py", "Subscription", "credit_card", "subscription"),
                   page("profiles.py", "Profiles", "group", "profiles"),
-                  page("account.py", "Account", "settings", "account"), *from_links]}
+                  page("account.py", "Account", "settings", "account"), watch, *from_links]}
     if user.is_staff:
         pages["Admin"] = [page("admin.py", "Accounts overview", "monitoring", "admin")]
     if user.role in ("admin", "analyst"):  # each dashboard also checks the role on the server

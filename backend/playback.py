@@ -215,13 +215,17 @@ def check_access(engine: Engine, user_id: int, profile: Profile, title: WatchTit
             "plan", f"“{title.title}” is a premium title: your {entitlement.plan_name} plan includes titles released "
             f"before {PREMIUM_FROM_RELEASE_YEAR}.",
             f"Upgrade to {_premium_plan_names(engine)}", "subscription")
-    cap = _profile_cap(profile)
-    if title.audience not in allowed_audiences(cap):
+    check_trailer(profile, title)
+    return entitlement
+
+
+def check_trailer(profile: Profile, title: WatchTitle) -> None:
+    """The profile's maturity cap allows the title (its trailer too); else PlaybackRefused."""
+    if title.audience not in allowed_audiences(_profile_cap(profile)):
         rating = title.maturity_rating or "unrated"
         raise PlaybackRefused(
             "maturity", f"“{title.title}” ({rating}) is not available on the {profile.name} profile.",
             "Switch to an adult profile", "profiles")
-    return entitlement
 
 
 def _profile_cap(profile: Profile) -> str | None:
@@ -236,6 +240,21 @@ def _premium_plan_names(engine: Engine) -> str:
 
 
 # --- streams -------------------------------------------------------------------------------------
+
+
+def device_label(user_agent: str | None, device_id: str) -> str:
+    """A readable name for a device: browser and system from its User-Agent, and a short id to tell two
+    alike apart (e.g. 'Chrome on Linux · a1b2')."""
+    agent = user_agent or ""
+    browser = next((name for token, name in _BROWSERS if token in agent), "Browser")
+    system = next((name for token, name in _SYSTEMS if token in agent), "")
+    return f"{browser}{' on ' + system if system else ''} · {device_id[-4:]}"
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("HeadlessChrome", "Chromium"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
 
 
 def valid_device_id(device_id: str) -> bool:
@@ -259,9 +278,7 @@ def start(engine: Engine, user_id: int, profile: Profile, title: WatchTitle, epi
     with engine.begin() as conn:
         subscriptions.lock_account(conn, user_id)
         _expire_leases(conn, user_id, now)
-        conn.execute(text("""UPDATE stream_leases SET ended_at = :now, end_reason = 'replaced'
-                             WHERE user_id = :u AND device_key = :d AND ended_at IS NULL"""),
-                     {"u": user_id, "d": device_id, "now": now})
+        _replace_device_lease(conn, user_id, device_id, now)
         watching = _devices(conn, user_id)
         if len(watching) >= entitlement.max_streams:
             screens = entitlement.max_streams
@@ -284,6 +301,19 @@ def start(engine: Engine, user_id: int, profile: Profile, title: WatchTitle, epi
              "t": title.title_id, "e": _episode_id(episode), "ev": event_id, "now": now, "len": length,
              "pos": position}).scalar_one()
     return Session(lease_id, event_id, now, title.title_id, _episode_id(episode), position, length)
+
+
+def _replace_device_lease(conn: Connection, user_id: int, device_id: str, now: datetime) -> None:
+    """End the device's live lease; its play session is dropped if nothing was played in it (a reload
+    straight after opening the page), so it counts as no play at all."""
+    replaced = conn.execute(text("""
+        UPDATE stream_leases SET ended_at = :now, end_reason = 'replaced'
+        WHERE user_id = :u AND device_key = :d AND ended_at IS NULL RETURNING event_id, event_started_at"""),
+        {"u": user_id, "d": device_id, "now": now}).all()
+    for event_id, started_at in replaced:
+        conn.execute(text("""DELETE FROM playback_events WHERE user_id = :u AND event_id = :e AND started_at = :at
+                             AND watched_seconds = 0 AND end_position_seconds = start_position_seconds"""),
+                     {"u": user_id, "e": event_id, "at": started_at})
 
 
 def _ensure_partition(engine: Engine, now: datetime) -> None:

@@ -120,6 +120,9 @@ def test_the_same_device_replaces_its_own_stream(engine, catalogue):
     begin(engine, user, "t1", "device-same", now=NOW + timedelta(seconds=5))  # e.g. a reload
     assert len(playback.live_streams(engine, user.user_id, NOW + timedelta(seconds=5))) == 1
     assert playback.report(engine, user.user_id, old.lease_id, 60, NOW + timedelta(seconds=6)).state == "stopped"
+    with engine.connect() as conn:  # the replaced session played nothing: it is no play at all
+        assert conn.execute(text("SELECT count(*) FROM playback_events WHERE user_id = :u"),
+                            {"u": user.user_id}).scalar_one() == 1
 
 
 def test_a_stream_whose_heartbeats_stop_expires(engine, catalogue):
