@@ -1,0 +1,138 @@
+"""Data operations as the browser runs them: the ETL (uploaded or configured CSV) and the seeder with
+progress, the CLI's summary and messages, the run history, CSV exports; admins and analysts only."""
+
+import csv
+import io
+import re
+from datetime import date
+
+import pytest
+
+from backend import audit, dataops, users
+from backend.dataops import DataOpsError
+from etl import load_catalogue as etl
+from seed import generate
+from tests.conftest import QUIRKS_CSV
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch):
+    monkeypatch.setattr(users, "BCRYPT_COST", 4)
+
+
+@pytest.fixture
+def staff(engine):
+    return {role: users.register(engine, f"{role}@example.com", f"{role.title()} One", "correct horse 42", role=role)
+            for role in users.ROLES}
+
+
+def test_etl_from_an_upload_reports_progress_rejections_and_the_cli_summary(engine, staff, capsys):
+    steps = []
+    upload = dataops.save_upload(QUIRKS_CSV.read_bytes())
+    result = dataops.run_catalogue_etl(engine, upload, acting_user_id=staff["analyst"].user_id,
+                                       source_name="catalogue_quirks.csv",
+                                       on_step=lambda name, done, total: steps.append((name, done, total)))
+    upload.unlink()
+    assert steps == [(name, n, len(etl.LOAD_STEPS)) for n, name in enumerate(etl.LOAD_STEPS, start=1)]
+    assert result.summary["titles"] == 9 and result.summary["rejected"] == 8
+    assert "row 14 (t13): has 13 fields, expected 12" in result.rejections
+
+    assert etl.main(["--csv", str(QUIRKS_CSV)]) == 0  # the CLI, on the same (now unchanged) catalogue
+    printed = capsys.readouterr().out.splitlines()
+    cli = [re.sub(r"[\d.]+ s$", "", line) for line in printed]
+    ours = [re.sub(r"[\d.]+ s$", "", line) for line in result.lines]
+    assert ours[0] == cli[0].replace(str(QUIRKS_CSV), "catalogue_quirks.csv")
+    assert ours[1:-1] == cli[1:-1]  # counts; the last line differs: the CLI's re-run changed nothing
+    assert ours[-1] == "  changes    9 inserted, 0 updated, 0 deactivated, 8 rejected"
+
+    runs = dataops.run_history(engine, acting_user_id=staff["admin"].user_id, job="catalogue_etl")
+    assert list(runs["started_by"]) == ["cli", "app:analyst@example.com"]
+    assert list(runs["status"]) == ["succeeded", "succeeded"]
+    [logged] = audit.entries(engine, acting_user_id=staff["admin"].user_id, action="job.")
+    assert logged["actor_email"] == "analyst@example.com" and logged["after"]["titles"] == 9
+
+
+def test_a_bad_csv_is_refused_with_the_clis_message_and_changes_nothing(engine, staff, tmp_path):
+    admin_id = staff["admin"].user_id
+    dataops.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=admin_id)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,c\n1,2,3\n")
+    with pytest.raises(DataOpsError, match=r"^bad.csv: .*Nothing was changed\.$"):
+        dataops.run_catalogue_etl(engine, bad, acting_user_id=admin_id, source_name="bad.csv")
+    few = tmp_path / "few.csv"
+    few.write_text("".join(QUIRKS_CSV.read_text().splitlines(keepends=True)[:2]))
+    with pytest.raises(DataOpsError, match="tick “Allow mass deactivation”"):
+        dataops.run_catalogue_etl(engine, few, acting_user_id=admin_id)
+    assert dataops.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=admin_id).summary["updated"] == 0
+    history = dataops.run_history(engine, acting_user_id=admin_id)
+    assert list(history["status"])[:3] == ["succeeded", "failed", "failed"]
+    with pytest.raises(DataOpsError, match="empty"):
+        dataops.save_upload(b"")
+
+
+def test_the_configured_csv_is_netflix_csv_and_never_a_download(monkeypatch, tmp_path):
+    monkeypatch.setenv("NETFLIX_CSV", str(QUIRKS_CSV))
+    assert dataops.configured_csv() == QUIRKS_CSV
+    monkeypatch.setenv("NETFLIX_CSV", str(tmp_path / "missing.csv"))
+    with pytest.raises(DataOpsError, match="no such file"):
+        dataops.configured_csv()
+
+
+def test_seeder_runs_once_with_progress_and_refuses_a_second_run_without_reset(engine, staff):
+    analyst = staff["analyst"].user_id
+    dataops.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=analyst)
+    phases = []
+    result = dataops.run_seeder(engine, acting_user_id=analyst, subscribers=40, months=2, seed=3,
+                                end=date(2026, 3, 1), on_progress=lambda phase, done, total: phases.append(phase))
+    assert {"accounts", "subscriptions", "viewing", "checks"} <= set(phases)
+    assert result.lines[0].startswith("Seeded 40 subscribers x 2 months in ")
+    assert any(line.split() == ["users", str(result.summary["rows"]["users"])] for line in result.lines)
+    assert f"Demo sign-ins (password: {generate.DEMO_PASSWORD}):" in result.lines
+
+    with pytest.raises(DataOpsError, match=re.escape("Not seeded: ") + ".*run with --reset to replace them"):
+        dataops.run_seeder(engine, acting_user_id=analyst, subscribers=40, months=2, seed=3)
+    again = dataops.run_seeder(engine, acting_user_id=analyst, subscribers=40, months=2, seed=3, reset=True,
+                               end=date(2026, 3, 1))
+    assert again.summary["rows"]["removed_accounts"] == result.summary["rows"]["users"]
+    runs = dataops.run_history(engine, acting_user_id=analyst, job="seed")
+    assert list(runs["status"]) == ["succeeded", "failed", "succeeded"]
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"subscribers": 0}, "Subscribers must be from 1 to 100,000"),
+    ({"subscribers": 100_001}, "Subscribers must be from 1 to 100,000"),
+    ({"months": 0}, "Months must be from 1 to 36."),
+    ({"seed": -1}, "The seed is a whole number of 0 or more."),
+])
+def test_bad_seeder_options_are_refused_before_anything_runs(engine, staff, options, message):
+    with pytest.raises(DataOpsError, match=re.escape(message)):
+        dataops.run_seeder(engine, acting_user_id=staff["admin"].user_id,
+                           **({"subscribers": 10, "months": 1, "seed": 1} | options))
+    assert dataops.run_history(engine, acting_user_id=staff["admin"].user_id).empty
+
+
+def test_exports_leave_out_password_hashes_and_are_limited(engine, staff):
+    admin_id = staff["admin"].user_id
+    data = dataops.export_csv(engine, "users", acting_user_id=staff["analyst"].user_id)
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    assert {r["email"] for r in rows} == {f"{role}@example.com" for role in users.ROLES}
+    assert "password_hash" not in rows[0] and "$2b$" not in data.decode()
+    assert len(list(csv.reader(io.StringIO(dataops.export_csv(engine, "users", acting_user_id=admin_id,
+                                                              limit=1).decode())))) == 2
+    for table in dataops.EXPORTS:  # every export runs and starts with its header
+        header = next(csv.reader(io.StringIO(dataops.export_csv(engine, table, acting_user_id=admin_id).decode())))
+        assert len(header) > 3 and "password_hash" not in header, table
+    with pytest.raises(DataOpsError, match="Exports are"):
+        dataops.export_csv(engine, "pg_authid", acting_user_id=admin_id)
+    assert set(dataops.export_row_counts(engine, acting_user_id=admin_id)) == set(dataops.EXPORTS)
+
+
+def test_subscribers_are_refused_every_data_operation(engine, staff, tmp_path):
+    member = staff["subscriber"].user_id
+    for function, *args in [(dataops.run_catalogue_etl, engine, QUIRKS_CSV), (dataops.run_history, engine),
+                            (dataops.export_csv, engine, "users"), (dataops.export_row_counts, engine)]:
+        with pytest.raises(users.NotAuthorised):
+            function(*args, acting_user_id=member)
+    with pytest.raises(users.NotAuthorised):
+        dataops.run_seeder(engine, acting_user_id=member, subscribers=10, months=1, seed=1)
+    assert dataops.run_history(engine, acting_user_id=staff["admin"].user_id).empty
