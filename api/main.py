@@ -7,11 +7,14 @@ The API is a second door onto backend/: routes translate HTTP to backend calls a
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
 
 from api import errors, tokens
 from api.ratelimit import Limits, RateLimitMiddleware, TokenBuckets
 from api.routers import account, admin, auth, catalogue, discovery, subscription, watching
+from backend import media
 
 DESCRIPTION = """
 Reelhouse's JSON API, over the same backend as the web app.
@@ -37,6 +40,15 @@ TAGS = [
 ]
 
 
+class MediaFiles(StaticFiles):
+    """The generated clips and trailers (`python -m backend.media`); 404 until they are generated."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not media.GENERATED_DIR.is_dir():
+            raise HTTPException(404)
+        await super().__call__(scope, receive, send)
+
+
 def create_app(engine: Engine | None = None, *, jwt_secret: str | None = None, limits: Limits | None = None,
                buckets: TokenBuckets | None = None) -> FastAPI:
     """The app; `engine` defaults to database.get_engine() on first use, the secret to tokens.default_secret()."""
@@ -47,5 +59,6 @@ def create_app(engine: Engine | None = None, *, jwt_secret: str | None = None, l
     for router in (auth.router, catalogue.router, discovery.router, account.router, subscription.router,
                    watching.router, discovery.library_router, admin.router):
         app.include_router(router)
+    app.mount(watching.MEDIA_URL, MediaFiles(directory=media.GENERATED_DIR, check_dir=False), name="media")
     app.add_middleware(RateLimitMiddleware, limits=limits or Limits(), secret=app.state.jwt_secret, buckets=buckets)
     return app

@@ -64,7 +64,8 @@ class SessionOut(BaseModel):
     episode: EpisodeOut | None
     position_seconds: int = Field(description="Where to start (the saved position, or 0).")
     duration_seconds: int
-    media_path: str = Field(description="The sample clip standing in for the title, relative to the web app's URL.")
+    media_url: str = Field(description="The sample clip standing in for the title (served under /static/generated/ "
+                                       "once `python -m backend.media` has generated it).")
     report_every_seconds: int = playback.REPORT_EVERY_SECONDS
 
 
@@ -91,8 +92,15 @@ class StreamOut(BaseModel):
 class TrailerOut(BaseModel):
     show_id: str
     title: str
-    media_path: str
+    media_url: str
     seconds: int
+
+
+MEDIA_URL = "/static/generated"  # api.main mounts media.GENERATED_DIR here
+
+
+def media_url(item: media.Media) -> str:
+    return f"{MEDIA_URL}/{item.name}"
 
 
 def _refused(error: playback.PlaybackRefused) -> ApiError:
@@ -107,7 +115,7 @@ def _refused(error: playback.PlaybackRefused) -> ApiError:
 def trailer(db: EngineDep, show_id: ShowIdPath) -> TrailerOut:
     title = watch_title(db, show_id)
     found = media.trailer_for(title.show_id)
-    return TrailerOut(show_id=title.show_id, title=title.title, media_path=found.url, seconds=found.seconds)
+    return TrailerOut(show_id=title.show_id, title=title.title, media_url=media_url(found), seconds=found.seconds)
 
 
 @router.post("/v1/me/playback", status_code=201, response_model=SessionOut, summary="Start playing a title",
@@ -129,7 +137,7 @@ def start(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: St
         return SessionOut(lease_id=session.lease_id, title_id=title.title_id, show_id=title.show_id,
                           episode=EpisodeOut(**asdict(episode)) if episode else None,
                           position_seconds=session.position_seconds, duration_seconds=session.duration_seconds,
-                          media_path=media.clip_for(title.show_id).url)
+                          media_url=media_url(media.clip_for(title.show_id)))
 
     return idempotent(request, db, me, key, body, work, status=201)
 

@@ -33,7 +33,7 @@ def test_play_report_resume_and_continue_watching(client, basic):
     assert started.status_code == 201, started.text
     session = started.json()
     assert (session["position_seconds"], session["duration_seconds"], session["episode"]) == (0, 101 * 60, None)
-    assert session["media_path"].endswith(".webm")
+    assert session["media_url"].startswith("/static/generated/clip-") and session["media_url"].endswith(".webm")
     lease = session["lease_id"]
     report = client.put(f"/v1/me/playback/{lease}/position", headers=basic["headers"],
                         json={"position_seconds": 30})
@@ -112,5 +112,10 @@ def test_another_members_profiles_and_streams_are_out_of_reach(client, api_engin
 def test_trailers_are_open_to_everyone(client):
     trailer = client.get("/v1/titles/t2/trailer")
     assert trailer.status_code == 200 and trailer.json()["title"] == "Harbour Lights"
-    assert trailer.json()["media_path"].startswith("app/static/generated/trailer-")
+    assert trailer.json()["media_url"].startswith("/static/generated/trailer-")
     assert client.get("/v1/titles/zzz/trailer").status_code == 404
+
+
+def test_media_are_served_by_the_api_and_a_missing_file_is_a_json_404(client):
+    missing = client.get("/static/generated/no-such-clip.webm")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
