@@ -112,10 +112,10 @@ def filter_bar(acting_user_id: int) -> tuple[analytics.Period, analytics.Filters
         st.info("No subscription data yet: seed the demo year (python -m seed.generate) or wait for members.")
         st.stop()
     chosen = _initial(options)
+    # Set every run, before the widgets exist: widget state does not survive a page switch, this does.
     for key, value in (("_dash_from", chosen["first"]), ("_dash_to", chosen["last"]),
                        ("_dash_plans", chosen["plans"]), ("_dash_countries", chosen["countries"])):
-        if key not in st.session_state:
-            st.session_state[key] = value
+        st.session_state[key] = value
     labels = [_month_label(m) for m in options.months]
     from_column, to_column, plans_column, countries_column = st.columns([1, 1, 2, 2])
     from_column.selectbox("From", labels, key="_dash_from", on_change=_remember, args=(options,))
