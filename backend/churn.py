@@ -155,7 +155,7 @@ def refresh_survival(conn: Connection, as_of: datetime) -> None:
                          columns=["user_id", "cohort", "plan", "first_paid_at", "churned_at"])
     if lives.empty:
         return
-    end = lives["churned_at"].map(lambda t: (t or as_of).timestamp())
+    end = lives["churned_at"].map(lambda t: (as_of if pd.isna(t) else t).timestamp())
     lives["days"] = (end - lives["first_paid_at"].map(lambda t: t.timestamp())) // 86400
     lives["churned"] = lives["churned_at"].notna()
     groups = [("all", "all", lives)]
