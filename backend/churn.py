@@ -340,3 +340,15 @@ def pending_cancellations(engine: Engine, filters: Filters = ALL, *,
         WHERE s.pending_cancellation AND {PLAN_IN.replace("plan_id", "s.plan_id")}
           AND {COUNTRY_IN.replace("country_code", "s.country_code")}
         ORDER BY s.cancels_at NULLS LAST, s.user_id""", filters.params())
+
+
+def page_data(engine: Engine, period: Period, filters: Filters = ALL, *, acting_user_id: int | None) -> dict:
+    """Everything the Churn & retention page draws with its default choices (survival by plan)."""
+    frames = {f"churn_by_{by}": churn_rates(engine, period, filters, by=by, acting_user_id=acting_user_id)
+              for by in CHURN_BY}
+    top, totals = at_risk(engine, filters, acting_user_id=acting_user_id)
+    return frames | {"cohorts": cohorts(engine, period, filters, acting_user_id=acting_user_id),
+                     "survival": survival(engine, "plan", acting_user_id=acting_user_id),
+                     "model": model_run(engine, acting_user_id=acting_user_id), "at_risk": top,
+                     "at_risk_totals": totals,
+                     "pending": pending_cancellations(engine, filters, acting_user_id=acting_user_id)}

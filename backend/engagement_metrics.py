@@ -277,3 +277,37 @@ def funnel(engine: Engine, period: Period, filters: Filters = ALL, *, by: str = 
     frame["visitor_to_signup"] = _rate(frame["signups"], frame["visitors"])
     frame["signup_to_paid"] = _rate(frame["paid"], frame["signups"])
     return frame
+
+
+# --- what each page draws with its default choices (the benchmark times these) ---------------------------
+
+
+def engagement_page(engine: Engine, period: Period, filters: Filters = ALL, *,
+                    acting_user_id: int | None) -> dict[str, pd.DataFrame]:
+    """Everything the Engagement page draws with its default choices (accounts, the latest week)."""
+    daily = active_users(engine, period, filters, acting_user_id=acting_user_id)
+    mondays = weeks(period)
+    return {"daily": daily, "stickiness": stickiness(daily),
+            "watch_hours": watch_hours(engine, period, filters, acting_user_id=acting_user_id),
+            "completion": completion(engine, period, acting_user_id=acting_user_id),
+            "top10": top10(engine, mondays[0], acting_user_id=acting_user_id) if mondays else pd.DataFrame(),
+            "genres": genre_share(engine, period, acting_user_id=acting_user_id),
+            "peak_hours": peak_hours(engine, period, filters, acting_user_id=acting_user_id),
+            "peak_concurrency": peak_concurrency(engine, period, acting_user_id=acting_user_id),
+            "first_play": time_to_first_play(engine, period, filters, acting_user_id=acting_user_id)}
+
+
+def content_page(engine: Engine, period: Period, filters: Filters = ALL, *,
+                 acting_user_id: int | None) -> dict[str, pd.DataFrame]:
+    """Everything the Content page draws (the catalogue does not depend on the filters)."""
+    frames = {f"catalogue_{d}": catalogue(engine, d, acting_user_id=acting_user_id) for d in CATALOGUE_DIMENSIONS}
+    return frames | {"additions": additions_all_time(engine, acting_user_id=acting_user_id),
+                     "top_titles": top_titles(engine, period, acting_user_id=acting_user_id),
+                     "never_watched": never_watched(engine, period, acting_user_id=acting_user_id)}
+
+
+def acquisition_page(engine: Engine, period: Period, filters: Filters = ALL, *,
+                     acting_user_id: int | None) -> dict[str, pd.DataFrame]:
+    """Everything the Acquisition page draws."""
+    return {"by_source": funnel(engine, period, filters, acting_user_id=acting_user_id),
+            "by_month": funnel(engine, period, filters, by="month", acting_user_id=acting_user_id)}

@@ -38,7 +38,10 @@ TARGET_MS = {10_000: 500, 100_000: 2_000}
 PAGES = {
     "Overview": "backend.analytics:overview",
     "Revenue": "backend.analytics:revenue_page",
-    # Stream 7B's pages: "Churn & retention": "backend.churn:page_data", ...
+    "Churn & retention": "backend.churn:page_data",
+    "Engagement": "backend.engagement_metrics:engagement_page",
+    "Content": "backend.engagement_metrics:content_page",
+    "Acquisition": "backend.engagement_metrics:acquisition_page",
 }
 
 
