@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -101,16 +101,23 @@ WHERE m.first_paid_at <= :as_of
 """
 
 
-def refresh(engine: Engine, as_of: datetime | None = None) -> list[str]:
-    """Rebuild the churn and retention rollups and rescore (as of `as_of`, default now); the tables written."""
+def refresh(engine: Engine, as_of: datetime | None = None, *, model_max_age: timedelta | None = None) -> list[str]:
+    """Rebuild the churn and retention rollups and rescore (as of `as_of`, default now); the tables written.
+
+    With `model_max_age`, the model is retrained and rescored only when its latest run is older than that
+    (the billing job refreshes every few minutes; a model a few hours old is as good)."""
     as_of = as_of or datetime.now(UTC)
+    written = ["churn_monthly", "cohort_retention", "survival_curves"]
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL TimeZone = 'UTC'"))
         refresh_churn_monthly(conn, as_of)
         refresh_cohorts(conn, as_of)
         refresh_survival(conn, as_of)
-        refresh_model(conn, as_of)
-    return ["churn_monthly", "cohort_retention", "survival_curves", "churn_model_runs", "churn_scores"]
+        last = conn.execute(text("SELECT max(as_of) FROM churn_model_runs")).scalar()
+        if model_max_age is None or last is None or as_of - last >= model_max_age:
+            refresh_model(conn, as_of)
+            written += ["churn_model_runs", "churn_scores"]
+    return written
 
 
 def refresh_churn_monthly(conn: Connection, as_of: datetime) -> None:

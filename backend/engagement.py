@@ -24,6 +24,7 @@ ALL_PLANS = -1  # daily_active rows over every plan (plan 0 = no plan at the tim
 ALL_COUNTRIES = "*"
 UNKNOWN_COUNTRY = ""  # as in the revenue rollups (migration 0008)
 EARLIEST = date(1970, 1, 1)
+MODEL_MAX_AGE = timedelta(hours=6)  # incremental refreshes retrain the churn model at most this often
 
 QUALIFIED = (f"(p.watched_seconds >= {lifecycle.QUALIFIED_PLAY_SECONDS} OR (p.duration_seconds IS NOT NULL "
              f"AND p.duration_seconds < {lifecycle.QUALIFIED_PLAY_SECONDS} "
@@ -202,7 +203,7 @@ def refresh(engine: Engine, since: date | None = None) -> list[str]:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK_KEY})
         conn.execute(text("SET LOCAL TimeZone = 'UTC'"))
         written = refresh_in(conn, since)
-    return written + churn.refresh(engine)
+    return written + churn.refresh(engine, model_max_age=None if since is None else MODEL_MAX_AGE)
 
 
 def refresh_in(conn: Connection, since: date | None) -> list[str]:

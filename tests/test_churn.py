@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 import database
-from backend import churn, churn_model, revenue, users
+from backend import churn, churn_model, engagement, revenue, users
 from backend.analytics import Filters, Period
 from etl.load_catalogue import load_catalogue
 from seed import generate
@@ -123,6 +123,22 @@ def test_pending_cancellations_are_listed_apart_never_scored(four):
     # Too little history for a model here (no churn label before March): nothing is scored, nothing invented.
     top, totals = churn.at_risk(world.engine, acting_user_id=admin)
     assert top.empty and totals["scored"] == 0
+
+
+def test_incremental_refreshes_retrain_the_model_at_most_every_few_hours(four):
+    world, _ = four
+
+    def runs() -> int:
+        with world.engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM churn_model_runs")).scalar_one()
+
+    assert runs() == 1
+    engagement.refresh(world.engine, since=date(2026, 5, 1))   # the last run (as of May 15) is old: retrained
+    assert runs() == 2
+    engagement.refresh(world.engine, since=date(2026, 5, 1))   # as the billing job does minutes later: kept
+    assert runs() == 2
+    engagement.refresh(world.engine)                           # a full refresh always retrains
+    assert runs() == 3
 
 
 def test_the_time_split_keeps_test_labels_out_of_training():
