@@ -21,20 +21,23 @@ start_authenticator()
 user = current_user()
 st.session_state["current_user"] = user
 
-browse = page("catalogue.py", "Browse", "movie", "browse", default=True)
+browse = page("browse.py", "Browse", "movie", "browse", default=user is None)
+title = page("title.py", "Title", "movie_info", "title", visibility="hidden")  # ?title=s123, guests too
 plans = page("plans.py", "Plans", "sell", "plans")
 watch = page("watch.py", "Watch", "play_circle", "watch", visibility="hidden")  # opened from a title's Play
 # Opened from emailed links, signed in or not; not in the menu.
 from_links = [page("reset_password.py", "Reset password", "lock_reset", "reset-password", visibility="hidden"),
               page("confirm_email.py", "Confirm email", "mark_email_read", "confirm-email", visibility="hidden")]
 if user is None:
-    pages = {"": [browse, plans, page("sign_in.py", "Sign in", "login", "sign-in"),
+    pages = {"": [browse, plans, title, page("sign_in.py", "Sign in", "login", "sign-in"),
                   page("register.py", "Create account", "person_add", "register"),
                   page("forgot_password.py", "Forgot password", "help", "forgot-password", visibility="hidden"),
                   watch, *from_links]}
 else:
     active_profile(user)
-    pages = {"": [browse, plans, page("subscription.py", "Subscription", "credit_card", "subscription"),
+    pages = {"": [page("home.py", "Home", "home", "home", default=True), browse,
+                  page("my_list.py", "My List", "bookmark", "my-list"), title,
+                  plans, page("subscription.py", "Subscription", "credit_card", "subscription"),
                   page("profiles.py", "Profiles", "group", "profiles"),
                   page("account.py", "Account", "settings", "account"), watch, *from_links]}
     if user.is_staff:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-import pandas as pd
 from sqlalchemy import Engine, text
 
 # Maturity rating -> audience group, as Netflix groups them (little kids, older kids, teens, mature).
@@ -93,48 +92,3 @@ def how_to_load_the_catalogue(data_dir) -> str:
         f"(https://www.kaggle.com/datasets/{KAGGLE_DATASET}) and either put it at {data_dir}/{CATALOGUE_CSV_NAME}, "
         "set NETFLIX_CSV=/path/to/netflix_titles.csv, or pass --csv PATH to `python -m etl.load_catalogue`."
     )
-
-
-_MATCHING_TITLES = """
-    FROM titles t
-    WHERE t.is_active
-      AND (:q = ''
-           OR t.title ILIKE :pattern
-           OR EXISTS (SELECT 1 FROM title_people tp JOIN people p USING (person_id)
-                       WHERE tp.title_id = t.title_id AND p.name ILIKE :pattern))
-"""
-
-
-def _search_params(query: str) -> dict[str, str]:
-    """Over-long queries are cut to MAX_SEARCH_LENGTH characters; LIKE wildcards are matched literally."""
-    query = (query or "").strip()[:MAX_SEARCH_LENGTH]
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return {"q": query, "pattern": f"%{escaped}%"}
-
-
-def count_titles(engine: Engine, query: str = "") -> int:
-    """How many active titles `search_titles` can page through for `query`."""
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*)" + _MATCHING_TITLES), _search_params(query)).scalar_one()
-
-
-def search_titles(engine: Engine, query: str = "", *, limit: int = 50, offset: int = 0) -> pd.DataFrame:
-    """Active titles whose title, cast or director contains `query` (case-insensitive), newest first."""
-    sql = text("""
-        SELECT t.show_id, t.title,
-               CASE t.kind WHEN 'movie' THEN 'Movie' ELSE 'TV Show' END AS type,
-               t.release_year, t.maturity_rating AS rating,
-               CASE WHEN t.kind = 'movie' THEN t.duration_minutes || ' min'
-                    ELSE t.seasons || CASE WHEN t.seasons = 1 THEN ' season' ELSE ' seasons' END END AS duration,
-               (SELECT string_agg(g.name, ', ' ORDER BY tg.position)
-                  FROM title_genres tg JOIN genres g USING (genre_id)
-                 WHERE tg.title_id = t.title_id) AS genres,
-               t.access_level, t.date_added
-    """ + _MATCHING_TITLES + """
-        ORDER BY t.date_added DESC NULLS LAST, t.title, t.show_id
-        LIMIT :limit OFFSET :offset
-    """)
-    params = _search_params(query) | {"limit": limit, "offset": offset}
-    with engine.connect() as conn:
-        result = conn.execute(sql, params)
-        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))

@@ -1,10 +1,11 @@
-"""The Streamlit app, run headless with AppTest against a real (test) database."""
+"""The Streamlit app, run headless with AppTest against a real (test) database: the guest's Browse page."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import database
-from backend import catalogue
+from backend import discovery
+from backend.catalogue import MAX_SEARCH_LENGTH
 from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV
 
@@ -23,6 +24,10 @@ def caption_texts(at) -> list[str]:
     return [c.value for c in at.caption]
 
 
+def card_titles(at) -> list[str]:
+    return [el.proto.label for el in at.main.get("page_link")]
+
+
 def test_empty_catalogue_says_how_to_load_it(app):
     assert not app.exception
     assert "netflix_titles.csv" in app.info[0].value
@@ -37,31 +42,31 @@ def loaded_app(engine):
     return at
 
 
-def test_catalogue_counts_and_table(loaded_app):
+def test_catalogue_counts_and_cards(loaded_app):
     assert not loaded_app.exception
-    assert "9 titles · 6 movies · 3 TV shows" in caption_texts(loaded_app)
-    table = loaded_app.dataframe[0].value
-    assert len(table) == 9
-    assert table.iloc[0]["title"] == "Little Sprouts"  # newest date_added first
+    assert "9 titles · 6 films · 3 series" in caption_texts(loaded_app)
+    assert "9 matching titles · showing 1–9" in caption_texts(loaded_app)
+    titles = card_titles(loaded_app)
+    assert len(titles) == 9
+    assert titles[0] == "Little Sprouts"  # newest date_added first
 
 
 def test_search_by_cast_member(loaded_app):
     loaded_app.text_input[0].input("ada quill").run()
-    titles = set(loaded_app.dataframe[0].value["title"])
-    assert titles == {"The Paper Lantern", "Kitchen Wars"}  # cast of one, director of the other
+    assert set(card_titles(loaded_app)[:2]) == {"The Paper Lantern", "Kitchen Wars"}  # cast of one, director of other
 
 
 def test_search_without_matches_says_so(loaded_app):
-    loaded_app.text_input[0].input("%_nothing_%").run()
+    loaded_app.text_input[0].input("%_zzqx_%").run()
     assert "No title, cast member or director matches" in loaded_app.warning[0].value
-    assert not loaded_app.dataframe
+    assert not card_titles(loaded_app)
 
 
 def test_ten_thousand_character_search_is_cut_not_fatal(loaded_app, engine):
     long_query = "Paper Lantern" + " x" * 5_000
     loaded_app.text_input[0].set_value(long_query).run()
     assert not loaded_app.exception
-    assert "No title, cast member or director matches" in loaded_app.warning[0].value
+    assert f"first {MAX_SEARCH_LENGTH} characters" in loaded_app.warning[0].value
     # Only the first MAX_SEARCH_LENGTH characters are searched for.
-    assert catalogue.count_titles(engine, "Paper Lantern" + " " * 10_000) == 1
-    assert catalogue.count_titles(engine, "x" * (catalogue.MAX_SEARCH_LENGTH + 1) + "Paper Lantern") == 0
+    assert discovery.browse(engine, discovery.Filters("Paper Lantern" + " " * 10_000)).total == 1
+    assert discovery.browse(engine, discovery.Filters("q" * (MAX_SEARCH_LENGTH + 1) + "Paper Lantern")).total == 0

@@ -1,4 +1,4 @@
-"""A visitor opens the app in a real browser, sees the catalogue and searches it."""
+"""A visitor opens the app in a real browser, sees the catalogue as title cards and searches it."""
 
 import pytest
 from playwright.sync_api import expect
@@ -19,23 +19,24 @@ def catalogue(module_db_url):
     engine.dispose()
 
 
-def test_catalogue_page_shows_counts_and_titles(page, app_server):
+def test_browse_page_shows_counts_and_title_cards(page, app_server):
     page.goto(app_server)
     wait_for_app(page)
-    expect(page.get_by_text("9 titles · 6 movies · 3 TV shows")).to_be_visible()
+    expect(page.get_by_text("9 titles · 6 films · 3 series")).to_be_visible()
     expect(page.get_by_role("heading", name="Browse")).to_be_visible()
-    grid = page.locator("[data-testid='stDataFrame']")
-    expect(grid).to_be_visible()
     expect(page.get_by_text("9 matching titles · showing 1–9")).to_be_visible()
+    expect(page.locator("[data-testid='stMain'] [data-testid='stImage']")).to_have_count(9)  # generated posters
 
 
-def test_search_narrows_the_table(page, app_server):
+def test_search_narrows_the_cards(page, app_server):
     page.goto(app_server)
     wait_for_app(page)
     search = page.get_by_role("textbox", name="Search titles, cast or directors")
     search.fill("Ada Quill")
     search.press("Enter")
-    expect(page.get_by_text("2 matching titles · showing 1–2")).to_be_visible()
-    search.fill("no such thing at all")
+    wait_for_app(page)
+    expect(page.get_by_role("link", name="The Paper Lantern")).to_be_visible()
+    expect(page.get_by_role("link", name="Kitchen Wars")).to_be_visible()
+    search.fill("zzqx nothing at all")
     search.press("Enter")
     expect(page.get_by_text("No title, cast member or director matches")).to_be_visible()
