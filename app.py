@@ -40,8 +40,14 @@ else:
                   plans, page("subscription.py", "Subscription", "credit_card", "subscription"),
                   page("profiles.py", "Profiles", "group", "profiles"),
                   page("account.py", "Account", "settings", "account"), watch, *from_links]}
-    if user.is_staff:
+    if user.is_staff:  # every admin page also checks the role on the server (backend/admin.py, dataops.py)
         pages["Admin"] = [page("admin.py", "Accounts overview", "monitoring", "admin")]
+        if user.role == "admin":
+            pages["Admin"] += [page("admin_plans.py", "Manage plans", "sell", "admin-plans"),
+                               page("admin_content.py", "Manage catalogue", "video_library", "admin-content"),
+                               page("admin_users.py", "Manage users", "manage_accounts", "admin-users"),
+                               page("admin_audit.py", "Audit log", "history", "admin-audit")]
+        pages["Admin"].append(page("data_ops.py", "Data operations", "database", "data-ops"))
     if user.role in ("admin", "analyst"):  # each dashboard also checks the role on the server
         pages["Analytics"] = [
             page("dashboards/overview.py", "Overview", "dashboard", "analytics-overview"),
