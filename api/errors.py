@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import library, users
+from backend import admin, library, users
 from backend.subscriptions import BillingError
 
 log = logging.getLogger("reelhouse.api")
@@ -102,6 +102,7 @@ REFUSALS: dict[type, tuple[int, str]] = {
     BillingError: (409, "billing_rejected"),
     users.NotAuthorised: (403, "forbidden"),
     library.LibraryError: (400, "library_rejected"),
+    admin.AdminError: (400, "admin_rejected"),
 }
 
 

@@ -3,15 +3,18 @@ dependencies here only answer 403 early with the same rule."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import asdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, Field
 
-from api.deps import EngineDep, Staff
+from api.deps import Admin, EngineDep, IdempotencyKey, Staff, idempotent
 from api.errors import ERROR_RESPONSES, ApiError
-from api.schemas import BIGINT_MAX
-from backend import analytics
+from api.schemas import BIGINT_MAX, PlanIdPath, text_field
+from backend import admin, admin_content, analytics
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERROR_RESPONSES)
 
@@ -53,3 +56,180 @@ def metrics(db: EngineDep, me: Staff,
     return MetricsOut(months=analytics.as_json_rows(table), refreshed_at=str(refreshed) if refreshed else None)
 
 
+
+
+# --- plans -----------------------------------------------------------------------------------------------
+
+class PlanIn(BaseModel):
+    name: text_field(200) = Field(examples=["Mobile"])
+    price: Annotated[Decimal, Field(max_digits=12, decimal_places=2, gt=0, examples=["4.99"])]
+    billing_period: Literal["month", "year"] = "month"
+    validity_days: Annotated[int, Field(ge=1, le=400)] = 31
+    max_streams: Annotated[int, Field(ge=1, le=10)] = 1
+    resolution: Literal["480p", "720p", "1080p", "4K"] = "1080p"
+    access_level: Literal["basic", "premium"] = "basic"
+    description: text_field(2000) = ""
+
+    def entry(self) -> admin.PlanInput:
+        return admin.PlanInput(**self.model_dump())
+
+
+class Created(BaseModel):
+    id: int
+    show_id: str | None = None
+
+
+class Changed(BaseModel):
+    changed: dict = Field(description="The fields that changed, with their new values (empty: nothing to do).")
+
+
+class Done(BaseModel):
+    done: bool = True
+
+
+@router.get("/plans", summary="Every plan, on sale or not, with subscriber counts")
+def list_plans(db: EngineDep, me: Admin) -> list[dict]:
+    return admin.list_plans(db, acting_user_id=me.user_id)
+
+
+@router.post("/plans", status_code=201, response_model=Created, summary="Create a plan (on sale at once)")
+def create_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, body: PlanIn):
+    return idempotent(request, db, me, key, body, status=201,
+                      work=lambda: Created(id=admin.create_plan(db, body.entry(), acting_user_id=me.user_id)))
+
+
+@router.put("/plans/{plan_id}", response_model=Changed, summary="Edit a plan (a new price applies from renewals)")
+def update_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath, body: PlanIn) -> Changed:
+    return Changed(changed=admin.update_plan(db, plan_id, body.entry(), acting_user_id=me.user_id))
+
+
+@router.post("/plans/{plan_id}/deactivate", response_model=Done, summary="Take a plan off sale (subscribers keep it)")
+def deactivate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
+    return idempotent(request, db, me, key, None, lambda: _done(admin.set_plan_active(
+        db, plan_id, False, acting_user_id=me.user_id)))
+
+
+@router.post("/plans/{plan_id}/activate", response_model=Done, summary="Put a plan back on sale")
+def activate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
+    return idempotent(request, db, me, key, None, lambda: _done(admin.set_plan_active(
+        db, plan_id, True, acting_user_id=me.user_id)))
+
+
+@router.delete("/plans/{plan_id}", status_code=204, summary="Delete a plan nobody ever subscribed to")
+def delete_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath) -> Response:
+    admin.delete_plan(db, plan_id, acting_user_id=me.user_id)
+    return Response(status_code=204)
+
+
+def _done(_: object) -> Done:
+    return Done()
+
+
+# --- content ---------------------------------------------------------------------------------------------
+
+TitleIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="A title's id (title_id).")]
+
+
+class TitleIn(BaseModel):
+    title: text_field(400) = Field(examples=["The Lighthouse Keeper"])
+    kind: Literal["movie", "tv_show"] = "movie"
+    description: text_field(4000) = ""
+    release_year: Annotated[int, Field(ge=1880, le=2100)] = 2024
+    maturity_rating: text_field(10) = Field("", examples=["PG-13"])
+    access_level: Literal["basic", "premium"] = "basic"
+    duration_minutes: Annotated[int | None, Field(ge=1, le=1000, description="Films.")] = None
+    seasons: Annotated[int | None, Field(ge=1, le=60, description="Series.")] = None
+    genres: Annotated[list[text_field(120)], Field(min_length=1, max_length=20, examples=[["Dramas"]])]
+    date_added: Annotated[date | None, Field(ge=date(1900, 1, 1), le=date(2100, 12, 31))] = None
+
+    def entry(self) -> admin_content.TitleInput:
+        return admin_content.TitleInput(**self.model_dump())
+
+
+@router.get("/titles", summary="Find titles, active or not")
+def find_titles(db: EngineDep, me: Admin, q: Annotated[text_field(200), Query()] = "",
+                status: Literal["all", "active", "inactive", "edited"] = "all",
+                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
+    return admin_content.find_titles(db, q, acting_user_id=me.user_id, status=status, limit=limit)
+
+
+@router.get("/titles/{title_id}", summary="A title as the admin edits it")
+def get_title(db: EngineDep, me: Admin, title_id: TitleIdPath) -> dict:
+    return admin_content.get_title(db, title_id, acting_user_id=me.user_id)
+
+
+@router.post("/titles", status_code=201, response_model=Created, summary="Add a title (active at once)")
+def create_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, body: TitleIn):
+    def work() -> Created:
+        made = admin_content.create_title(db, body.entry(), acting_user_id=me.user_id)
+        return Created(id=made["title_id"], show_id=made["show_id"])
+
+    return idempotent(request, db, me, key, body, work, status=201)
+
+
+@router.put("/titles/{title_id}", response_model=Changed, summary="Edit a title (its type stays)")
+def update_title(db: EngineDep, me: Admin, title_id: TitleIdPath, body: TitleIn) -> Changed:
+    return Changed(changed=admin_content.update_title(db, title_id, body.entry(), acting_user_id=me.user_id))
+
+
+@router.post("/titles/{title_id}/deactivate", response_model=Done, summary="Take a title out of the catalogue")
+def deactivate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
+    return idempotent(request, db, me, key, None, lambda: _done(admin_content.set_title_active(
+        db, title_id, False, acting_user_id=me.user_id)))
+
+
+@router.post("/titles/{title_id}/activate", response_model=Done, summary="Bring a title back")
+def activate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
+    return idempotent(request, db, me, key, None, lambda: _done(admin_content.set_title_active(
+        db, title_id, True, acting_user_id=me.user_id)))
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+
+UserIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="An account's id.")]
+
+
+class AccountOut(BaseModel):
+    user_id: int
+    email: str
+    display_name: str
+    role: str
+    created_at: datetime
+    suspended_at: datetime | None
+    is_seeded: bool
+
+
+class RoleIn(BaseModel):
+    role: Literal["subscriber", "admin", "analyst"]
+
+
+@router.get("/users", response_model=list[AccountOut], summary="Find accounts by email, name or id")
+def search_users(db: EngineDep, me: Admin, q: Annotated[text_field(200), Query()] = "",
+                 role: Literal["", "subscriber", "admin", "analyst"] = "", suspended: bool = False,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[AccountOut]:
+    rows = admin.search_users(db, q, acting_user_id=me.user_id, role=role, suspended_only=suspended, limit=limit)
+    return [AccountOut(**asdict(r)) for r in rows]
+
+
+@router.get("/users/{user_id}", summary="One account: details, profiles, subscription, billing, recent viewing")
+def account_page(db: EngineDep, me: Admin, user_id: UserIdPath) -> dict:
+    return admin.account_page(db, user_id, acting_user_id=me.user_id)
+
+
+@router.post("/users/{user_id}/suspend", response_model=Done,
+             summary="Suspend an account (its sessions, API ones included, end at once)")
+def suspend(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
+    return idempotent(request, db, me, key, None,
+                      lambda: _done(admin.suspend(db, user_id, acting_user_id=me.user_id)))
+
+
+@router.post("/users/{user_id}/restore", response_model=Done, summary="Lift a suspension")
+def restore(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
+    return idempotent(request, db, me, key, None,
+                      lambda: _done(admin.restore(db, user_id, acting_user_id=me.user_id)))
+
+
+@router.put("/users/{user_id}/role", response_model=Done, summary="Change an account's role (not your own)")
+def change_role(db: EngineDep, me: Admin, user_id: UserIdPath, body: RoleIn) -> Done:
+    admin.change_role(db, user_id, body.role, acting_user_id=me.user_id)
+    return Done()

@@ -61,3 +61,72 @@ def test_metrics_refuse_subscribers_and_bad_months(client, staff):
     too_long = client.get("/v1/admin/metrics", params={"start": "1990-01", "end": "2026-02"},
                           headers=staff["admin"])
     assert too_long.status_code == 422
+
+
+PLAN = {"name": "Mobile", "price": "4.99", "billing_period": "month", "validity_days": 31, "max_streams": 1,
+        "resolution": "480p", "access_level": "basic", "description": "One phone."}
+
+
+def test_admins_create_edit_deactivate_and_delete_plans(client, staff):
+    key = new_key()
+    made = client.post("/v1/admin/plans", json=PLAN, headers=staff["admin"] | {"Idempotency-Key": key})
+    again = client.post("/v1/admin/plans", json=PLAN, headers=staff["admin"] | {"Idempotency-Key": key})
+    assert made.status_code == again.status_code == 201 and made.json() == again.json()
+    plan_id = made.json()["id"]
+    assert [p["name"] for p in client.get("/v1/plans").json()].count("Mobile") == 1
+    taken = client.post("/v1/admin/plans", json=PLAN, headers=staff["admin"] | {"Idempotency-Key": new_key()})
+    assert taken.status_code == 400 and taken.json()["error"]["code"] == "admin_rejected"
+    changed = client.put(f"/v1/admin/plans/{plan_id}", json=PLAN | {"price": "5.49"}, headers=staff["admin"])
+    assert changed.json() == {"changed": {"price": "5.49"}}
+    off = client.post(f"/v1/admin/plans/{plan_id}/deactivate", headers=staff["admin"] | {"Idempotency-Key": new_key()})
+    assert off.status_code == 200 and "Mobile" not in [p["name"] for p in client.get("/v1/plans").json()]
+    listed = {p["plan_id"]: p for p in client.get("/v1/admin/plans", headers=staff["admin"]).json()}
+    assert listed[plan_id]["is_active"] is False and listed[plan_id]["price"] == "5.49"
+    assert client.delete(f"/v1/admin/plans/{plan_id}", headers=staff["admin"]).status_code == 204
+    assert plan_id not in {p["plan_id"] for p in client.get("/v1/admin/plans", headers=staff["admin"]).json()}
+    assert client.get("/v1/admin/plans", headers=staff["analyst"]).status_code == 403
+
+
+def test_admins_add_edit_and_deactivate_titles(client, staff):
+    body = {"title": "The Lighthouse Keeper", "kind": "movie", "release_year": 2024, "maturity_rating": "PG",
+            "access_level": "premium", "duration_minutes": 95, "genres": ["Dramas"]}
+    made = client.post("/v1/admin/titles", json=body, headers=staff["admin"] | {"Idempotency-Key": new_key()})
+    assert made.status_code == 201, made.text
+    title_id, show_id = made.json()["id"], made.json()["show_id"]
+    assert client.get(f"/v1/titles/{show_id}").json()["card"]["title"] == "The Lighthouse Keeper"
+    edited = client.put(f"/v1/admin/titles/{title_id}", json=body | {"title": "The Lighthouse Keepers"},
+                        headers=staff["admin"])
+    assert edited.json()["changed"] == {"title": "The Lighthouse Keepers"}
+    bad = client.put(f"/v1/admin/titles/{title_id}", json=body | {"maturity_rating": "XYZ"}, headers=staff["admin"])
+    assert bad.status_code == 400 and "maturity rating" in bad.json()["error"]["message"]
+    off = client.post(f"/v1/admin/titles/{title_id}/deactivate",
+                      headers=staff["admin"] | {"Idempotency-Key": new_key()})
+    assert off.status_code == 200 and client.get(f"/v1/titles/{show_id}").status_code == 404
+    found = client.get("/v1/admin/titles", params={"q": "lighthouse"}, headers=staff["admin"]).json()
+    assert [(t["show_id"], t["is_active"]) for t in found] == [(show_id, False)]
+
+
+def test_admins_find_suspend_restore_and_change_roles(client, staff):
+    member = register(client, "to.suspend")
+    uid = member["user"]["user_id"]
+    [found] = client.get("/v1/admin/users", params={"q": "to.suspend"}, headers=staff["admin"]).json()
+    assert found["user_id"] == uid and found["suspended_at"] is None
+    page = client.get(f"/v1/admin/users/{uid}", headers=staff["admin"]).json()
+    assert page["account"]["email"] == "to.suspend@example.com" and len(page["profiles"]) == 1
+    suspended = client.post(f"/v1/admin/users/{uid}/suspend", headers=staff["admin"] | {"Idempotency-Key": new_key()})
+    assert suspended.status_code == 200
+    assert client.get("/v1/me", headers=member["headers"]).status_code == 401  # its API session ended at once
+    assert client.post("/v1/auth/sign-in", json={"email": "to.suspend@example.com",
+                                                 "password": PASSWORD}).status_code == 401
+    assert client.post(f"/v1/admin/users/{uid}/restore",
+                       headers=staff["admin"] | {"Idempotency-Key": new_key()}).status_code == 200
+    assert client.post("/v1/auth/sign-in", json={"email": "to.suspend@example.com",
+                                                 "password": PASSWORD}).status_code == 200
+    assert client.put(f"/v1/admin/users/{uid}/role", json={"role": "analyst"}, headers=staff["admin"]).json() == {
+        "done": True}
+    assert client.get("/v1/admin/users", params={"role": "analyst", "q": "to.suspend"},
+                      headers=staff["admin"]).json()[0]["role"] == "analyst"
+    own = users.find_user_by_email  # an admin cannot change their own account
+    me = own(client.app.state.engine, "api.admin@example.com").user_id
+    refused = client.put(f"/v1/admin/users/{me}/role", json={"role": "subscriber"}, headers=staff["admin"])
+    assert refused.status_code == 400 and "your own account" in refused.json()["error"]["message"]

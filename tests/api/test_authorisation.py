@@ -48,6 +48,23 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/v1/me/profiles/{profile_id}/continue-watching"): MEMBER,
     ("DELETE", "/v1/me/profiles/{profile_id}/continue-watching/{show_id}"): MEMBER,
     ("GET", "/v1/admin/metrics"): STAFF,
+    ("GET", "/v1/admin/plans"): ADMIN,
+    ("POST", "/v1/admin/plans"): ADMIN,
+    ("PUT", "/v1/admin/plans/{plan_id}"): ADMIN,
+    ("POST", "/v1/admin/plans/{plan_id}/deactivate"): ADMIN,
+    ("POST", "/v1/admin/plans/{plan_id}/activate"): ADMIN,
+    ("DELETE", "/v1/admin/plans/{plan_id}"): ADMIN,
+    ("GET", "/v1/admin/titles"): ADMIN,
+    ("GET", "/v1/admin/titles/{title_id}"): ADMIN,
+    ("POST", "/v1/admin/titles"): ADMIN,
+    ("PUT", "/v1/admin/titles/{title_id}"): ADMIN,
+    ("POST", "/v1/admin/titles/{title_id}/deactivate"): ADMIN,
+    ("POST", "/v1/admin/titles/{title_id}/activate"): ADMIN,
+    ("GET", "/v1/admin/users"): ADMIN,
+    ("GET", "/v1/admin/users/{user_id}"): ADMIN,
+    ("POST", "/v1/admin/users/{user_id}/suspend"): ADMIN,
+    ("POST", "/v1/admin/users/{user_id}/restore"): ADMIN,
+    ("PUT", "/v1/admin/users/{user_id}/role"): ADMIN,
     ("GET", "/v1/facets"): PUBLIC,
     ("GET", "/v1/titles/{show_id}"): PUBLIC,
     ("GET", "/v1/titles/{show_id}/similar"): PUBLIC,
@@ -61,7 +78,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/v1/me/profiles/{profile_id}/recommendations"): MEMBER,
     ("GET", "/v1/me/profiles/{profile_id}/recently-watched"): MEMBER,
 }
-SAMPLE_PATH_VALUES = {"payment_id": "1", "plan_id": "1", "show_id": "s1", "user_id": "1", "title_id": "1",
+SAMPLE_PATH_VALUES = {"payment_id": "1", "plan_id": "987654", "show_id": "s1", "user_id": "987654", "title_id": "1",
                       "profile_id": "1", "session_id": "1", "lease_id": "1", "episode_id": "1"}
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
