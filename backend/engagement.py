@@ -1,6 +1,6 @@
 """Engagement, content and acquisition rollups (migration 0009) and the metrics read from them.
 
-`refresh(engine, since=None)` rebuilds every rollup from `since` (a day; None: everything) in one
+`refresh(engine, since=None)` rebuilds every rollup from `since`'s month (None: everything) in one
 transaction: set-based DELETE of the window + INSERT ... SELECT, so a re-run changes nothing. The
 playback events of the window are read once into a temporary table; everything else derives from it
 or from the per-user rollups (scale-out rules 9-10: aggregate per user first, join on user_id).
@@ -65,10 +65,15 @@ _DAILY = [
     """INSERT INTO title_daily (day, title_id, plays, qualified_plays, watched_seconds)
        SELECT day, title_id, count(*), count(*) FILTER (WHERE qualified), sum(watched_seconds)
        FROM refresh_plays WHERE day >= :lo GROUP BY day, title_id""",
-    "DELETE FROM viewing_hours WHERE day >= :lo",
-    """INSERT INTO viewing_hours (day, hour, plan_id, country_code, sessions, watched_seconds)
-       SELECT day, hour, plan_id, country_code, count(*), sum(watched_seconds)
-       FROM refresh_plays WHERE day >= :lo GROUP BY day, hour, plan_id, country_code""",
+    "DELETE FROM title_monthly WHERE month >= :lo",
+    """INSERT INTO title_monthly (month, title_id, qualified_plays, watched_seconds)
+       SELECT (date_trunc('month', day))::date, title_id, sum(qualified_plays), sum(watched_seconds)
+       FROM title_daily WHERE day >= :lo GROUP BY 1, title_id""",
+    "DELETE FROM viewing_hours WHERE month >= :lo",
+    """INSERT INTO viewing_hours (month, weekday, hour, plan_id, country_code, sessions, watched_seconds)
+       SELECT (date_trunc('month', day))::date, extract(isodow FROM day), hour, plan_id, country_code, count(*),
+              sum(watched_seconds)
+       FROM refresh_plays WHERE day >= :lo GROUP BY 1, 2, hour, plan_id, country_code""",
     "DELETE FROM daily_peak_concurrency WHERE day >= :lo",
     # Sessions overlapping each minute: +1 at the start minute, -1 after the end minute, running sum.
     """INSERT INTO daily_peak_concurrency (day, peak_sessions, peak_minute)
@@ -208,7 +213,7 @@ def refresh(engine: Engine, since: date | None = None) -> list[str]:
 
 def refresh_in(conn: Connection, since: date | None) -> list[str]:
     """The engagement rollups, inside the caller's transaction."""
-    lo = since or EARLIEST
+    lo = (since or EARLIEST).replace(day=1)  # whole months: the monthly rollups are rebuilt from their start
     params = {"lo": lo, "sweep_from": lo - timedelta(days=1)}
     conn.execute(text(_PLAYS), params)
     conn.execute(text("ANALYZE refresh_plays"))
@@ -218,9 +223,9 @@ def refresh_in(conn: Connection, since: date | None) -> list[str]:
     _refresh_items(conn, since)
     for sql in _FIRST_PLAY + _ACQUISITION:
         conn.execute(text(sql))
-    return ["user_daily_activity", "engagement_daily", "title_daily", "viewing_hours", "daily_peak_concurrency",
-            "daily_active", "profile_item_starts", "completion_monthly", "user_first_play", "first_play_cohorts",
-            "acquisition_monthly"]
+    return ["user_daily_activity", "engagement_daily", "title_daily", "title_monthly", "viewing_hours",
+            "daily_peak_concurrency", "daily_active", "profile_item_starts", "completion_monthly", "user_first_play",
+            "first_play_cohorts", "acquisition_monthly"]
 
 
 def _refresh_active(conn: Connection, lo: date) -> None:

@@ -20,6 +20,7 @@ from backend.engagement import ALL_COUNTRIES, ALL_PLANS
 PLAN_IN = "(:all_plans OR plan_id = ANY(CAST(:plans AS bigint[])))"
 COUNTRY_IN = "(:all_countries OR country_code = ANY(CAST(:countries AS text[])))"
 IN_PERIOD = "day >= :first AND day < :after"
+IN_MONTHS = "month >= :first AND month < :after"
 ALL = Filters()  # no plan or country filter
 
 
@@ -143,8 +144,8 @@ def genre_share(engine: Engine, period: Period, *, acting_user_id: int | None) -
     """Hours per genre, a title's hours split equally among its genres, as a share of all hours."""
     analytics.authorise(engine, acting_user_id)
     frame = _frame(engine, f"""
-        WITH hours AS (SELECT title_id, sum(watched_seconds) / 3600.0 AS hours FROM title_daily
-                       WHERE {IN_PERIOD} GROUP BY title_id),
+        WITH hours AS (SELECT title_id, sum(watched_seconds) / 3600.0 AS hours FROM title_monthly
+                       WHERE {IN_MONTHS} GROUP BY title_id),
              split AS (SELECT title_id, genre_id, 1.0 / count(*) OVER (PARTITION BY title_id) AS part
                        FROM title_genres)
         SELECT g.name AS genre, sum(h.hours * s.part) AS hours
@@ -160,9 +161,8 @@ def peak_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
     """Hours viewed by weekday (1 = Monday) and hour of day (UTC) of the session's start."""
     analytics.authorise(engine, acting_user_id)
     frame = _frame(engine, f"""
-        SELECT extract(isodow FROM day)::int AS weekday, hour, sum(watched_seconds) / 3600.0 AS hours,
-               sum(sessions)::int AS sessions
-        FROM viewing_hours WHERE {IN_PERIOD} AND {PLAN_IN} AND {COUNTRY_IN}
+        SELECT weekday::int AS weekday, hour, sum(watched_seconds) / 3600.0 AS hours, sum(sessions)::int AS sessions
+        FROM viewing_hours WHERE {IN_MONTHS} AND {PLAN_IN} AND {COUNTRY_IN}
         GROUP BY 1, 2 ORDER BY 1, 2""", _params(period, filters))
     frame["hours"] = frame["hours"].astype(float)
     return frame
@@ -240,7 +240,7 @@ def top_titles(engine: Engine, period: Period, *, limit: int = 20, acting_user_i
     analytics.authorise(engine, acting_user_id)
     frame = _frame(engine, f"""
         WITH hours AS (SELECT title_id, sum(watched_seconds) AS seconds, sum(qualified_plays) AS plays
-                       FROM title_daily WHERE {IN_PERIOD} GROUP BY title_id)
+                       FROM title_monthly WHERE {IN_MONTHS} GROUP BY title_id)
         SELECT r.show_id, r.title, r.kind, h.seconds / 3600.0 AS hours, h.plays::int AS qualified_plays,
                h.seconds::numeric / nullif(r.runtime_seconds, 0) AS views
         FROM hours h JOIN ({_RUNTIME}) r USING (title_id)
@@ -254,7 +254,7 @@ def never_watched(engine: Engine, period: Period, *, acting_user_id: int | None)
     """Active titles without a single qualified play in the period, by type (with the count available then)."""
     analytics.authorise(engine, acting_user_id)
     return _frame(engine, f"""
-        WITH watched AS (SELECT DISTINCT title_id FROM title_daily WHERE {IN_PERIOD} AND qualified_plays > 0)
+        WITH watched AS (SELECT DISTINCT title_id FROM title_monthly WHERE {IN_MONTHS} AND qualified_plays > 0)
         SELECT t.show_id, t.title, t.kind, t.release_year, t.date_added
         FROM titles t WHERE t.is_active AND NOT EXISTS (SELECT 1 FROM watched w WHERE w.title_id = t.title_id)
         ORDER BY t.date_added DESC NULLS LAST, t.title""", _params(period, Filters()))

@@ -285,9 +285,9 @@ def test_content_catalogue_never_watched_and_top_titles(world, admin):
 
 
 def snapshot(engine) -> dict:
-    tables = ["user_daily_activity", "engagement_daily", "daily_active", "title_daily", "viewing_hours",
-              "daily_peak_concurrency", "profile_item_starts", "completion_monthly", "first_play_cohorts",
-              "acquisition_monthly"]
+    tables = ["user_daily_activity", "engagement_daily", "daily_active", "title_daily", "title_monthly",
+              "viewing_hours", "daily_peak_concurrency", "profile_item_starts", "completion_monthly",
+              "first_play_cohorts", "acquisition_monthly"]
     with engine.connect() as conn:
         return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all())) for t in tables}
 

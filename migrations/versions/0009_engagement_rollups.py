@@ -5,8 +5,8 @@ Maintained by `backend.engagement.refresh` and `backend.churn.refresh` (set-base
 these tables (scale-out rule 10), never `playback_events` or `subscription_events`.
 
 Per-user rollups (user_id first, distributed by user): user_daily_activity, profile_item_starts,
-user_first_play, churn_scores. The others are small shared aggregates. Segment columns use
-plan_id 0 for "no plan", -1 for all plans (daily_active) and country_code '' for unknown (as 0008), '*' for all countries.
+user_first_play, churn_scores. The others are small shared aggregates. Segment columns use plan_id 0
+for "no plan", -1 for all plans (daily_active), country_code '' for unknown (as 0008), '*' for all.
 Probabilities are NUMERIC (the schema has no floating-point columns).
 
 Revision ID: 0009
@@ -106,14 +106,24 @@ CREATE TABLE title_daily (
 );
 CREATE INDEX title_daily_title_idx ON title_daily (title_id);
 
+-- Per month and title (the dashboards' ranges are months): what title_daily sums to.
+CREATE TABLE title_monthly (
+    month            DATE NOT NULL,
+    title_id         BIGINT NOT NULL,
+    qualified_plays  INTEGER NOT NULL,
+    watched_seconds  BIGINT NOT NULL,
+    PRIMARY KEY (month, title_id)
+);
+
 CREATE TABLE viewing_hours (
-    day              DATE NOT NULL,
+    month            DATE NOT NULL,
+    weekday          SMALLINT NOT NULL CHECK (weekday BETWEEN 1 AND 7),
     hour             SMALLINT NOT NULL CHECK (hour BETWEEN 0 AND 23),
     plan_id          BIGINT NOT NULL,
     country_code     TEXT NOT NULL,
     sessions         INTEGER NOT NULL,
     watched_seconds  BIGINT NOT NULL,
-    PRIMARY KEY (day, hour, plan_id, country_code)
+    PRIMARY KEY (month, weekday, hour, plan_id, country_code)
 );
 
 CREATE TABLE daily_peak_concurrency (
@@ -205,9 +215,9 @@ CREATE TABLE churn_model_runs (
 """
 
 PER_USER_TABLES = ["user_daily_activity", "profile_item_starts", "user_first_play", "churn_scores"]
-SHARED_TABLES = ["engagement_daily", "daily_active", "title_daily", "viewing_hours", "daily_peak_concurrency",
-                 "completion_monthly", "first_play_cohorts", "acquisition_monthly", "churn_monthly",
-                 "cohort_retention", "survival_curves", "churn_model_runs"]
+SHARED_TABLES = ["engagement_daily", "daily_active", "title_daily", "title_monthly", "viewing_hours",
+                 "daily_peak_concurrency", "completion_monthly", "first_play_cohorts", "acquisition_monthly",
+                 "churn_monthly", "cohort_retention", "survival_curves", "churn_model_runs"]
 
 
 def upgrade() -> None:
