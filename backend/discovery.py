@@ -33,6 +33,8 @@ SORT_LABELS = {"relevance": "Best match", "newest": "Newest on Reelhouse", "rele
 SIMILARITY_THRESHOLD = 0.3       # pg_trgm `%`: whole-string similarity
 WORD_SIMILARITY_THRESHOLD = 0.5  # pg_trgm `<%`: the query against the closest part of a title or name
 PAGE_SIZE = 24
+FUZZY_BELOW = 10  # near matches are looked for when fewer titles than this contain the query
+FUZZY_MAX_LENGTH = 60  # longer queries are not names: substring matches only
 
 
 # --- who may see what ---------------------------------------------------------------------------
@@ -155,24 +157,34 @@ def like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# Substring matches first (GIN trigram index, LIKE): exact title, title prefix, title substring, then people;
+# shorter names rank higher within a tier. Only when they are few (FUZZY_BELOW) and the query is short
+# enough to be a name (FUZZY_MAX_LENGTH) are near matches added: similarity (%) or word similarity (<%).
 _HITS = """
+substring_hits AS (
+    SELECT t.title_id,
+           CASE WHEN lower(t.title) = :q THEN 0 WHEN lower(t.title) LIKE :prefix ESCAPE '\\' THEN 1 ELSE 2 END AS tier,
+           1.0 / length(t.title) AS score
+    FROM titles t WHERE lower(t.title) LIKE :pattern ESCAPE '\\'
+    UNION ALL
+    SELECT tp.title_id, 3, 1.0 / length(p.name)
+    FROM people p JOIN title_people tp USING (person_id) WHERE lower(p.name) LIKE :pattern ESCAPE '\\'
+),
+fuzzy_hits AS (
+    SELECT t.title_id, 4 AS tier, similarity(lower(t.title), :q) + strict_word_similarity(:q, lower(t.title)) AS score
+    FROM titles t
+    WHERE :fuzzy AND (SELECT count(*) FROM substring_hits) < :fuzzy_below
+      AND (lower(t.title) % :q OR :q <% lower(t.title))
+    UNION ALL
+    SELECT tp.title_id, 5, similarity(lower(p.name), :q) + strict_word_similarity(:q, lower(p.name))
+    FROM people p JOIN title_people tp USING (person_id)
+    WHERE :fuzzy AND (SELECT count(*) FROM substring_hits) < :fuzzy_below
+      AND (lower(p.name) % :q OR :q <% lower(p.name))
+),
 hits AS (
-    SELECT title_id, min(tier) AS tier, max(score) AS score FROM (
-        SELECT t.title_id,
-               CASE WHEN lower(t.title) = :q THEN 0
-                    WHEN lower(t.title) LIKE :prefix ESCAPE '\\' THEN 1
-                    WHEN lower(t.title) LIKE :pattern ESCAPE '\\' THEN 2
-                    ELSE 4 END AS tier,
-               similarity(lower(t.title), :q) + strict_word_similarity(:q, lower(t.title)) AS score
-        FROM titles t
-        WHERE lower(t.title) LIKE :pattern ESCAPE '\\' OR lower(t.title) % :q OR :q <% lower(t.title)
-        UNION ALL
-        SELECT tp.title_id,
-               CASE WHEN lower(p.name) LIKE :pattern ESCAPE '\\' THEN 3 ELSE 5 END AS tier,
-               similarity(lower(p.name), :q) + strict_word_similarity(:q, lower(p.name)) AS score
-        FROM people p JOIN title_people tp USING (person_id)
-        WHERE lower(p.name) LIKE :pattern ESCAPE '\\' OR lower(p.name) % :q OR :q <% lower(p.name)
-    ) matched GROUP BY title_id
+    SELECT DISTINCT ON (title_id) title_id, tier, score
+    FROM (SELECT * FROM substring_hits UNION ALL SELECT * FROM fuzzy_hits) matched
+    ORDER BY title_id, tier, score DESC
 )"""
 # One or two characters: titles starting with them, or with a word starting with them (no fuzzy matching,
 # which needs three characters to mean anything, and no people: "a" would match most of them).
@@ -229,14 +241,19 @@ def browse(engine: Engine, filters: Filters, *, allowed: tuple[str, ...] | None 
     sort = filters.sort if filters.sort in SORTS else "relevance"
     if sort == "relevance" and not query:
         sort = "newest"
+    # The page's ids first (with the total), then the card columns for those rows only.
     if query:
         escaped = like_escape(query)
-        params |= {"q": query, "prefix": f"{escaped}%", "pattern": f"%{escaped}%", "word_prefix": f"% {escaped}%"}
-        hits = _SHORT_HITS if len(query) < SHORT_QUERY else _HITS
-        sql = f"WITH {hits} SELECT {CARD_COLUMNS}, count(*) OVER () AS total FROM hits h JOIN titles t USING (title_id)"
+        params |= {"q": query, "prefix": f"{escaped}%", "pattern": f"%{escaped}%", "word_prefix": f"% {escaped}%",
+                   "fuzzy": len(query) <= FUZZY_MAX_LENGTH, "fuzzy_below": FUZZY_BELOW}
+        ctes = (_SHORT_HITS if len(query) < SHORT_QUERY else _HITS) + ","
+        source = "hits h JOIN titles t USING (title_id)"
     else:
-        sql = f"SELECT {CARD_COLUMNS}, count(*) OVER () AS total FROM titles t"
-    sql += f" WHERE {' AND '.join(where)} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"
+        ctes, source = "", "titles t"
+    sql = f"""WITH {ctes} page AS (
+        SELECT t.title_id, count(*) OVER () AS total, row_number() OVER (ORDER BY {SORTS[sort]}) AS n
+        FROM {source} WHERE {' AND '.join(where)} ORDER BY n LIMIT :limit OFFSET :offset)
+    SELECT {CARD_COLUMNS}, page.total FROM page JOIN titles t USING (title_id) ORDER BY page.n"""
     page = max(1, int(page))
     with engine.connect() as conn:
         _set_thresholds(conn)

@@ -270,3 +270,11 @@ def title_name(m: Models, title_id: int) -> str:
 def popular(m: Models, *, allowed=None, exclude=(), limit: int = 12) -> list[int]:
     """The titles most members have watched."""
     return _pick(m, m.coview.viewers.astype(np.float32), allowed=allowed, exclude=exclude, limit=limit)
+
+
+def warm(engine: Engine) -> threading.Thread:
+    """Fit the models in a background thread (the app calls this once per process, so the first home page
+    does not wait for the fit)."""
+    thread = threading.Thread(target=models, args=(engine,), name="recommend-warm", daemon=True)
+    thread.start()
+    return thread

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from backend import discovery, posters, subscriptions, users
+from backend import discovery, posters, recommend, subscriptions, users
 from backend.discovery import Card
 from pages.common import engine
 
@@ -39,7 +39,14 @@ class Viewer:
         return self.user is None
 
 
+@st.cache_resource(show_spinner=False)
+def _warm_models() -> None:
+    """Once per server process: fit the recommendation models in the background."""
+    recommend.warm(engine())
+
+
 def viewer() -> Viewer:
+    _warm_models()
     user = st.session_state.get("current_user")
     if user is None:
         return Viewer(None, None, None, None)
