@@ -29,6 +29,7 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
@@ -43,10 +44,12 @@ pio.templates["reelhouse"] = go.layout.Template(
     pio.templates["plotly_dark"],
     layout=go.Layout(paper_bgcolor=BACKGROUND, plot_bgcolor=PANEL, colorway=COLORWAY,
                      font={"color": TEXT, "family": "sans-serif"},
-                     legend={"orientation": "h", "y": -0.2}, margin={"t": 48, "l": 8, "r": 8, "b": 8},
-                     hovermode="x unified"),
+                     title={"x": 0.01, "font": {"size": 18}}, legend={"orientation": "h", "y": -0.18},
+                     margin={"t": 56, "l": 72, "r": 56, "b": 48}, hovermode="x unified",
+                     xaxis={"gridcolor": "#2a2a2a"}, yaxis={"gridcolor": "#2a2a2a", "automargin": True}),
 )
 TEMPLATE = "reelhouse"
+px.defaults.template = TEMPLATE  # Plotly Express picks its colours at creation
 
 _STORE = "dashboard_filters"  # survives page switches (widget keys do not)
 

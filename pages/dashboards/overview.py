@@ -1,5 +1,7 @@
 """Analytics overview: the KPI tiles with their month-over-month change, growth, churn and retention."""
 
+from datetime import date
+
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
@@ -15,7 +17,8 @@ data = analytics.overview(engine(), period, filters, acting_user_id=acting)
 
 kpis = data["kpis"]
 month = kpis["month"].iloc[0]
-st.subheader(f"{month:%B %Y}" if month else "Latest month")
+to_date = month is not None and month == date.today().replace(day=1)
+st.subheader((f"{month:%B %Y}" + (" (month to date)" if to_date else "")) if month else "Latest month")
 dash.tiles(kpis, worse_when_up=("Subscriber churn", "Gross revenue churn"))
 st.caption("How this is computed: each tile is the last month of the range (MRR, ARR, subscribers and ARPU at its "
            "end), compared with the month before. MRR = monthly-normalised price of paying subscriptions (annual / "
@@ -35,7 +38,7 @@ fig.add_bar(x=months, y=dash.as_float(growth["end_mrr"]), name="MRR (end of mont
 fig.add_scatter(x=months, y=growth["active_end"], name="Active subscribers", mode="lines+markers", secondary_y=True)
 fig.update_layout(title="MRR and active subscribers")
 fig.update_yaxes(title_text="MRR ($)", secondary_y=False)
-fig.update_yaxes(title_text="subscribers", secondary_y=True, showgrid=False)
+fig.update_yaxes(title_text="subscribers", secondary_y=True, showgrid=False, tickmode="auto", rangemode="tozero")
 dash.chart(fig, growth, "MRR and active subscribers (MRR > 0) at the end of each month, replayed from the "
                         "subscription event log; ARR = MRR x 12, ARPU = MRR / active subscribers, LTV = ARPU / mean "
                         "subscriber churn rate of the 6 months before.", key="growth")

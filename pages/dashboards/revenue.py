@@ -57,7 +57,7 @@ fig.add_scatter(x=months, y=dash.as_float(payments["recovery_rate"]) * 100, name
                 mode="lines+markers", yaxis="y2")
 fig.update_layout(title="Failed payments and recovery", barmode="group", yaxis_title="count",
                   yaxis2={"title": "recovery %", "overlaying": "y", "side": "right", "range": [0, 105],
-                          "showgrid": False})
+                          "showgrid": False, "tickmode": "linear", "dtick": 25})
 dash.chart(fig, payments, "Failed attempts = payment attempts that failed in the month (checkout, trial "
                           "conversion, renewal, retry). Recovery rate = of the renewals that failed in the month, "
                           "recovered within the 7-day grace / (recovered + ended unpaid); still in grace: not "
