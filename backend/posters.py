@@ -23,7 +23,9 @@ def _hex(hue: float, lightness: float, saturation: float) -> str:
 
 def _lines(title: str) -> tuple[list[str], int]:
     """The title wrapped to fit, and a font size that suits its length."""
+    wide = sum(c.isupper() for c in title) > len(title) / 2  # capitals take more room
     for size, width in ((26, 12), (22, 14), (18, 17), (15, 21)):
+        width = int(width * 0.75) if wide else width
         lines = textwrap.wrap(title, width=width, break_long_words=True) or [""]
         if len(lines) <= MAX_LINES - (size >= 22):
             return lines, size
