@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, text
 from backend import lifecycle
 
 REFRESH_LOCK_KEY = 7_340_709
+REFRESH_WORK_MEM = "128MB"
 ALL_PLANS = -1  # daily_active rows over every plan (plan 0 = no plan at the time)
 ALL_COUNTRIES = "*"
 UNKNOWN_COUNTRY = ""  # as in the revenue rollups (migration 0008)
@@ -207,6 +208,7 @@ def refresh(engine: Engine, since: date | None = None) -> list[str]:
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK_KEY})
         conn.execute(text("SET LOCAL TimeZone = 'UTC'"))
+        conn.execute(text(f"SET LOCAL work_mem = '{REFRESH_WORK_MEM}'"))  # sorts and hashes of a whole year
         written = refresh_in(conn, since)
     return written + churn.refresh(engine, model_max_age=None if since is None else MODEL_MAX_AGE)
 
