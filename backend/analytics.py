@@ -258,13 +258,15 @@ def refresh_revenue(engine: Engine, since: date | None = None, now: datetime | N
                 conn.execute(text(f"DELETE FROM {table}"))
             return dict.fromkeys(REVENUE_ROLLUPS, 0.0)
         first = data.first if since is None else max(data.first, month_start(since))
-        params = {"first": first, "last": data.last}
-        for table, insert in (("revenue_monthly", _REVENUE_INSERT), ("payments_monthly", _PAYMENTS_INSERT)):
+        # A month's MRR depends on nothing later; a failed renewal's outcome comes up to 7 days after it.
+        for table, insert, lookback in (("revenue_monthly", _REVENUE_INSERT, 0),
+                                        ("payments_monthly", _PAYMENTS_INSERT, 1)):
             started = time.perf_counter()
+            params = {"first": max(data.first, first - relativedelta(months=lookback)), "last": data.last}
             conn.execute(text(f"DELETE FROM {table} WHERE month >= :first"), params)
             conn.execute(insert, params)
             timings[table] = time.perf_counter() - started
-            _record(conn, table, since and first, timings[table], now)
+            _record(conn, table, since and params["first"], timings[table], now)
         started = time.perf_counter()  # a trial of any month may become paying later: all months, always
         conn.execute(text("DELETE FROM trial_monthly"))
         conn.execute(_TRIALS_INSERT)

@@ -256,9 +256,16 @@ def test_refresh_is_idempotent_and_incremental(world):
     assert snapshot() == before
     analytics.refresh_revenue(engine, since=date(2026, 4, 17), now=END)
     assert snapshot() == before
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE revenue_monthly SET end_mrr = 0 WHERE month >= '2026-04-01'"))
-    analytics.refresh_revenue(engine, since=date(2026, 4, 1), now=END)
+    with engine.begin() as conn:  # spoil February: its MRR, and its failed renewals' outcomes
+        conn.execute(text("UPDATE revenue_monthly SET end_mrr = 0 WHERE month = '2026-02-01'"))
+        conn.execute(text("UPDATE payments_monthly SET renewals_recovered = 0, renewals_lost = 0"))
+    analytics.refresh_revenue(engine, since=date(2026, 3, 1), now=END)
+    after = snapshot()
+    # Failures are rolled up again from the month before `since` (their outcome comes up to 7 days later) ...
+    assert after["payments_monthly"] == before["payments_monthly"]
+    # ... while MRR months before `since` are left alone (nothing later changes them).
+    assert after["revenue_monthly"] != before["revenue_monthly"]
+    analytics.refresh_revenue(engine, now=END)
     assert snapshot() == before
 
 
