@@ -40,6 +40,7 @@ class Row:
     progress: dict[str, float] = field(default_factory=dict)  # show_id -> share watched (Continue Watching)
     removable: bool = False
     ranked: bool = False
+    ids: list[int] = field(default_factory=list, repr=False)  # the titles, until their cards are fetched
 
 
 # --- Top 10: the weekly views rollup -------------------------------------------------------------
@@ -127,15 +128,14 @@ def new_titles(conn, allowed, limit: int = ROW_LENGTH) -> list[int]:
 
 
 def continue_watching_row(engine: Engine, user_id: int, profile_id: int, allowed, length: int = ROW_LENGTH) -> Row:
-    from backend import playback  # 5B's: what is started and unfinished, with where to resume
+    """Started and unfinished titles (backend.playback's rule), with the episode to resume; cards come later."""
+    from backend import playback
 
     items = [i for i in playback.continue_watching(engine, user_id, profile_id, limit=length)
              if allowed is None or i["audience"] in allowed]
-    with engine.connect() as conn:
-        cards = cards_by_ids(conn, [i["title_id"] for i in items], allowed)
     notes = {i["show_id"]: f"S{i['season_number']}:E{i['episode_number']}" for i in items if i.get("episode_number")}
-    return Row("continue", "Continue Watching", "Pick up where you left off.", cards, notes,
-               {i["show_id"]: i["progress"] for i in items}, removable=True)
+    return Row("continue", "Continue Watching", "Pick up where you left off.", [], notes,
+               {i["show_id"]: i["progress"] for i in items}, removable=True, ids=[i["title_id"] for i in items])
 
 
 def home_rows(engine: Engine, user_id: int, profile, *, now: datetime | None = None,
@@ -145,7 +145,8 @@ def home_rows(engine: Engine, user_id: int, profile, *, now: datetime | None = N
     week = last_complete_week(now)
     ensure_week(engine, week, now)
     models = recommend.models(engine)
-    rows = [continue_watching_row(engine, user_id, profile.profile_id, allowed, length)]
+    continuing = continue_watching_row(engine, user_id, profile.profile_id, allowed, length)
+    rows: list[Row] = []
     with engine.connect() as conn:
         seen = history(conn, user_id, profile.profile_id)
         exclude = set(seen.recent) | seen.disliked
@@ -153,45 +154,55 @@ def home_rows(engine: Engine, user_id: int, profile, *, now: datetime | None = N
         if seen.recent:
             picks = recommend.top_picks(models, seen.recent, allowed=allowed, exclude=exclude, limit=length)
             based_on = ", ".join(f"“{name(t)}”" for t in seen.recent[:3])
-            rows.append(_row(conn, "picks", f"Top picks for {profile.name}", picks, allowed,
+            rows.append(_row("picks", f"Top picks for {profile.name}", picks,
                              f"Like {based_on}, and what members who watched them also watched."))
             first = seen.recent[0]
-            rows.append(_because(conn, models, first, allowed, exclude, length))
+            rows.append(_because(models, first, allowed, exclude, length))
         for kind, label in (("movie", "films"), ("tv_show", "series")):
             ranked = top_ten(conn, week, kind, allowed)
-            row = _row(conn, f"top10_{kind}", f"Top 10 {label} this week", [t for t, _ in ranked], allowed,
+            row = _row(f"top10_{kind}", f"Top 10 {label} this week", [t for t, _ in ranked],
                        f"Most views in the week of {week:%-d %B %Y} (hours viewed / runtime).")
-            row.ranked = True
-            row.notes = {c.show_id: f"{views:,.1f} views" for c, (_, views) in zip(row.cards, ranked, strict=False)}
+            row.ranked, row.notes = True, {t: f"{views:,.1f} views" for t, views in ranked}  # by title id for now
             rows.append(row)
-        rows.append(_row(conn, "my_list", "My List", library.list_title_ids(conn, user_id, profile.profile_id, length),
-                         allowed, "Titles you saved for later."))
-        rows.append(_row(conn, "new", "New on Reelhouse", new_titles(conn, allowed, length), allowed,
+        rows.append(_row("my_list", "My List", library.list_title_ids(conn, user_id, profile.profile_id, length),
+                         "Titles you saved for later."))
+        rows.append(_row("new", "New on Reelhouse", new_titles(conn, allowed, length),
                          "The latest additions to the catalogue."))
         genres = seen.favourite_genres or []
         for genre in genres:
             ids = recommend.popular_in_genre(models, genre, allowed=allowed, exclude=exclude, limit=length)
-            rows.append(_row(conn, f"genre:{genre}", genre, ids, allowed,
+            rows.append(_row(f"genre:{genre}", genre, ids,
                              f"Popular with members who like {genre}, one of your most watched genres."))
         if not seen.recent:
             ids = recommend.popular(models, allowed=allowed, exclude=exclude, limit=length)
-            rows.append(_row(conn, "popular", "Popular on Reelhouse", ids, allowed,
+            rows.append(_row("popular", "Popular on Reelhouse", ids,
                              "What most members have watched. Watch something and this page learns your taste."))
         if len(seen.recent) > 1:
-            rows.append(_because(conn, models, seen.recent[1], allowed, exclude, length))
-        rows.append(_row(conn, "recent", "Recently Watched", seen.recent[:length], allowed,
-                         "What you watched last, newest first."))
-    return [row for row in rows if row.cards]
+            rows.append(_because(models, seen.recent[1], allowed, exclude, length))
+        rows.append(_row("recent", "Recently Watched", seen.recent[:length], "What you watched last, newest first."))
+        _fill_cards(conn, [continuing, *rows], allowed)
+    for row in rows:
+        if row.ranked:
+            row.notes = {c.show_id: row.notes[c.title_id] for c in row.cards}
+    return [row for row in [continuing, *rows] if row.cards]
 
 
-def _row(conn, key: str, title: str, ids: list[int], allowed, caption: str) -> Row:
-    return Row(key, title, caption, cards_by_ids(conn, ids, allowed))
+def _row(key: str, title: str, ids: list[int], caption: str) -> Row:
+    return Row(key, title, caption, [], ids=list(ids))
 
 
-def _because(conn, models, title_id: int, allowed, exclude: set[int], length: int) -> Row:
+def _fill_cards(conn, rows: list[Row], allowed) -> None:
+    """The cards of every row in one query (the maturity cap applies again here)."""
+    wanted = list(dict.fromkeys(t for row in rows for t in row.ids))
+    cards = {c.title_id: c for c in cards_by_ids(conn, wanted, allowed)}
+    for row in rows:
+        row.cards = [cards[t] for t in row.ids if t in cards]
+
+
+def _because(models, title_id: int, allowed, exclude: set[int], length: int) -> Row:
     name = recommend.title_name(models, title_id)
     ids = recommend.similar_titles(models, title_id, allowed=allowed, exclude=exclude, limit=length)
-    return _row(conn, f"because:{title_id}", f"Because you watched {name}", ids, allowed,
+    return _row(f"because:{title_id}", f"Because you watched {name}", ids,
                 f"Titles like “{name}” in genre, cast, director and story, and what its viewers also watched.")
 
 
