@@ -128,6 +128,9 @@ def start_or_resume(uid: int, profile: users.Profile, title: playback.WatchTitle
     watch = st.session_state.get("watch")
     if watch is not None and watch["key"] == key:
         return watch
+    if watch is not None:  # another title, episode or profile: this device's stream moves on
+        playback.stop(engine(), uid, watch["session"].lease_id, now())
+        st.session_state.pop("watch")
     episode, position = playback.resume_point(engine(), uid, profile.profile_id, title, wanted)
     if wanted is not None and (episode is None or episode.episode_id != wanted):
         header(title, None)
@@ -147,9 +150,12 @@ def start_or_resume(uid: int, profile: users.Profile, title: playback.WatchTitle
 
 
 @st.fragment
-def play_panel(uid: int, title: playback.WatchTitle) -> None:
-    """The player and what its reports say; a report reruns only this fragment."""
-    watch = st.session_state["watch"]
+def play_panel(uid: int, title: playback.WatchTitle, lease_id: int) -> None:
+    """The player and what its reports say; a report reruns only this fragment. A late report of a session
+    the page has left (another profile, a refusal) draws nothing."""
+    watch = st.session_state.get("watch")
+    if watch is None or watch["session"].lease_id != lease_id:
+        return
     session: playback.Session = watch["session"]
     clip = media.clip_for(title.show_id)
     report = player(key=f"player-{session.lease_id}", src=clip.url, runtime_seconds=session.duration_seconds,
@@ -193,7 +199,7 @@ def member_page(user: users.User, title: playback.WatchTitle) -> None:
     header(title, watch["episode"])
     if watch["session"].position_seconds:
         st.caption(f"Resuming at {runtime_label(watch['session'].position_seconds)}.")
-    play_panel(user.user_id, title)
+    play_panel(user.user_id, title, watch["session"].lease_id)
     if watch["episode"] is not None:
         following = playback.next_episode(engine(), title.title_id, watch["episode"].episode_id)
         if following is not None and st.button(f"Next episode: {following.label}", icon=":material/skip_next:"):
