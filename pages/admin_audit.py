@@ -1,5 +1,6 @@
 """Admin: the audit log. Who did what and when, with the state before and after; filterable."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
@@ -9,6 +10,12 @@ from pages.admin_ui import acting_user_id, allowed
 from pages.common import engine, through_app
 
 through_app()
+
+
+def as_json(value) -> str:
+    """Before/after as compact JSON, nulls shown (a missing side, e.g. before a creation, is blank)."""
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
+
 
 st.title("Audit log")
 known = allowed(lambda: audit.actions(engine(), acting_user_id=acting_user_id()))
@@ -31,7 +38,7 @@ st.caption(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}, newest first.")
 if rows:
     st.dataframe([{"when (UTC)": r["occurred_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                    "who": r["actor_email"], "action": r["action"], "target": f"{r['target_type']} {r['target_key']}",
-                   "before": r["before"], "after": r["after"]} for r in rows],
+                   "before": as_json(r["before"]), "after": as_json(r["after"])} for r in rows],
                  hide_index=True, width="stretch",
-                 column_config={"before": st.column_config.JsonColumn("before", width="large"),
-                                "after": st.column_config.JsonColumn("after", width="large")})
+                 column_config={"before": st.column_config.TextColumn("before", width="large"),
+                                "after": st.column_config.TextColumn("after", width="large")})
