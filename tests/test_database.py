@@ -118,6 +118,25 @@ def run_cli(*args):
                           cwd=database.PROJECT_ROOT, timeout=60)
 
 
+def test_cli_stop_stops_an_embedded_server(tmp_path):
+    pgdata = tmp_path / "pgdata"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"EMBEDDED_PGDATA": str(pgdata)}
+    started = subprocess.Popen([sys.executable, "-c", "import database, sys; database.embedded_server(); "
+                                "print('up', flush=True); sys.stdin.read()"],
+                               cwd=database.PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        assert started.stdout.readline().strip() == "up"
+        assert (pgdata / "postmaster.pid").exists()
+        stop = subprocess.run([sys.executable, "-m", "database", "stop"], capture_output=True, text=True,
+                              cwd=database.PROJECT_ROOT, env=env, timeout=60)
+        assert stop.returncode == 0, stop.stderr
+        assert "embedded server stopped" in stop.stdout
+        assert not (pgdata / "postmaster.pid").exists()
+    finally:
+        started.communicate("", timeout=30)
+
+
 def test_cli_status_url_and_upgrade(db_url):
     status = run_cli("status")
     assert status.returncode == 0, status.stderr
