@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 
@@ -52,7 +53,8 @@ class MediaFiles(StaticFiles):
 def create_app(engine: Engine | None = None, *, jwt_secret: str | None = None, limits: Limits | None = None,
                buckets: TokenBuckets | None = None) -> FastAPI:
     """The app; `engine` defaults to database.get_engine() on first use, the secret to tokens.default_secret()."""
-    app = FastAPI(title="Reelhouse API", version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS)
+    # /docs and /redoc with their scripts served by the app itself, not a CDN: they work offline too.
+    app = FastAPIOffline(title="Reelhouse API", version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS)
     app.state.engine = engine
     app.state.jwt_secret = jwt_secret or tokens.default_secret()
     errors.install(app)

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
 from api import tokens
 from api.main import create_app
@@ -95,7 +96,17 @@ def _flatten(routes) -> list[APIRoute]:
 
 
 APP = create_app(None, jwt_secret=SECRET, limits=LIMITLESS)
-ROUTES = sorted((method, route.path) for route in _flatten(APP.routes) for method in route.methods)
+ROUTES = sorted((method, route.path) for route in _flatten(APP.routes) for method in route.methods
+                if route.path not in DOCS)
+
+
+def test_docs_are_served_without_a_cdn():
+    client = TestClient(APP)
+    for page, script in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = client.get(page).text
+        src = re.search(r'src="([^"]*' + re.escape(script) + ')"', html).group(1)
+        assert src.startswith("/"), src  # the app's own copy, not a CDN
+        assert client.get(src).status_code == 200
 
 
 def test_every_route_has_an_access_rule():
