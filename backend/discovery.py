@@ -43,12 +43,12 @@ FUZZY_MAX_LENGTH = 60  # longer queries are not names: substring matches only
 def allowed_audiences(profile) -> tuple[str, ...] | None:
     """The audiences a viewing profile may see; None means every title (no cap).
 
-    A Kids profile without an explicit cap is capped at older kids; 'unrated' titles are shown only
-    to profiles without a cap below adults."""
+    A Kids profile without an explicit cap is capped at older kids; unrated titles are shown only to
+    profiles without a cap (as backend.playback decides who may play)."""
     if profile is None:
         return None
     cap = profile.maturity_cap or ("older_kids" if profile.is_kids else None)
-    if cap is None or cap in ("adults", "unrated"):
+    if cap is None or cap not in AUDIENCE_ORDER:
         return None
     return AUDIENCE_ORDER[: AUDIENCE_ORDER.index(cap) + 1]
 

@@ -99,6 +99,7 @@ def test_kids_profile_sees_only_kids_titles(engine):
     assert allowed == ("kids", "older_kids")
     assert discovery.allowed_audiences(ADULT) is None
     assert discovery.allowed_audiences(Profile(3, "Teen", False, "teens")) == ("kids", "older_kids", "teens")
+    assert discovery.allowed_audiences(Profile(4, "Adult", False, "adults")) == discovery.AUDIENCE_ORDER  # no unrated
     seen = discovery.browse(engine, Filters(), allowed=allowed, page_size=50).cards
     assert {c.audience for c in seen} <= {"kids", "older_kids"} and len(seen) == 5
     assert titles(engine, allowed, query="night terrors") == []
