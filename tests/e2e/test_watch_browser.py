@@ -1,9 +1,10 @@
 """Watching in headless Chromium against `streamlit run`: the real <video> player is driven through its
 element (seek, pause, play to the end) and what it reported is read back from the database.
 
-Journeys: play -> progress saved -> reload resumes there -> Continue Watching on Home -> play to the end ->
-it leaves the row; a basic plan is refused a premium title and a Kids profile an adult one; a third stream on
-a two-screen plan is refused until one ends; a guest plays the trailer but not the title."""
+Journeys: search -> open the title -> play -> progress saved -> reload resumes there -> Continue
+Watching on Home -> play to the end -> it leaves the row; a basic plan is refused a premium title and a Kids
+profile an adult one; a third stream on a two-screen plan is refused until one ends; a guest plays the trailer
+but not the title."""
 
 
 import pytest
@@ -78,9 +79,25 @@ def until(check, page, timeout_ms: int = 15_000):
     raise AssertionError("the player's report never arrived")
 
 
-def test_progress_resume_continue_watching_and_completion(page, app_server, db):
+def play_from_search(page, query: str, title: str) -> None:
+    """Browse -> search (typos welcome) -> the title page -> Play."""
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Browse", exact=True).click()
+    wait_for_app(page)
+    box = page.get_by_role("textbox", name="Search titles, cast or directors")
+    box.fill(query)
+    box.press("Enter")
+    wait_for_app(page)
+    page.locator("[data-testid='stMain']").get_by_role("link", name=title, exact=True).first.click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    page.get_by_role("button", name="Play", exact=True).first.click()
+    wait_for_app(page)
+
+
+def test_search_play_resume_continue_watching_and_completion(page, app_server, db):
     _, uid = subscriber(page, app_server, db, "Standard", "resume")
-    watch(page, app_server, "title=t1")
+    play_from_search(page, "paper lantrn", "The Paper Lantern")
+    expect(page).to_have_url(f"{app_server}/watch?title=t1")
     expect(page.get_by_role("heading", name="The Paper Lantern")).to_be_visible()
     player = video(page)
     seek_and_pause(player, 0.5)  # a pause reports at once
