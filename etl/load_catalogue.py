@@ -485,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", help="path of netflix_titles.csv (default: $NETFLIX_CSV, data/, or Kaggle)")
     parser.add_argument("--json", action="store_true", help="print one JSON line with the summary")
     parser.add_argument("--allow-mass-deactivation", action="store_true",
-                        help=f"accept a CSV that lacks over {MAX_DEACTIVATION_SHARE:.0%} of the active titles")
+                        help=f"accept a CSV that lacks over {MAX_DEACTIVATION_SHARE * 100:.0f}%% of the active titles")
     parser.add_argument("--overwrite-edits", action="store_true",
                         help="replace titles edited or deactivated by an admin in the app with the CSV's values")
     parser.add_argument("--if-empty", action="store_true",
