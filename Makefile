@@ -43,6 +43,8 @@ lint: $(VENV)/.dev-installed  ## ruff
 bench: $(VENV)/.dev-installed  ## Benchmarks (figures printed, nothing asserted)
 	$(BIN)/python -m benchmarks.etl
 	$(BIN)/python -m benchmarks.seed
+	$(BIN)/python -m benchmarks.discovery
+	$(BIN)/python -m benchmarks.dashboards
 
 media: $(VENV)/.app-installed  ## Generate the sample clips and trailers under static/generated/ (skips existing ones)
 	$(BIN)/python -m backend.media
