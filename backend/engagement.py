@@ -51,17 +51,19 @@ LEFT JOIN segments s ON s.user_id = p.user_id AND s.valid_from <= p.started_at
 WHERE p.started_at >= CAST(:sweep_from AS timestamptz)
 """
 
+_DAY_ROWS = """
+CREATE TEMP TABLE refresh_days ON COMMIT DROP AS
+SELECT user_id, day, profile_id, count(*)::int AS plays, (count(*) FILTER (WHERE qualified))::int AS qualified_plays,
+       sum(watched_seconds)::bigint AS watched_seconds, (array_agg(plan_id ORDER BY started_at DESC))[1] AS plan_id,
+       min(country_code) AS country_code
+FROM refresh_plays WHERE day >= :lo GROUP BY user_id, day, profile_id
+"""
+
 _DAILY = [
-    "DELETE FROM user_daily_activity WHERE day >= :lo",
-    """INSERT INTO user_daily_activity (user_id, day, profile_id, plays, qualified_plays, watched_seconds,
-                                        plan_id, country_code)
-       SELECT user_id, day, profile_id, count(*), count(*) FILTER (WHERE qualified), sum(watched_seconds),
-              (array_agg(plan_id ORDER BY started_at DESC))[1], min(country_code)
-       FROM refresh_plays WHERE day >= :lo GROUP BY user_id, day, profile_id""",
     "DELETE FROM engagement_daily WHERE day >= :lo",
     """INSERT INTO engagement_daily (day, plan_id, country_code, plays, qualified_plays, watched_seconds)
        SELECT day, plan_id, country_code, sum(plays), sum(qualified_plays), sum(watched_seconds)
-       FROM user_daily_activity WHERE day >= :lo GROUP BY day, plan_id, country_code""",
+       FROM refresh_days GROUP BY day, plan_id, country_code""",
     "DELETE FROM title_daily WHERE day >= :lo",
     """INSERT INTO title_daily (day, title_id, plays, qualified_plays, watched_seconds)
        SELECT day, title_id, count(*), count(*) FILTER (WHERE qualified), sum(watched_seconds)
@@ -90,62 +92,69 @@ _DAILY = [
        ORDER BY day, sessions DESC, minute""",
 ]
 
-# Each identity is active over [day, day + 29] after each active day: merge those spans per identity
-# (gaps and islands), then MAU(d) = spans begun by d - spans ended before d, a running sum per segment
-# (days with MAU 0 get no row: nothing to show).
-_ACTIVE = """
+# DAU/MAU of both units (account, profile) and the four segments (all, by plan, by country, both) in one
+# pass over user_daily_activity: each identity's active days per unit and segment (a day may repeat: it
+# counts once), sorted per user; an island of days less than 31 apart keeps the identity in the MAU from
+# its first day to 29 days after its last (+1, -1), so MAU(d) is a running sum per segment over a dense
+# day grid (days with MAU 0 get no row: nothing to show).
+_ACTIVE = f"""
 INSERT INTO daily_active (day, unit, plan_id, country_code, dau, mau)
 WITH act AS (
-    SELECT DISTINCT {ident}, {plan} AS plan_id, {country} AS country_code, day
-    FROM user_daily_activity WHERE qualified_plays > 0 AND day BETWEEN :lo - 29 AND :hi
-), marked AS (
-    SELECT *, CASE WHEN day - lag(day) OVER w <= 30 THEN 0 ELSE 1 END AS brk
-    FROM act WINDOW w AS (PARTITION BY {ident}, plan_id, country_code ORDER BY day)
-), islands AS (
-    SELECT *, sum(brk) OVER (PARTITION BY {ident}, plan_id, country_code ORDER BY day) AS island FROM marked
-), spans AS (
-    SELECT plan_id, country_code, min(day) AS s, max(day) + 29 AS e
-    FROM islands GROUP BY {ident}, plan_id, country_code, island
+    SELECT a.user_id, g.seg, CASE WHEN g.by_profile THEN a.profile_id ELSE 0 END AS profile_id,
+           CASE WHEN g.by_plan THEN a.plan_id ELSE {ALL_PLANS} END AS plan_id,
+           CASE WHEN g.by_country THEN a.country_code ELSE '{ALL_COUNTRIES}' END COLLATE "C" AS country_code, a.day
+    FROM user_daily_activity a
+    CROSS JOIN (VALUES {{segments}}) g (seg, by_profile, by_plan, by_country)
+    WHERE a.qualified_plays > 0 AND a.day BETWEEN CAST(:lo AS date) - 29 AND :hi
+), days AS MATERIALIZED (
+    SELECT seg, plan_id, country_code, day, lag(day) OVER w AS prev, lead(day) OVER w AS next
+    FROM act WINDOW w AS (PARTITION BY user_id, seg, profile_id, plan_id, country_code ORDER BY day)
 ), changes AS (
-    SELECT plan_id, country_code, day, sum(n) AS n FROM (
-        SELECT plan_id, country_code, s AS day, 1 AS n FROM spans
-        UNION ALL SELECT plan_id, country_code, e + 1, -1 FROM spans) c
-    GROUP BY plan_id, country_code, day
-), grid AS (
-    SELECT g.plan_id, g.country_code, d::date AS day
-    FROM (SELECT DISTINCT plan_id, country_code FROM spans) g,
-         generate_series(CAST(:lo AS date) - 29, CAST(:hi AS date), interval '1 day') d
-), mau AS (
-    SELECT g.plan_id, g.country_code, g.day,
-           sum(coalesce(c.n, 0)) OVER (PARTITION BY g.plan_id, g.country_code ORDER BY g.day) AS mau
-    FROM grid g LEFT JOIN changes c USING (plan_id, country_code, day)
-), dau AS (
-    SELECT plan_id, country_code, day, count(*) AS dau FROM act GROUP BY plan_id, country_code, day
+    SELECT seg, plan_id, country_code, day, sum(dau) AS dau, sum(n) AS n FROM (
+        SELECT seg, plan_id, country_code, day, (prev IS DISTINCT FROM day)::int AS dau,
+               (prev IS NULL OR day - prev > 30)::int AS n
+        FROM days
+        UNION ALL SELECT seg, plan_id, country_code, day + 30, 0, -1 FROM days
+        WHERE (next IS NULL OR next - day > 30) AND day + 30 <= :hi
+        UNION ALL SELECT s.seg, s.plan_id, s.country_code, d::date, 0, 0
+        FROM (SELECT DISTINCT seg, plan_id, country_code FROM days) s,
+             generate_series(CAST(:lo AS date), CAST(:hi AS date), interval '1 day') d) c
+    GROUP BY seg, plan_id, country_code, day
+), running AS (
+    SELECT *, sum(n) OVER (PARTITION BY seg, plan_id, country_code ORDER BY day) AS mau FROM changes
 )
-SELECT m.day, :unit, m.plan_id, m.country_code, coalesce(d.dau, 0), m.mau
-FROM mau m LEFT JOIN dau d USING (plan_id, country_code, day)
-WHERE m.day >= :lo AND m.mau > 0
+SELECT r.day, u.unit, r.plan_id, r.country_code, r.dau, r.mau
+FROM running r JOIN (VALUES {{units}}) u (seg, unit) ON u.seg = r.seg
+WHERE r.day >= :lo AND r.mau > 0
 """
-UNITS = {"account": "user_id", "profile": "user_id, profile_id"}
-SEGMENTS = [(str(ALL_PLANS), f"'{ALL_COUNTRIES}'"), ("plan_id", f"'{ALL_COUNTRIES}'"),
-            (str(ALL_PLANS), "country_code"), ("plan_id", "country_code")]
+UNITS = {"account": "false", "profile": "true"}  # by profile
+SEGMENTS = [("false", "false"), ("true", "false"), ("false", "true"), ("true", "true")]  # (by plan, by country)
+_GRID = [(unit, by_profile, by_plan, by_country)
+         for unit, by_profile in UNITS.items() for by_plan, by_country in SEGMENTS]
+_ACTIVE_SQL = _ACTIVE.format(
+    segments=", ".join(f"({n}, {p}, {pl}, {c})" for n, (_, p, pl, c) in enumerate(_GRID)),
+    units=", ".join(f"({n}, '{unit}')" for n, (unit, *_) in enumerate(_GRID)))
 
+# Per profile and item: computed into a temp table (every item, or the items with a qualified play in the
+# window), then synced into profile_item_starts writing only the rows that changed.
 _ITEMS = f"""
-INSERT INTO profile_item_starts (user_id, profile_id, title_id, episode_id, first_qualified_at, furthest_seconds,
-                                 runtime_seconds, watched_seconds)
-SELECT p.user_id, p.profile_id, p.title_id, coalesce(p.episode_id, 0), min(p.started_at) FILTER (WHERE {QUALIFIED}),
-       max(p.end_position_seconds), max(p.duration_seconds), sum(p.watched_seconds)
+CREATE TEMP TABLE refresh_items ON COMMIT DROP AS
+SELECT p.user_id, p.profile_id, p.title_id, coalesce(p.episode_id, 0) AS episode_id,
+       min(p.started_at) FILTER (WHERE {QUALIFIED}) AS first_qualified_at,
+       max(p.end_position_seconds) AS furthest_seconds, max(p.duration_seconds) AS runtime_seconds,
+       sum(p.watched_seconds)::bigint AS watched_seconds
 FROM playback_events p
 {{touched}}
 GROUP BY p.user_id, p.profile_id, p.title_id, coalesce(p.episode_id, 0)
 HAVING bool_or({QUALIFIED})
-ON CONFLICT (user_id, profile_id, title_id, episode_id) DO UPDATE SET
-    first_qualified_at = EXCLUDED.first_qualified_at, furthest_seconds = EXCLUDED.furthest_seconds,
-    runtime_seconds = EXCLUDED.runtime_seconds, watched_seconds = EXCLUDED.watched_seconds
 """
 _TOUCHED = """JOIN (SELECT DISTINCT user_id, profile_id, title_id, episode_id FROM refresh_plays WHERE qualified) t
               ON t.user_id = p.user_id AND t.profile_id = p.profile_id AND t.title_id = p.title_id
              AND t.episode_id = coalesce(p.episode_id, 0)"""
+ITEM_KEY = ["user_id", "profile_id", "title_id", "episode_id"]
+ITEM_VALUES = ["first_qualified_at", "furthest_seconds", "runtime_seconds", "watched_seconds"]
+DAY_KEY = ["user_id", "day", "profile_id"]
+DAY_VALUES = ["plays", "qualified_plays", "watched_seconds", "plan_id", "country_code"]
 
 _COMPLETION = [
     "DELETE FROM completion_monthly WHERE month >= :from_month",
@@ -209,6 +218,7 @@ def refresh(engine: Engine, since: date | None = None) -> list[str]:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK_KEY})
         conn.execute(text("SET LOCAL TimeZone = 'UTC'"))
         conn.execute(text(f"SET LOCAL work_mem = '{REFRESH_WORK_MEM}'"))  # sorts and hashes of a whole year
+        conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these statements
         written = refresh_in(conn, since)
     return written + churn.refresh(engine, model_max_age=None if since is None else MODEL_MAX_AGE)
 
@@ -219,6 +229,8 @@ def refresh_in(conn: Connection, since: date | None) -> list[str]:
     params = {"lo": lo, "sweep_from": lo - timedelta(days=1)}
     conn.execute(text(_PLAYS), params)
     conn.execute(text("ANALYZE refresh_plays"))
+    conn.execute(text(_DAY_ROWS), params)
+    sync(conn, "user_daily_activity", "refresh_days", DAY_KEY, DAY_VALUES, scope="day >= :lo", params=params)
     for sql in _DAILY:
         conn.execute(text(sql), params)
     _refresh_active(conn, lo)
@@ -230,30 +242,40 @@ def refresh_in(conn: Connection, since: date | None) -> list[str]:
             "first_play_cohorts", "acquisition_monthly"]
 
 
+def sync(conn: Connection, table: str, source: str, key: list[str], values: list[str], *, scope: str | None,
+         params: dict | None = None) -> None:
+    """Make `table`'s rows in `scope` (a WHERE condition; None: no deletions) equal `source`'s rows, writing
+    only the differences: delete the rows gone, update the rows changed, insert the new ones in key order."""
+    on = " AND ".join(f"s.{k} = t.{k}" for k in key)
+    if scope is not None:
+        conn.execute(text(f"DELETE FROM {table} t WHERE {scope} AND NOT EXISTS (SELECT FROM {source} s WHERE {on})"),
+                     params or {})
+    conn.execute(text(f"""
+        UPDATE {table} t SET {", ".join(f"{v} = s.{v}" for v in values)} FROM {source} s
+        WHERE {on} AND ({", ".join(f"t.{v}" for v in values)}) IS DISTINCT FROM ({", ".join(f"s.{v}" for v in values)})
+    """))
+    columns = ", ".join(key + values)
+    conn.execute(text(f"""
+        INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} s
+        WHERE NOT EXISTS (SELECT FROM {table} t WHERE {on}) ORDER BY {", ".join(key)}"""))
+
+
 def _refresh_active(conn: Connection, lo: date) -> None:
     hi = conn.execute(text("SELECT max(day) FROM user_daily_activity")).scalar()
     conn.execute(text("DELETE FROM daily_active WHERE day >= :lo"), {"lo": lo})
     if hi is None or hi < lo:
         return
     first = conn.execute(text("SELECT min(day) FROM user_daily_activity")).scalar()
-    lo = max(lo, first)
-    for unit, ident in UNITS.items():
-        for plan, country in SEGMENTS:
-            conn.execute(text(_ACTIVE.format(ident=ident, plan=plan, country=country)),
-                         {"lo": lo, "hi": hi, "unit": unit})
+    conn.execute(text(_ACTIVE_SQL), {"lo": max(lo, first), "hi": hi})
 
 
 def _refresh_items(conn: Connection, since: date | None) -> None:
+    conn.execute(text(_ITEMS.format(touched="" if since is None else _TOUCHED)))
+    sync(conn, "profile_item_starts", "refresh_items", ITEM_KEY, ITEM_VALUES, scope=None if since else "true")
     if since is None:
-        conn.execute(text("DELETE FROM profile_item_starts"))
-        conn.execute(text(_ITEMS.format(touched="")))
         from_month = EARLIEST
     else:
-        conn.execute(text(_ITEMS.format(touched=_TOUCHED)))
-        first = conn.execute(text("""
-            SELECT min(i.first_qualified_at) FROM profile_item_starts i
-            JOIN (SELECT DISTINCT user_id, profile_id, title_id, episode_id FROM refresh_plays WHERE qualified) t
-              USING (user_id, profile_id, title_id, episode_id)""")).scalar()
+        first = conn.execute(text("SELECT min(first_qualified_at) FROM refresh_items")).scalar()
         from_month = min(first.date(), since) if first else since
     conn.execute(text(_COMPLETION[0]), {"from_month": from_month.replace(day=1)})
     conn.execute(text(_COMPLETION[1]), {"from_month": from_month.replace(day=1)})
