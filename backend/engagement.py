@@ -59,15 +59,20 @@ SELECT user_id, day, profile_id, count(*)::int AS plays, (count(*) FILTER (WHERE
 FROM refresh_plays WHERE day >= :lo GROUP BY user_id, day, profile_id
 """
 
+_TITLE_DAYS = """
+CREATE TEMP TABLE refresh_title_days ON COMMIT DROP AS
+SELECT day, title_id, count(*)::int AS plays, (count(*) FILTER (WHERE qualified))::int AS qualified_plays,
+       sum(watched_seconds)::bigint AS watched_seconds
+FROM refresh_plays WHERE day >= :lo GROUP BY day, title_id
+"""
+TITLE_DAY_KEY = ["day", "title_id"]
+TITLE_DAY_VALUES = ["plays", "qualified_plays", "watched_seconds"]
+
 _DAILY = [
     "DELETE FROM engagement_daily WHERE day >= :lo",
     """INSERT INTO engagement_daily (day, plan_id, country_code, plays, qualified_plays, watched_seconds)
        SELECT day, plan_id, country_code, sum(plays), sum(qualified_plays), sum(watched_seconds)
        FROM refresh_days GROUP BY day, plan_id, country_code""",
-    "DELETE FROM title_daily WHERE day >= :lo",
-    """INSERT INTO title_daily (day, title_id, plays, qualified_plays, watched_seconds)
-       SELECT day, title_id, count(*), count(*) FILTER (WHERE qualified), sum(watched_seconds)
-       FROM refresh_plays WHERE day >= :lo GROUP BY day, title_id""",
     "DELETE FROM title_monthly WHERE month >= :lo",
     """INSERT INTO title_monthly (month, title_id, qualified_plays, watched_seconds)
        SELECT (date_trunc('month', day))::date, title_id, sum(qualified_plays), sum(watched_seconds)
@@ -231,6 +236,8 @@ def refresh_in(conn: Connection, since: date | None) -> list[str]:
     conn.execute(text("ANALYZE refresh_plays"))
     conn.execute(text(_DAY_ROWS), params)
     sync(conn, "user_daily_activity", "refresh_days", DAY_KEY, DAY_VALUES, scope="day >= :lo", params=params)
+    conn.execute(text(_TITLE_DAYS), params)
+    sync(conn, "title_daily", "refresh_title_days", TITLE_DAY_KEY, TITLE_DAY_VALUES, scope="day >= :lo", params=params)
     for sql in _DAILY:
         conn.execute(text(sql), params)
     _refresh_active(conn, lo)
