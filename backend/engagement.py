@@ -100,8 +100,8 @@ _DAILY = [
 # DAU/MAU of both units (account, profile) and the four segments (all, by plan, by country, both) in one
 # pass over user_daily_activity: each identity's active days per unit and segment (a day may repeat: it
 # counts once), sorted per user; an island of days less than 31 apart keeps the identity in the MAU from
-# its first day to 29 days after its last (+1, -1), so MAU(d) is a running sum per segment over a dense
-# day grid (days with MAU 0 get no row: nothing to show).
+# its first day to 29 days after its last (+1, -1). MAU is the running sum of those changes per segment,
+# spread over the days up to the next change (days with MAU 0 get no row: nothing to show).
 _ACTIVE = f"""
 INSERT INTO daily_active (day, unit, plan_id, country_code, dau, mau)
 WITH act AS (
@@ -116,21 +116,22 @@ WITH act AS (
     FROM act WINDOW w AS (PARTITION BY user_id, seg, profile_id, plan_id, country_code ORDER BY day)
 ), changes AS (
     SELECT seg, plan_id, country_code, day, sum(dau) AS dau, sum(n) AS n FROM (
-        SELECT seg, plan_id, country_code, day, (prev IS DISTINCT FROM day)::int AS dau,
-               (prev IS NULL OR day - prev > 30)::int AS n
-        FROM days
-        UNION ALL SELECT seg, plan_id, country_code, day + 30, 0, -1 FROM days
-        WHERE (next IS NULL OR next - day > 30) AND day + 30 <= :hi
-        UNION ALL SELECT s.seg, s.plan_id, s.country_code, d::date, 0, 0
-        FROM (SELECT DISTINCT seg, plan_id, country_code FROM days) s,
-             generate_series(CAST(:lo AS date), CAST(:hi AS date), interval '1 day') d) c
+        SELECT seg, plan_id, country_code, day, 1 AS dau, (prev IS NULL OR day - prev > 30)::int AS n
+        FROM days WHERE prev IS DISTINCT FROM day
+        UNION ALL
+        SELECT seg, plan_id, country_code, day + 30, 0, -1
+        FROM days WHERE (next IS NULL OR next - day > 30) AND day + 30 <= :hi) c
     GROUP BY seg, plan_id, country_code, day
 ), running AS (
-    SELECT *, sum(n) OVER (PARTITION BY seg, plan_id, country_code ORDER BY day) AS mau FROM changes
+    SELECT *, sum(n) OVER s AS mau, lead(day) OVER s AS next_change
+    FROM changes WINDOW s AS (PARTITION BY seg, plan_id, country_code ORDER BY day)
 )
-SELECT r.day, u.unit, r.plan_id, r.country_code, r.dau, r.mau
-FROM running r JOIN (VALUES {{units}}) u (seg, unit) ON u.seg = r.seg
-WHERE r.day >= :lo AND r.mau > 0
+SELECT g.day::date, u.unit, r.plan_id, r.country_code, CASE WHEN g.day = r.day THEN r.dau ELSE 0 END, r.mau
+FROM running r
+JOIN (VALUES {{units}}) u (seg, unit) ON u.seg = r.seg
+CROSS JOIN LATERAL generate_series(greatest(r.day, CAST(:lo AS date)), coalesce(r.next_change - 1, :hi),
+                                   interval '1 day') g (day)
+WHERE r.mau > 0
 """
 UNITS = {"account": "false", "profile": "true"}  # by profile
 SEGMENTS = [("false", "false"), ("true", "false"), ("false", "true"), ("true", "true")]  # (by plan, by country)
