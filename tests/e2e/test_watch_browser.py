@@ -7,6 +7,8 @@ profile an adult one; a third stream on a two-screen plan is refused until one e
 but not the title."""
 
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
@@ -80,10 +82,13 @@ def until(check, page, timeout_ms: int = 15_000):
 
 
 def play_from_search(page, query: str, title: str) -> None:
-    """Browse -> search (typos welcome) -> the title page -> Play."""
+    """Home -> Browse -> search (typos welcome) -> the title page -> Play."""
+    expect(page.get_by_role("heading", name=re.compile(r"^Home · "))).to_be_visible()
+    wait_for_app(page)
     page.locator("[data-testid='stSidebarNav']").get_by_text("Browse", exact=True).click()
     wait_for_app(page)
     box = page.get_by_role("textbox", name="Search titles, cast or directors")
+    expect(box).to_be_visible()
     box.fill(query)
     box.press("Enter")
     wait_for_app(page)
