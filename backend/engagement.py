@@ -1,9 +1,12 @@
 """Engagement, content and acquisition rollups (migration 0009) and the metrics read from them.
 
 `refresh(engine, since=None)` rebuilds every rollup from `since`'s month (None: everything) in one
-transaction: set-based DELETE of the window + INSERT ... SELECT, so a re-run changes nothing. The
-playback events of the window are read once into a temporary table; everything else derives from it
-or from the per-user rollups (scale-out rules 9-10: aggregate per user first, join on user_id).
+transaction, so a re-run changes nothing. The playback events of the window are read once into a
+temporary table; everything else derives from it or from the per-user rollups (scale-out rules 9-10:
+aggregate per user first, join on user_id). The big tables (user_daily_activity, title_daily,
+profile_item_starts, user_first_play) are computed into temporary tables and synced (`sync`): only the
+rows that changed are written, so the billing job's refresh every few minutes writes little; the small
+shared aggregates are deleted and inserted again. `benchmarks/dashboards.py` times it.
 
 Definitions (../shared/docs/metrics.md): a *qualified play* reached 120 s (or the end of a shorter
 item); *active* = at least one qualified play; DAU/MAU = distinct active in the day / the 30 days
@@ -174,16 +177,19 @@ _COMPLETION = [
         GROUP BY 1, 2""",
 ]
 
-_FIRST_PLAY = [
-    "DELETE FROM user_first_play",
-    """INSERT INTO user_first_play (user_id, signed_up_at, subscribed_at, first_play_at)
-       SELECT u.user_id, u.created_at, s.subscribed_at, i.first_play_at
+_FIRST_PLAY_ROWS = """
+CREATE TEMP TABLE refresh_first_play ON COMMIT DROP AS
+       SELECT u.user_id, u.created_at AS signed_up_at, s.subscribed_at, i.first_play_at
        FROM users u
        LEFT JOIN (SELECT user_id, min(started_at) AS subscribed_at FROM subscriptions GROUP BY user_id) s
               ON s.user_id = u.user_id
        LEFT JOIN (SELECT user_id, min(first_qualified_at) AS first_play_at FROM profile_item_starts
                   GROUP BY user_id) i ON i.user_id = u.user_id
-       WHERE u.role = 'subscriber'""",
+       WHERE u.role = 'subscriber'
+"""
+FIRST_PLAY_VALUES = ["signed_up_at", "subscribed_at", "first_play_at"]
+
+_FIRST_PLAY = [
     "DELETE FROM first_play_cohorts",
     f"""INSERT INTO first_play_cohorts (month, country_code, subscribers, played, hours_sorted)
         SELECT (date_trunc('month', f.signed_up_at AT TIME ZONE 'UTC'))::date,
@@ -243,6 +249,8 @@ def refresh_in(conn: Connection, since: date | None) -> list[str]:
         conn.execute(text(sql), params)
     _refresh_active(conn, lo)
     _refresh_items(conn, since)
+    conn.execute(text(_FIRST_PLAY_ROWS))
+    sync(conn, "user_first_play", "refresh_first_play", ["user_id"], FIRST_PLAY_VALUES, scope="true")
     for sql in _FIRST_PLAY + _ACQUISITION:
         conn.execute(text(sql))
     return ["user_daily_activity", "engagement_daily", "title_daily", "title_monthly", "viewing_hours",
