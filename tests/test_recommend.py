@@ -20,7 +20,7 @@ def engine(module_db_url):
     engine = database.get_engine(module_db_url)
     load_catalogue(engine, DISCOVERY_CSV)
     # Three profiles watched both The Crown Jewels and Under_score Story (unlike in content); one watched
-    # The Crown Jewels and Dark Skies; Blood Harvest is the most watched horror film.
+    # The Crown Jewels and Dark Signals; Blood Harvest is the most watched horror film.
     for _ in range(3):
         user, adult, _ = member(engine, kids=False)
         for show in ("d13", "d11", "d10"):

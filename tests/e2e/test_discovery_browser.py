@@ -15,7 +15,7 @@ from tests.e2e.conftest import ARTIFACTS, wait_for_app
 from tests.e2e.test_accounts_browser import open_app, sign_in_with_form
 
 pytestmark = pytest.mark.browser
-ADULT_TITLES = ("Night Terrors", "Blood Harvest", "Stranger Things", "Kota Factory", "The Stranger")
+ADULT_TITLES = ("Night Terrors", "Blood Harvest", "Stranger Lanterns", "Kota Workshop", "The Stranger")
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +44,11 @@ def test_search_open_add_to_list_rate_and_see_it_on_home(page, app_server, db):
     sign_in_with_form(page, app_server, user.email, PASSWORD)
     expect(page.get_by_role("heading", name="Home · Dana")).to_be_visible()
     nav(page, "Browse")
-    search(page, "strangr thngs")
+    search(page, "strangr lantrns")
     main = page.locator("[data-testid='stMain']")
-    main.get_by_role("link", name="Stranger Things", exact=True).first.click()  # the best match comes first
+    main.get_by_role("link", name="Stranger Lanterns", exact=True).first.click()  # the best match comes first
     wait_for_app(page)
-    expect(page.get_by_role("heading", name="Stranger Things")).to_be_visible()
+    expect(page.get_by_role("heading", name="Stranger Lanterns")).to_be_visible()
     page.get_by_role("button", name="Add to My List").click()
     expect(page.get_by_text("Added to My List.")).to_be_visible()
     page.get_by_text("Love this!").click()
@@ -64,9 +64,9 @@ def test_search_open_add_to_list_rate_and_see_it_on_home(page, app_server, db):
     nav(page, "Home")
     my_list = page.locator("[data-testid='stVerticalBlock']").filter(
         has=page.get_by_role("heading", name="My List")).last
-    expect(my_list.get_by_role("link", name="Stranger Things", exact=True)).to_be_visible()
+    expect(my_list.get_by_role("link", name="Stranger Lanterns", exact=True)).to_be_visible()
     nav(page, "My List")
-    expect(main.get_by_role("link", name="Stranger Things", exact=True)).to_be_visible()
+    expect(main.get_by_role("link", name="Stranger Lanterns", exact=True)).to_be_visible()
 
 
 def test_kids_profile_sees_no_adult_titles(page, app_server, db):
@@ -86,5 +86,5 @@ def test_kids_profile_sees_no_adult_titles(page, app_server, db):
     expect(page.get_by_text("5 matching titles")).to_be_visible()
     for name in ADULT_TITLES:
         expect(main.get_by_role("link", name=name, exact=True)).to_have_count(0)
-    search(page, "winona ryder")
+    search(page, "wren ryland")
     expect(page.get_by_text("No title, cast member or director matches")).to_be_visible()
