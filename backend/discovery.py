@@ -318,6 +318,10 @@ class Episode:
     name: str
     duration_minutes: int
 
+    @property
+    def label(self) -> str:
+        return f"S{self.season_number} E{self.episode_number}"
+
 
 def find_title(engine: Engine, show_id: str) -> tuple[TitleDetails | None, bool]:
     """(the active title with this show id or None, whether it exists at all). Maturity is checked by

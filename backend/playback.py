@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, text
 
-from backend import activity, lifecycle, media, subscriptions
-from backend.catalogue import AUDIENCES, PREMIUM_FROM_RELEASE_YEAR
+from backend import activity, discovery, lifecycle, media, subscriptions
+from backend.catalogue import PREMIUM_FROM_RELEASE_YEAR
+from backend.discovery import Episode
 from backend.users import Profile, clock
 
 LEASE_TTL = timedelta(seconds=90)  # a stream whose player has not reported for this long has stopped
@@ -74,19 +75,6 @@ class WatchTitle:
 
 
 @dataclass(frozen=True)
-class Episode:
-    episode_id: int
-    season_number: int
-    episode_number: int
-    name: str
-    duration_minutes: int
-
-    @property
-    def label(self) -> str:
-        return f"S{self.season_number} E{self.episode_number}"
-
-
-@dataclass(frozen=True)
 class Session:
     """A started play: its lease and event, what plays and where it starts (seconds of real running time)."""
     lease_id: int
@@ -122,11 +110,7 @@ def find_title(engine: Engine, show_id: str) -> WatchTitle | None:
 
 def episodes(engine: Engine, title_id: int) -> list[Episode]:
     """The series' active episodes in order."""
-    with engine.connect() as conn:
-        rows = conn.execute(text("""
-            SELECT episode_id, season_number, episode_number, name, duration_minutes FROM episodes
-            WHERE title_id = :t AND is_active ORDER BY season_number, episode_number"""), {"t": title_id}).all()
-    return [Episode(*r) for r in rows]
+    return [episode for season in discovery.episodes(engine, title_id).values() for episode in season]
 
 
 def next_episode(engine: Engine, title_id: int, episode_id: int) -> Episode | None:
@@ -192,15 +176,6 @@ def _first_episode(conn: Connection, title_id: int) -> Episode | None:
 # --- access --------------------------------------------------------------------------------------
 
 
-def allowed_audiences(maturity_cap: str | None) -> tuple[str, ...]:
-    """The audiences a profile with this cap may watch: every one without a cap; up to the cap otherwise
-    (unrated titles only without a cap)."""
-    if maturity_cap is None:
-        return AUDIENCES
-    ranked = AUDIENCES[:AUDIENCES.index("unrated")]
-    return ranked[:ranked.index(maturity_cap) + 1] if maturity_cap in ranked else ()
-
-
 def check_access(engine: Engine, user_id: int, profile: Profile, title: WatchTitle,
                  now: datetime | None = None) -> subscriptions.Entitlement:
     """The member's entitlement if this profile may play the title now; else PlaybackRefused saying why."""
@@ -221,15 +196,12 @@ def check_access(engine: Engine, user_id: int, profile: Profile, title: WatchTit
 
 def check_trailer(profile: Profile, title: WatchTitle) -> None:
     """The profile's maturity cap allows the title (its trailer too); else PlaybackRefused."""
-    if title.audience not in allowed_audiences(_profile_cap(profile)):
+    allowed = discovery.allowed_audiences(profile)  # the same rule as what the profile may browse
+    if allowed is not None and title.audience not in allowed:
         rating = title.maturity_rating or "unrated"
         raise PlaybackRefused(
             "maturity", f"“{title.title}” ({rating}) is not available on the {profile.name} profile.",
             "Switch to an adult profile", "profiles")
-
-
-def _profile_cap(profile: Profile) -> str | None:
-    return profile.maturity_cap or ("older_kids" if profile.is_kids else None)
 
 
 def _premium_plan_names(engine: Engine) -> str:

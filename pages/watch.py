@@ -8,7 +8,6 @@ resumes from the saved position and a series moves on to the next episode. Guest
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import UTC, datetime
 
@@ -17,20 +16,13 @@ import streamlit as st
 from backend import media, playback, users
 from components.player import player
 from pages.common import engine, through_app
+from pages.discovery_ui import md
 
 through_app()
 
 DEVICE_COOKIE = "reelhouse_device"
 REMEDY_PAGES = {"plans": "pages/plans.py", "subscription": "pages/subscription.py",
                 "profiles": "pages/profiles.py", "sign-in": "pages/sign_in.py"}
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
-
-
-def plain(value: object) -> str:
-    """Catalogue and member text shown literally (Markdown, emoji shortcodes and LaTeX escaped)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
 
 
 def now() -> datetime:
@@ -52,14 +44,14 @@ def runtime_label(seconds: int) -> str:
 
 
 def header(title: playback.WatchTitle, episode: playback.Episode | None) -> None:
-    st.title(plain(title.title), anchor=False)
+    st.title(md(title.title), anchor=False)
     facts = [str(title.release_year or ""), title.maturity_rating or "Unrated",
              "Premium" if title.access_level == "premium" else ""]
     if episode is not None:
-        facts.append(f"{episode.label} · {plain(episode.name)} · {runtime_label(episode.duration_minutes * 60)}")
+        facts.append(f"{episode.label} · {md(episode.name)} · {runtime_label(episode.duration_minutes * 60)}")
     else:
         facts.append(runtime_label(playback.duration_seconds(title, None)))
-    st.caption(" · ".join(plain(f) if i < 2 else f for i, f in enumerate(facts) if f))
+    st.caption(" · ".join(md(f) if i < 2 else f for i, f in enumerate(facts) if f))
 
 
 def clip_caption(runtime_seconds: int, clip: media.Media) -> str:
@@ -83,14 +75,14 @@ def remedy_link(why: playback.PlaybackRefused) -> None:
 
 
 def show_refusal(why: playback.PlaybackRefused, title: playback.WatchTitle, uid: int) -> None:
-    st.error(plain(why.message))
+    st.error(md(why.message))
     remedy_link(why)
     if why.reason == "streams":
         st.subheader("Watching now")
         for device in why.devices:
             left, right = st.columns([4, 1], vertical_alignment="center")
-            left.markdown(f"**{plain(device.device_label)}** · {plain(device.profile_name)} · "
-                          f"{plain(device.title)} (since {device.started_at:%H:%M} UTC)")
+            left.markdown(f"**{md(device.device_label)}** · {md(device.profile_name)} · "
+                          f"{md(device.title)} (since {device.started_at:%H:%M} UTC)")
             if right.button("End this stream", key=f"end-{device.lease_id}"):
                 playback.end_stream(engine(), uid, device.lease_id, now())
                 st.session_state.pop("watch", None)
@@ -101,7 +93,7 @@ def show_refusal(why: playback.PlaybackRefused, title: playback.WatchTitle, uid:
 
 def guest_page(title: playback.WatchTitle) -> None:
     header(title, None)
-    st.info(f"Guests can watch the trailer. Sign in and choose a plan to watch “{plain(title.title)}”.")
+    st.info(f"Guests can watch the trailer. Sign in and choose a plan to watch “{md(title.title)}”.")
     cols = st.columns(2)
     with cols[0]:
         st.page_link("pages/sign_in.py", label="Sign in", icon=":material/login:")
@@ -172,7 +164,7 @@ def play_panel(uid: int, title: playback.WatchTitle, lease_id: int) -> None:
             st.query_params["episode"] = str(outcome.next_episode.episode_id)
             st.rerun()
         if report.ended:
-            watch["finished"] = f"You finished “{plain(title.title)}”."
+            watch["finished"] = f"You finished “{md(title.title)}”."
     if watch["stopped"]:
         st.warning(watch["stopped"])
         if st.button("Play here again", icon=":material/play_arrow:"):
@@ -190,7 +182,7 @@ def member_page(user: users.User, title: playback.WatchTitle) -> None:
         try:
             playback.check_trailer(profile, title)
         except playback.PlaybackRefused as why:
-            st.error(plain(why.message))
+            st.error(md(why.message))
             remedy_link(why)
             return
         show_trailer(title)
@@ -206,7 +198,7 @@ def member_page(user: users.User, title: playback.WatchTitle) -> None:
             st.query_params["episode"] = str(following.episode_id)
             st.rerun()
     if title.description:
-        st.markdown(plain(title.description))
+        st.markdown(md(title.description))
 
 
 def main() -> None:
