@@ -130,6 +130,28 @@ def engine(db_url: str):
     return database.get_engine(db_url)
 
 
+@pytest.fixture(scope="module")
+def seeded_half_year_url(module_db_url: str, request: pytest.FixtureRequest) -> str:
+    """This module's database with the quirks catalogue and six months of seeded business up to 2026-07-01,
+    sized by the module's `SEEDED` options (e.g. {"subscribers": 300, "seed": 5})."""
+    from datetime import date
+
+    from etl.load_catalogue import load_catalogue
+    from seed import generate
+
+    engine = database.get_engine(module_db_url)
+    load_catalogue(engine, QUIRKS_CSV)
+    generate.seed(engine, generate.Options(months=6, end=date(2026, 7, 1), **request.module.SEEDED))
+    return module_db_url
+
+
+def demo_staff(engine, role: str):
+    """The seeder's demo.admin@ / demo.analyst@ account."""
+    from backend import users
+
+    return users.find_user_by_email(engine, f"demo.{role}@example.com")
+
+
 def app_as(user=None):
     """AppTest of the app, run once, signed in as `user` (None: a guest) the way the authenticator sets the
     session state; the app still checks that session against the database on every run."""

@@ -1,7 +1,6 @@
 """The Overview and Revenue dashboards under AppTest on a small seeded year: admins and analysts see them,
 the numbers are the backend's, a filter changes them, and anyone else is refused on the server."""
 
-from datetime import date
 
 import pytest
 from sqlalchemy import text
@@ -9,10 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 import database
 from backend import analytics, users
-from etl.load_catalogue import load_catalogue
 from pages.dashboards.common import format_value
-from seed import generate
-from tests.conftest import QUIRKS_CSV, app_as
+from tests.conftest import app_as, demo_staff
 
 OVERVIEW, REVENUE = "pages/dashboards/overview.py", "pages/dashboards/revenue.py"
 TILES = ["MRR", "ARR", "Active subscribers", "ARPU", "Subscriber churn", "Gross revenue churn", "NRR", "LTV",
@@ -20,23 +17,13 @@ TILES = ["MRR", "ARR", "Active subscribers", "ARPU", "Subscriber churn", "Gross 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
-@pytest.fixture(scope="module")
-def seeded_url(module_db_url):
-    engine = database.get_engine(module_db_url)
-    load_catalogue(engine, QUIRKS_CSV)
-    generate.seed(engine, generate.Options(subscribers=150, months=6, end=date(2026, 7, 1), seed=3))
-    yield module_db_url
-    engine.dispose()
+SEEDED = {"subscribers": 150, "seed": 3}
 
 
 @pytest.fixture
-def engine(seeded_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", seeded_url)
-    return database.get_engine(seeded_url)
-
-
-def staff(engine, role: str) -> users.User:
-    return users.find_user_by_email(engine, f"demo.{role}@example.com")
+def engine(seeded_half_year_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", seeded_half_year_url)
+    return database.get_engine(seeded_half_year_url)
 
 
 def tiles(at) -> dict[str, str]:
@@ -44,7 +31,7 @@ def tiles(at) -> dict[str, str]:
 
 
 def test_admin_sees_the_overview_tiles_with_the_backends_numbers(engine):
-    admin = staff(engine, "admin")
+    admin = demo_staff(engine, "admin")
     at = app_as(admin).switch_page(OVERVIEW).run()
     assert not at.exception
     assert list(tiles(at)) == TILES
@@ -57,7 +44,7 @@ def test_admin_sees_the_overview_tiles_with_the_backends_numbers(engine):
 
 
 def test_analyst_sees_the_revenue_charts_each_explained_with_a_download(engine):
-    at = app_as(staff(engine, "analyst")).switch_page(REVENUE).run()
+    at = app_as(demo_staff(engine, "analyst")).switch_page(REVENUE).run()
     assert not at.exception
     assert at.title[0].value == "Revenue"
     assert len(at.get("plotly_chart")) == 4 and len(at.get("download_button")) == 4
@@ -65,7 +52,7 @@ def test_analyst_sees_the_revenue_charts_each_explained_with_a_download(engine):
 
 
 def test_a_plan_filter_changes_the_numbers_and_is_kept_in_the_url_and_across_pages(engine):
-    admin = staff(engine, "admin")
+    admin = demo_staff(engine, "admin")
     at = app_as(admin).switch_page(OVERVIEW).run()
     everything = tiles(at)["MRR"]
     at.multiselect(key="_dash_plans").select("Premium").run()
@@ -82,7 +69,7 @@ def test_a_plan_filter_changes_the_numbers_and_is_kept_in_the_url_and_across_pag
 
 
 def test_the_months_range_and_country_filters(engine):
-    admin = staff(engine, "admin")
+    admin = demo_staff(engine, "admin")
     at = app_as(admin).switch_page(OVERVIEW).run()
     labels = at.selectbox(key="_dash_to").options
     at.selectbox(key="_dash_to").select(labels[-3]).run()

@@ -2,17 +2,14 @@
 staff see every chart explained with its CSV download, the figures are the backend's, the widgets work,
 and anyone else is refused on the server."""
 
-from datetime import date
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import database
 from backend import churn, users
-from etl.load_catalogue import load_catalogue
 from pages.dashboards.common import format_value
-from seed import generate
-from tests.conftest import QUIRKS_CSV, app_as
+from tests.conftest import app_as, demo_staff
 
 CHURN, ENGAGEMENT = "pages/dashboards/churn.py", "pages/dashboards/engagement.py"
 CONTENT, ACQUISITION = "pages/dashboards/content.py", "pages/dashboards/acquisition.py"
@@ -20,23 +17,13 @@ PAGES = [CHURN, ENGAGEMENT, CONTENT, ACQUISITION]
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
-@pytest.fixture(scope="module")
-def seeded_url(module_db_url):
-    engine = database.get_engine(module_db_url)
-    load_catalogue(engine, QUIRKS_CSV)
-    generate.seed(engine, generate.Options(subscribers=300, months=6, end=date(2026, 7, 1), seed=5))
-    yield module_db_url
-    engine.dispose()
+SEEDED = {"subscribers": 300, "seed": 5}
 
 
 @pytest.fixture
-def engine(seeded_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", seeded_url)
-    return database.get_engine(seeded_url)
-
-
-def staff(engine, role: str) -> users.User:
-    return users.find_user_by_email(engine, f"demo.{role}@example.com")
+def engine(seeded_half_year_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", seeded_half_year_url)
+    return database.get_engine(seeded_half_year_url)
 
 
 def explained(at) -> int:
@@ -47,7 +34,7 @@ def explained(at) -> int:
     (CHURN, "Churn & retention", 8), (ENGAGEMENT, "Engagement", 10), (CONTENT, "Content", 7),
     (ACQUISITION, "Acquisition", 4)])
 def test_each_page_draws_its_charts_each_explained_with_a_download(engine, page, title, charts):
-    at = app_as(staff(engine, "analyst")).switch_page(page).run()
+    at = app_as(demo_staff(engine, "analyst")).switch_page(page).run()
     assert not at.exception
     assert at.title[0].value == title
     assert len(at.get("plotly_chart")) == charts
@@ -55,7 +42,7 @@ def test_each_page_draws_its_charts_each_explained_with_a_download(engine, page,
 
 
 def test_churn_page_shows_the_models_test_figures_and_mrr_at_risk(engine):
-    admin = staff(engine, "admin")
+    admin = demo_staff(engine, "admin")
     at = app_as(admin).switch_page(CHURN).run()
     run = churn.model_run(engine, acting_user_id=admin.user_id)
     _, totals = churn.at_risk(engine, acting_user_id=admin.user_id)
@@ -70,7 +57,7 @@ def test_churn_page_shows_the_models_test_figures_and_mrr_at_risk(engine):
 
 
 def test_engagement_widgets_switch_unit_and_week(engine):
-    at = app_as(staff(engine, "admin")).switch_page(ENGAGEMENT).run()
+    at = app_as(demo_staff(engine, "admin")).switch_page(ENGAGEMENT).run()
     at.radio(key="engagement_unit").set_value("profile").run()
     assert not at.exception and "profiles" in at.get("plotly_chart")[0].proto.spec
     weeks = at.selectbox(key="top10_week").options
