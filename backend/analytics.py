@@ -122,8 +122,20 @@ def authorise(engine: Engine, acting_user_id: int | None) -> users.User:
     return users.require_role(engine, acting_user_id, *ANALYTICS_ROLES)
 
 
-_PLAN_IN = "(:all_plans OR {col} = ANY(CAST(:plans AS bigint[])))"
-_COUNTRY_IN = "(:all_countries OR country_code = ANY(CAST(:countries AS text[])))"
+PLAN_IN = "(:all_plans OR {col} = ANY(CAST(:plans AS bigint[])))"
+COUNTRY_IN = "(:all_countries OR country_code = ANY(CAST(:countries AS text[])))"
+
+
+def frame(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
+    """A query's rows as a DataFrame (columns in the query's order, even when there are no rows)."""
+    with engine.connect() as conn:
+        result = conn.execute(text(sql), params)
+        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
+
+
+def rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator, NaN (shown as n/a) where the denominator is 0."""
+    return numerator.astype(float) / denominator.astype(float).where(denominator != 0)
 
 
 def filter_options(engine: Engine, *, acting_user_id: int | None) -> FilterOptions:
@@ -299,10 +311,10 @@ def refreshed_at(engine: Engine) -> datetime | None:
 
 _MONTHLY_SQL = text(f"""
 WITH r AS (
-    SELECT *, start_plan_id <> 0 AND {_PLAN_IN.format(col="start_plan_id")} AS in_s,
-              end_plan_id <> 0 AND {_PLAN_IN.format(col="end_plan_id")} AS in_e
+    SELECT *, start_plan_id <> 0 AND {PLAN_IN.format(col="start_plan_id")} AS in_s,
+              end_plan_id <> 0 AND {PLAN_IN.format(col="end_plan_id")} AS in_e
     FROM revenue_monthly
-    WHERE month BETWEEN :first AND :last AND {_COUNTRY_IN}
+    WHERE month BETWEEN :first AND :last AND {COUNTRY_IN}
 ),
 revenue AS (
     SELECT month AS revenue_month,
@@ -328,7 +340,7 @@ trials AS (
     SELECT month, sum(trials_started) AS trials_started, sum(trials_converted) AS trials_converted,
            sum(trials_running) AS trials_running
     FROM trial_monthly
-    WHERE month BETWEEN :first AND :last AND {_PLAN_IN.format(col="plan_id")} AND {_COUNTRY_IN}
+    WHERE month BETWEEN :first AND :last AND {PLAN_IN.format(col="plan_id")} AND {COUNTRY_IN}
     GROUP BY month
 ),
 payments AS (
@@ -336,7 +348,7 @@ payments AS (
            sum(failed_renewals) AS failed_renewals, sum(renewals_recovered) AS renewals_recovered,
            sum(renewals_lost) AS renewals_lost
     FROM payments_monthly
-    WHERE month BETWEEN :first AND :last AND {_PLAN_IN.format(col="plan_id")} AND {_COUNTRY_IN}
+    WHERE month BETWEEN :first AND :last AND {PLAN_IN.format(col="plan_id")} AND {COUNTRY_IN}
     GROUP BY month
 )
 SELECT m::date AS month, r.*, t.trials_started, t.trials_converted, t.trials_running, p.cash_collected,
@@ -476,7 +488,7 @@ def _mrr_by_plan(conn: Connection, period: Period, filters: Filters) -> pd.DataF
         SELECT r.month, p.name AS plan, sum(r.end_mrr) AS mrr, sum(r.active_end) AS subscribers
         FROM revenue_monthly r JOIN plans p ON p.plan_id = r.end_plan_id
         WHERE r.month BETWEEN :first AND :last AND r.end_plan_id <> 0
-          AND {_PLAN_IN.format(col="r.end_plan_id")} AND {_COUNTRY_IN}
+          AND {PLAN_IN.format(col="r.end_plan_id")} AND {COUNTRY_IN}
         GROUP BY r.month, p.name ORDER BY r.month, p.name"""),
                         {"first": period.first, "last": period.last, **filters.params()}).all()
     return pd.DataFrame(rows, columns=["month", "plan", "mrr", "subscribers"])

@@ -242,23 +242,13 @@ def _copy(conn: Connection, table: str, frame: pd.DataFrame) -> None:
 
 # --- reading the rollups (admin and analyst only) ---------------------------------------------------------
 
-PLAN_IN = "(:all_plans OR plan_id = ANY(CAST(:plans AS bigint[])))"
-COUNTRY_IN = "(:all_countries OR country_code = ANY(CAST(:countries AS text[])))"
+PLAN_IN = analytics.PLAN_IN.format(col="plan_id")
+COUNTRY_IN = analytics.COUNTRY_IN
 CHURN_BY = {"month": "month", "plan": "plan_id", "country": "country_code", "tenure": "tenure_band"}
 
 
 def _params(period: Period, filters: Filters) -> dict:
     return {"first": period.first, "last": period.last, **filters.params()}
-
-
-def _frame(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
-    with engine.connect() as conn:
-        result = conn.execute(text(sql), params)
-        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
-
-
-def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    return numerator.astype(float) / denominator.astype(float).where(denominator != 0)
 
 
 def churn_rates(engine: Engine, period: Period, filters: Filters = ALL, *, by: str = "month",
@@ -270,7 +260,7 @@ def churn_rates(engine: Engine, period: Period, filters: Filters = ALL, *, by: s
         raise ValueError(f"by is one of {', '.join(CHURN_BY)}")
     column = CHURN_BY[by]
     label = "(SELECT name FROM plans p WHERE p.plan_id = c.plan_id)" if by == "plan" else column
-    frame = _frame(engine, f"""
+    frame = analytics.frame(engine, f"""
         SELECT {label} AS {by}, sum(active_start)::int AS active_start, sum(churned)::int AS churned,
                sum(churned_voluntary)::int AS churned_voluntary, sum(churned_involuntary)::int AS churned_involuntary,
                sum(churned_mrr) AS churned_mrr
@@ -280,7 +270,7 @@ def churn_rates(engine: Engine, period: Period, filters: Filters = ALL, *, by: s
         frame["tenure"] = pd.Categorical(frame["tenure"], TENURE_BANDS, ordered=True)
         frame = frame.sort_values("tenure").reset_index(drop=True)
     for kind in ("churned", "churned_voluntary", "churned_involuntary"):
-        frame[kind.replace("churned", "churn_rate")] = _rate(frame[kind], frame["active_start"])
+        frame[kind.replace("churned", "churn_rate")] = analytics.rate(frame[kind], frame["active_start"])
     return frame
 
 
@@ -289,20 +279,20 @@ def cohorts(engine: Engine, period: Period, filters: Filters = ALL, *,
     """Cohorts of the period's months (first paid day), plan = the first paid plan: logo and net MRR retention
     at each month k (0 = the cohort's own month) up to the last complete month."""
     analytics.authorise(engine, acting_user_id)
-    frame = _frame(engine, f"""
+    frame = analytics.frame(engine, f"""
         SELECT cohort_month, month_index, sum(cohort_size)::int AS cohort_size, sum(active)::int AS active,
                sum(new_mrr) AS new_mrr, sum(mrr) AS mrr
         FROM cohort_retention WHERE cohort_month BETWEEN :first AND :last AND {PLAN_IN} AND {COUNTRY_IN}
         GROUP BY 1, 2 ORDER BY 1, 2""", _params(period, filters))
-    frame["logo_retention"] = _rate(frame["active"], frame["cohort_size"])
-    frame["net_mrr_retention"] = _rate(frame["mrr"], frame["new_mrr"])
+    frame["logo_retention"] = analytics.rate(frame["active"], frame["cohort_size"])
+    frame["net_mrr_retention"] = analytics.rate(frame["mrr"], frame["new_mrr"])
     return frame
 
 
 def survival(engine: Engine, group_kind: str = "plan", *, acting_user_id: int | None) -> pd.DataFrame:
     """The Kaplan-Meier curves ('all', 'plan' or 'cohort'): survival by days since the first paid day."""
     analytics.authorise(engine, acting_user_id)
-    frame = _frame(engine, """SELECT group_key, t_days, survival, ci_low, ci_high, at_risk FROM survival_curves
+    frame = analytics.frame(engine, """SELECT group_key, t_days, survival, ci_low, ci_high, at_risk FROM survival_curves
                               WHERE group_kind = :kind ORDER BY group_key, t_days""", {"kind": group_kind})
     for column in ("survival", "ci_low", "ci_high"):
         frame[column] = frame[column].astype(float)
@@ -323,7 +313,7 @@ def at_risk(engine: Engine, filters: Filters = ALL, *, limit: int = 50,
     analytics.authorise(engine, acting_user_id)
     where = f"NOT pending_cancellation AND probability IS NOT NULL AND {PLAN_IN} AND {COUNTRY_IN}"
     params = filters.params() | {"limit": limit}
-    top = _frame(engine, f"""
+    top = analytics.frame(engine, f"""
         SELECT u.email, u.display_name, p.name AS plan, s.country_code, s.mrr, s.tenure_days, s.watch_hours_30d,
                s.days_since_play, s.probability, s.mrr_at_risk
         FROM (SELECT * FROM churn_scores WHERE {where} ORDER BY mrr_at_risk DESC, user_id LIMIT :limit) s
@@ -341,7 +331,7 @@ def pending_cancellations(engine: Engine, filters: Filters = ALL, *,
                           acting_user_id: int | None) -> pd.DataFrame:
     """Paying subscribers who scheduled a cancellation (they keep access to the period end), soonest first."""
     analytics.authorise(engine, acting_user_id)
-    return _frame(engine, f"""
+    return analytics.frame(engine, f"""
         SELECT u.email, u.display_name, p.name AS plan, s.country_code, s.mrr, s.tenure_days, s.cancels_at
         FROM churn_scores s JOIN users u ON u.user_id = s.user_id JOIN plans p ON p.plan_id = s.plan_id
         WHERE s.pending_cancellation AND {PLAN_IN.replace("plan_id", "s.plan_id")}

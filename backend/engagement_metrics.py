@@ -11,14 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from backend import analytics
 from backend.analytics import Filters, Period
 from backend.engagement import ALL_COUNTRIES, ALL_PLANS
 
-PLAN_IN = "(:all_plans OR plan_id = ANY(CAST(:plans AS bigint[])))"
-COUNTRY_IN = "(:all_countries OR country_code = ANY(CAST(:countries AS text[])))"
+PLAN_IN = analytics.PLAN_IN.format(col="plan_id")
+COUNTRY_IN = analytics.COUNTRY_IN
 IN_PERIOD = "day >= :first AND day < :after"
 IN_MONTHS = "month >= :first AND month < :after"
 ALL = Filters()  # no plan or country filter
@@ -26,17 +26,6 @@ ALL = Filters()  # no plan or country filter
 
 def _params(period: Period, filters: Filters) -> dict:
     return {"first": period.first, "after": period.last + relativedelta(months=1), **filters.params()}
-
-
-def _frame(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
-    with engine.connect() as conn:
-        result = conn.execute(text(sql), params)
-        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
-
-
-def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """numerator / denominator, NaN (shown as n/a) where the denominator is 0."""
-    return numerator.astype(float) / denominator.astype(float).where(denominator != 0)
 
 
 # --- engagement --------------------------------------------------------------------------------------
@@ -49,14 +38,14 @@ def active_users(engine: Engine, period: Period, filters: Filters = ALL, *, unit
     if unit not in ("account", "profile"):
         raise ValueError("unit is 'account' or 'profile'")
     params = _params(period, filters) | {"unit": unit, "every_plan": ALL_PLANS, "every_country": ALL_COUNTRIES}
-    frame = _frame(engine, f"""
+    frame = analytics.frame(engine, f"""
         SELECT day, sum(dau)::int AS dau, sum(mau)::int AS mau FROM daily_active
         WHERE unit = :unit AND {IN_PERIOD}
           AND (CASE WHEN :all_plans THEN plan_id = :every_plan ELSE plan_id = ANY(CAST(:plans AS bigint[])) END)
           AND (CASE WHEN :all_countries THEN country_code = :every_country
                     ELSE country_code = ANY(CAST(:countries AS text[])) END)
         GROUP BY day ORDER BY day""", params)
-    frame["dau_mau"] = _rate(frame["dau"], frame["mau"])
+    frame["dau_mau"] = analytics.rate(frame["dau"], frame["mau"])
     return frame
 
 
@@ -73,7 +62,7 @@ def watch_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
                 acting_user_id: int | None) -> pd.DataFrame:
     """Per month: hours watched and hours per subscriber active at the start of the month."""
     analytics.authorise(engine, acting_user_id)
-    frame = _frame(engine, f"""
+    frame = analytics.frame(engine, f"""
         WITH hours AS (
             SELECT (date_trunc('month', day))::date AS month, sum(watched_seconds) / 3600.0 AS hours
             FROM engagement_daily WHERE {IN_PERIOD} AND {PLAN_IN} AND {COUNTRY_IN} GROUP BY 1
@@ -84,18 +73,18 @@ def watch_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
         SELECT h.month, h.hours, coalesce(b.active_start, 0)::int AS active_start
         FROM hours h LEFT JOIN base b USING (month) ORDER BY h.month""", _params(period, filters))
     frame["hours"] = frame["hours"].astype(float)
-    frame["hours_per_subscriber"] = _rate(frame["hours"], frame["active_start"])
+    frame["hours_per_subscriber"] = analytics.rate(frame["hours"], frame["active_start"])
     return frame
 
 
 def completion(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Per month of the first qualified play and kind (movie, episode): completion rate and mean share watched."""
     analytics.authorise(engine, acting_user_id)
-    frame = _frame(engine, """
+    frame = analytics.frame(engine, """
         SELECT month, kind, starts, completed, share_sum FROM completion_monthly
         WHERE month >= :first AND month < :after ORDER BY month, kind""", _params(period, Filters()))
-    frame["completion_rate"] = _rate(frame["completed"], frame["starts"])
-    frame["average_share_watched"] = _rate(frame["share_sum"], frame["starts"])
+    frame["completion_rate"] = analytics.rate(frame["completed"], frame["starts"])
+    frame["average_share_watched"] = analytics.rate(frame["share_sum"], frame["starts"])
     return frame.drop(columns="share_sum")
 
 
@@ -111,7 +100,7 @@ def top10(engine: Engine, week_start: date, *, acting_user_id: int | None) -> pd
     """Films and series ranked by views (hours / runtime) in the Monday-Sunday week; ties by hours."""
     analytics.authorise(engine, acting_user_id)
     monday = week_start - timedelta(days=week_start.weekday())
-    frame = _frame(engine, f"""
+    frame = analytics.frame(engine, f"""
         WITH week AS (
             SELECT title_id, sum(watched_seconds) AS seconds FROM title_daily
             WHERE day >= :monday AND day < :monday + 7 GROUP BY title_id
@@ -143,7 +132,7 @@ def weeks(period: Period, today: date | None = None) -> list[date]:
 def genre_share(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Hours per genre, a title's hours split equally among its genres, as a share of all hours."""
     analytics.authorise(engine, acting_user_id)
-    frame = _frame(engine, f"""
+    frame = analytics.frame(engine, f"""
         WITH hours AS (SELECT title_id, sum(watched_seconds) / 3600.0 AS hours FROM title_monthly
                        WHERE {IN_MONTHS} GROUP BY title_id),
              split AS (SELECT title_id, genre_id, 1.0 / count(*) OVER (PARTITION BY title_id) AS part
@@ -152,7 +141,7 @@ def genre_share(engine: Engine, period: Period, *, acting_user_id: int | None) -
         FROM hours h JOIN split s USING (title_id) JOIN genres g USING (genre_id)
         GROUP BY g.name ORDER BY hours DESC""", _params(period, Filters()))
     frame["hours"] = frame["hours"].astype(float)
-    frame["share"] = _rate(frame["hours"], pd.Series(frame["hours"].sum(), index=frame.index))
+    frame["share"] = analytics.rate(frame["hours"], pd.Series(frame["hours"].sum(), index=frame.index))
     return frame
 
 
@@ -160,7 +149,7 @@ def peak_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
                acting_user_id: int | None) -> pd.DataFrame:
     """Hours viewed by weekday (1 = Monday) and hour of day (UTC) of the session's start."""
     analytics.authorise(engine, acting_user_id)
-    frame = _frame(engine, f"""
+    frame = analytics.frame(engine, f"""
         SELECT weekday::int AS weekday, hour, sum(watched_seconds) / 3600.0 AS hours, sum(sessions)::int AS sessions
         FROM viewing_hours WHERE {IN_MONTHS} AND {PLAN_IN} AND {COUNTRY_IN}
         GROUP BY 1, 2 ORDER BY 1, 2""", _params(period, filters))
@@ -171,7 +160,7 @@ def peak_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
 def peak_concurrency(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Per day: the most sessions overlapping in any minute, and that minute."""
     analytics.authorise(engine, acting_user_id)
-    return _frame(engine, f"""SELECT day, peak_sessions, peak_minute FROM daily_peak_concurrency
+    return analytics.frame(engine, f"""SELECT day, peak_sessions, peak_minute FROM daily_peak_concurrency
                               WHERE {IN_PERIOD} ORDER BY day""", _params(period, Filters()))
 
 
@@ -180,7 +169,7 @@ def time_to_first_play(engine: Engine, period: Period, filters: Filters = ALL, *
     """Per signup month: subscribers, how many have played since subscribing, and the median hours from the
     first subscription's start to the first qualified play (over those who played)."""
     analytics.authorise(engine, acting_user_id)
-    cells = _frame(engine, f"""
+    cells = analytics.frame(engine, f"""
         SELECT month, subscribers, played, hours_sorted FROM first_play_cohorts
         WHERE month >= :first AND month < :after AND {COUNTRY_IN} ORDER BY month""", _params(period, filters))
     rows = []
@@ -213,7 +202,7 @@ def catalogue(engine: Engine, dimension: str, *, acting_user_id: int | None) -> 
     analytics.authorise(engine, acting_user_id)
     if dimension not in CATALOGUE_DIMENSIONS:
         raise ValueError(f"dimension is one of {', '.join(CATALOGUE_DIMENSIONS)}")
-    frame = _frame(engine, CATALOGUE_DIMENSIONS[dimension], {})
+    frame = analytics.frame(engine, CATALOGUE_DIMENSIONS[dimension], {})
     frame["titles"] = frame["titles"].astype(int)
     return frame
 
@@ -221,7 +210,7 @@ def catalogue(engine: Engine, dimension: str, *, acting_user_id: int | None) -> 
 def additions(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Titles added to the catalogue per month (their `date_added`), by type."""
     analytics.authorise(engine, acting_user_id)
-    return _frame(engine, """
+    return analytics.frame(engine, """
         SELECT (date_trunc('month', date_added))::date AS month, kind, count(*)::int AS titles FROM titles
         WHERE date_added >= :first AND date_added < :after GROUP BY 1, 2 ORDER BY 1, 2""",
         _params(period, Filters()))
@@ -230,7 +219,7 @@ def additions(engine: Engine, period: Period, *, acting_user_id: int | None) -> 
 def additions_all_time(engine: Engine, *, acting_user_id: int | None) -> pd.DataFrame:
     """Titles added per year (their `date_added`), by type: the catalogue's whole history."""
     analytics.authorise(engine, acting_user_id)
-    return _frame(engine, """
+    return analytics.frame(engine, """
         SELECT extract(year FROM date_added)::int AS year, kind, count(*)::int AS titles FROM titles
         WHERE date_added IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2""", {})
 
@@ -238,7 +227,7 @@ def additions_all_time(engine: Engine, *, acting_user_id: int | None) -> pd.Data
 def top_titles(engine: Engine, period: Period, *, limit: int = 20, acting_user_id: int | None) -> pd.DataFrame:
     """The most viewed titles in the period (views = hours / runtime), films and series together."""
     analytics.authorise(engine, acting_user_id)
-    frame = _frame(engine, f"""
+    frame = analytics.frame(engine, f"""
         WITH hours AS (SELECT title_id, sum(watched_seconds) AS seconds, sum(qualified_plays) AS plays
                        FROM title_monthly WHERE {IN_MONTHS} GROUP BY title_id)
         SELECT r.show_id, r.title, r.kind, h.seconds / 3600.0 AS hours, h.plays::int AS qualified_plays,
@@ -253,7 +242,7 @@ def top_titles(engine: Engine, period: Period, *, limit: int = 20, acting_user_i
 def never_watched(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Active titles without a single qualified play in the period, by type (with the count available then)."""
     analytics.authorise(engine, acting_user_id)
-    return _frame(engine, f"""
+    return analytics.frame(engine, f"""
         WITH watched AS (SELECT DISTINCT title_id FROM title_monthly WHERE {IN_MONTHS} AND qualified_plays > 0)
         SELECT t.show_id, t.title, t.kind, t.release_year, t.date_added
         FROM titles t WHERE t.is_active AND NOT EXISTS (SELECT 1 FROM watched w WHERE w.title_id = t.title_id)
@@ -269,13 +258,13 @@ def funnel(engine: Engine, period: Period, filters: Filters = ALL, *, by: str = 
     analytics.authorise(engine, acting_user_id)
     if by not in ("traffic_source", "month"):
         raise ValueError("by is 'traffic_source' or 'month'")
-    frame = _frame(engine, f"""
+    frame = analytics.frame(engine, f"""
         SELECT {by}, sum(visitors)::int AS visitors, sum(signups)::int AS signups, sum(trials)::int AS trials,
                sum(paid)::int AS paid
         FROM acquisition_monthly WHERE month >= :first AND month < :after AND {COUNTRY_IN}
         GROUP BY 1 ORDER BY {'visitors DESC' if by == 'traffic_source' else 'month'}""", _params(period, filters))
-    frame["visitor_to_signup"] = _rate(frame["signups"], frame["visitors"])
-    frame["signup_to_paid"] = _rate(frame["paid"], frame["signups"])
+    frame["visitor_to_signup"] = analytics.rate(frame["signups"], frame["visitors"])
+    frame["signup_to_paid"] = analytics.rate(frame["paid"], frame["signups"])
     return frame
 
 

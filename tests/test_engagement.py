@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from backend import engagement, plans, users
+from backend import analytics, engagement, plans, users
 from backend import engagement_metrics as em
 from backend.analytics import Filters, Period
 
@@ -142,7 +142,7 @@ def test_dau_mau_count_distinct_qualified_players_over_30_days(world, admin):
 def test_stickiness_is_the_mean_of_daily_dau_over_mau():
     daily = pd.DataFrame({"day": [date(2026, 6, 1), date(2026, 6, 2), date(2026, 7, 1)],
                           "dau": [1, 3, 2], "mau": [2, 4, 0]})
-    daily["dau_mau"] = em._rate(daily["dau"], daily["mau"])
+    daily["dau_mau"] = analytics.rate(daily["dau"], daily["mau"])
     result = em.stickiness(daily).set_index("month")
     assert result.loc[date(2026, 6, 1), "stickiness"] == pytest.approx((0.5 + 0.75) / 2)
     assert pd.isna(result.loc[date(2026, 7, 1), "stickiness"])   # MAU 0: n/a, never 0
