@@ -4,9 +4,9 @@ import streamlit as st
 
 from backend import admin
 from backend import admin_content as content
-from backend.admin import ACCESS_LEVELS, AdminError
+from backend.admin import ACCESS_LEVELS
 from backend.admin_content import TitleInput
-from pages.admin_ui import acting_user_id, allowed, flash, show_flash
+from pages.admin_ui import acting_user_id, allowed, attempt, show_flash
 from pages.common import engine, through_app
 
 through_app()
@@ -18,16 +18,6 @@ show_flash()
 st.caption("Edits and (de)activations are kept when the catalogue ETL runs again, unless the run is asked to "
            "overwrite edits (Data operations). Titles are never deleted: viewing history points at them.")
 RATINGS = ("", *content.MATURITY_RATINGS)
-
-
-def attempt(action, success: str) -> None:
-    try:
-        action()
-    except AdminError as error:
-        st.error(str(error))
-    else:
-        flash(success)
-        st.rerun()
 
 
 def title_form(key: str, title: dict, submit: str, *, new: bool) -> TitleInput | None:

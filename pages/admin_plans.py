@@ -3,8 +3,8 @@
 import streamlit as st
 
 from backend import admin
-from backend.admin import AdminError, PlanInput
-from pages.admin_ui import acting_user_id, allowed, flash, show_flash
+from backend.admin import PlanInput
+from pages.admin_ui import acting_user_id, allowed, attempt, show_flash
 from pages.common import engine, through_app
 
 through_app()
@@ -47,16 +47,6 @@ def plan_form(key: str, plan: dict | None, submit: str) -> PlanInput | None:
         if not st.form_submit_button(submit, type="primary", key=f"{key}_submit"):
             return None
     return PlanInput(name, price, period, validity, streams, resolution, access, description)
-
-
-def attempt(action, success: str) -> None:
-    try:
-        action()
-    except AdminError as error:
-        st.error(str(error))
-    else:
-        flash(success)
-        st.rerun()
 
 
 create, edit = st.tabs(["Create a plan", "Edit a plan"])

@@ -9,6 +9,7 @@ from typing import TypeVar
 import streamlit as st
 
 from backend import users
+from backend.admin import AdminError
 
 T = TypeVar("T")
 FLASH_KEY = "admin_flash"
@@ -31,6 +32,17 @@ def allowed(check: Callable[[], T]) -> T:
 def flash(message: str) -> None:
     """Show `message` as a success after the rerun that follows a change."""
     st.session_state[FLASH_KEY] = message
+
+
+def attempt(action: Callable[[], object], success: str) -> None:
+    """Run an admin change: its refusal shown as an error (nothing changed), or `success` after a rerun."""
+    try:
+        action()
+    except AdminError as error:
+        st.error(str(error))
+    else:
+        flash(success)
+        st.rerun()
 
 
 def show_flash() -> None:

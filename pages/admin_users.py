@@ -3,8 +3,7 @@
 import streamlit as st
 
 from backend import admin, users
-from backend.admin import AdminError
-from pages.admin_ui import acting_user_id, allowed, flash, show_flash
+from pages.admin_ui import acting_user_id, allowed, attempt, show_flash
 from pages.common import engine, through_app
 
 through_app()
@@ -28,16 +27,6 @@ labels = {a.user_id: f"{a.display_name} <{a.email}>" for a in found}
 user_id = st.selectbox("Account", labels, format_func=labels.get, key="admin_user_id")
 page = admin.account_page(engine(), user_id, acting_user_id=acting_user_id())
 account = page["account"]
-
-
-def attempt(action, success: str) -> None:
-    try:
-        action()
-    except AdminError as error:
-        st.error(str(error))
-    else:
-        flash(success)
-        st.rerun()
 
 
 st.header(account["display_name"])
