@@ -3,8 +3,6 @@ the server-side session (refresh-token family) they belong to, checked on every 
 
 from __future__ import annotations
 
-import os
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,25 +10,17 @@ from functools import lru_cache
 
 import jwt
 
-import database
+from backend import keys
 
 ACCESS_MINUTES = 15
 ALGORITHM = "HS256"
 ISSUER = "reelhouse-api"
-KEY_FILE = database.DATA_DIR / "api_jwt_key"
 
 
 @lru_cache(maxsize=1)
 def default_secret() -> str:
     """$API_JWT_SECRET, else a random key kept in data/ (created once, readable by its owner only)."""
-    secret = os.environ.get("API_JWT_SECRET")
-    if secret:
-        return secret
-    if not KEY_FILE.exists():
-        KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
-        KEY_FILE.write_text(secrets.token_urlsafe(48))
-        KEY_FILE.chmod(0o600)
-    return KEY_FILE.read_text().strip()
+    return keys.signing_key("API_JWT_SECRET", "api_jwt_key")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
 import time
 from datetime import UTC, datetime
@@ -19,10 +18,9 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 import database
-from backend import users
+from backend import keys, users
 
 COOKIE_NAME = "reelhouse_session"
-COOKIE_KEY_FILE = database.DATA_DIR / "auth_cookie_key"
 _SESSION_KEYS = ("session_expires_at", "user_id", "profile_id", "switch_to_profile")
 
 
@@ -74,14 +72,7 @@ def credentials() -> dict:
 @st.cache_resource(show_spinner=False)
 def cookie_key() -> str:
     """$AUTH_COOKIE_KEY, else a random key kept in data/ (created once, readable by its owner only)."""
-    key = os.environ.get("AUTH_COOKIE_KEY")
-    if key:
-        return key
-    if not COOKIE_KEY_FILE.exists():
-        COOKIE_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
-        COOKIE_KEY_FILE.write_text(secrets.token_urlsafe(48))
-        COOKIE_KEY_FILE.chmod(0o600)
-    return COOKIE_KEY_FILE.read_text().strip()
+    return keys.signing_key("AUTH_COOKIE_KEY", "auth_cookie_key")
 
 
 def start_authenticator() -> stauth.Authenticate:
