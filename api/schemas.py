@@ -30,6 +30,14 @@ class Model(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class EpisodeOut(BaseModel):
+    episode_id: int
+    season_number: int
+    episode_number: int
+    name: str
+    duration_minutes: int
+
+
 class UserOut(Model):
     user_id: int
     email: str

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from api.deps import EngineDep, Me, Principal, optional_principal
 from api.errors import ERROR_RESPONSES, ApiError
 from api.routers.watching import my_profile
-from api.schemas import BIGINT_MAX, ShowIdPath, text_field
+from api.schemas import BIGINT_MAX, EpisodeOut, ShowIdPath, text_field
 from backend import discovery, home, library, recommend
 
 router = APIRouter(tags=["catalogue"], responses=ERROR_RESPONSES)
@@ -49,14 +49,6 @@ class Results(BaseModel):
     pages: int
     query: str
     notes: list[str]
-
-
-class EpisodeOut(BaseModel):
-    episode_id: int
-    season_number: int
-    episode_number: int
-    name: str
-    duration_minutes: int
 
 
 class RatingsOut(BaseModel):

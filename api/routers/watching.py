@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, IdempotencyKey, Me, idempotent
 from api.errors import ERROR_RESPONSES, ApiError
-from api.schemas import BIGINT_MAX, SHOW_ID_PATTERN, Id, ShowIdPath, text_field
+from api.schemas import BIGINT_MAX, SHOW_ID_PATTERN, EpisodeOut, Id, ShowIdPath, text_field
 from backend import media, playback, users
 
 router = APIRouter(tags=["watching"], responses=ERROR_RESPONSES)
@@ -47,14 +47,6 @@ class StartIn(BaseModel):
                                     description="A stable id of this device (a new play here replaces its stream).",
                                     examples=["phone-8c1d2f"])]
     device_label: text_field(120) = Field("API client", examples=["Ada's phone"])
-
-
-class EpisodeOut(BaseModel):
-    episode_id: int
-    season_number: int
-    episode_number: int
-    name: str
-    duration_minutes: int
 
 
 class SessionOut(BaseModel):
