@@ -17,7 +17,6 @@ from backend.users import clock
 
 MAX_REVIEW_LENGTH = 500
 SCORES = {-1: "Not for me", 1: "I like this", 2: "Love this!"}
-SCORE_ICONS = {-1: "👎", 1: "👍", 2: "❤️"}
 
 
 class LibraryError(ValueError):

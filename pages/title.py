@@ -9,6 +9,9 @@ from backend import discovery, library, posters, recommend
 from pages.common import engine, through_app
 from pages.discovery_ui import BROWSE_PAGE, WATCH_PAGE, badges, card_grid, md, viewer
 
+# Material icons, not emoji: they draw the same on every machine (emoji fonts are not everywhere).
+SCORE_ICONS = {-1: ":material/thumb_down:", 1: ":material/thumb_up:", 2: ":material/favorite:"}
+
 through_app()
 
 who = viewer()
@@ -109,8 +112,8 @@ if card.kind == "tv_show":
 st.header("Ratings and reviews", anchor=False)
 summary = library.rating_summary(engine(), card.title_id)
 if summary.total:
-    st.markdown(f"{library.SCORE_ICONS[2]} {summary.love:,} loved · {library.SCORE_ICONS[1]} {summary.up:,} liked · "
-                f"{library.SCORE_ICONS[-1]} {summary.down:,} not for them · "
+    st.markdown(f"{SCORE_ICONS[2]} {summary.love:,} loved · {SCORE_ICONS[1]} {summary.up:,} liked · "
+                f"{SCORE_ICONS[-1]} {summary.down:,} not for them · "
                 f"**{summary.liked_share:.0%}** of {summary.total:,} members liked it")
 else:
     st.caption("No ratings yet.")
@@ -119,7 +122,7 @@ if not who.is_guest:
     mine = library.my_rating(engine(), who.user.user_id, who.profile.profile_id, card.title_id)
     with st.form("rate_form"):
         score = st.segmented_control("Your rating", list(library.SCORES),
-                                     format_func=lambda s: f"{library.SCORE_ICONS[s]} {library.SCORES[s]}",
+                                     format_func=lambda s: f"{SCORE_ICONS[s]} {library.SCORES[s]}",
                                      default=mine.score if mine else None, key="rate_score")
         review = st.text_area("Review (optional)", value=(mine.review or "") if mine else "",
                               max_chars=library.MAX_REVIEW_LENGTH, key="rate_review",
@@ -140,7 +143,7 @@ for item in library.reviews(engine(), card.title_id, user_id=who.user.user_id if
                             profile_id=who.profile.profile_id if who.profile else None):
     with st.container(border=True):
         who_said = "Your review" if item.mine else "A member"
-        st.caption(f"{library.SCORE_ICONS[item.score]} {who_said} · {item.updated_at:%-d %B %Y}")
+        st.caption(f"{SCORE_ICONS[item.score]} {who_said} · {item.updated_at:%-d %B %Y}")
         st.markdown(md(item.text).replace("\n", "  \n"))
 
 st.header("More like this", anchor=False)
