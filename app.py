@@ -26,27 +26,48 @@ title = page("title.py", "Title", "movie_info", "title", visibility="hidden")  #
 plans = page("plans.py", "Plans", "sell", "plans")
 watch = page("watch.py", "Watch", "play_circle", "watch", visibility="hidden")  # opened from a title's Play
 # Opened from emailed links, signed in or not; not in the menu.
-from_links = [page("reset_password.py", "Reset password", "lock_reset", "reset-password", visibility="hidden"),
-              page("confirm_email.py", "Confirm email", "mark_email_read", "confirm-email", visibility="hidden")]
+from_links = [
+    page("reset_password.py", "Reset password", "lock_reset", "reset-password", visibility="hidden"),
+    page("confirm_email.py", "Confirm email", "mark_email_read", "confirm-email", visibility="hidden"),
+]
 if user is None:
-    pages = {"": [browse, plans, title, page("sign_in.py", "Sign in", "login", "sign-in"),
-                  page("register.py", "Create account", "person_add", "register"),
-                  page("forgot_password.py", "Forgot password", "help", "forgot-password", visibility="hidden"),
-                  watch, *from_links]}
+    pages = {
+        "": [
+            browse,
+            plans,
+            title,
+            page("sign_in.py", "Sign in", "login", "sign-in"),
+            page("register.py", "Create account", "person_add", "register"),
+            page("forgot_password.py", "Forgot password", "help", "forgot-password", visibility="hidden"),
+            watch,
+            *from_links,
+        ]
+    }
 else:
     active_profile(user)
-    pages = {"": [page("home.py", "Home", "home", "home", default=True), browse,
-                  page("my_list.py", "My List", "bookmark", "my-list"), title,
-                  plans, page("subscription.py", "Subscription", "credit_card", "subscription"),
-                  page("profiles.py", "Profiles", "group", "profiles"),
-                  page("account.py", "Account", "settings", "account"), watch, *from_links]}
+    pages = {
+        "": [
+            page("home.py", "Home", "home", "home", default=True),
+            browse,
+            page("my_list.py", "My List", "bookmark", "my-list"),
+            title,
+            plans,
+            page("subscription.py", "Subscription", "credit_card", "subscription"),
+            page("profiles.py", "Profiles", "group", "profiles"),
+            page("account.py", "Account", "settings", "account"),
+            watch,
+            *from_links,
+        ]
+    }
     if user.is_staff:  # every admin page also checks the role on the server (backend/admin.py, dataops.py)
         pages["Admin"] = [page("admin.py", "Accounts overview", "monitoring", "admin")]
         if user.role == "admin":
-            pages["Admin"] += [page("admin_plans.py", "Manage plans", "sell", "admin-plans"),
-                               page("admin_content.py", "Manage catalogue", "video_library", "admin-content"),
-                               page("admin_users.py", "Manage users", "manage_accounts", "admin-users"),
-                               page("admin_audit.py", "Audit log", "history", "admin-audit")]
+            pages["Admin"] += [
+                page("admin_plans.py", "Manage plans", "sell", "admin-plans"),
+                page("admin_content.py", "Manage catalogue", "video_library", "admin-content"),
+                page("admin_users.py", "Manage users", "manage_accounts", "admin-users"),
+                page("admin_audit.py", "Audit log", "history", "admin-audit"),
+            ]
         pages["Admin"].append(page("data_ops.py", "Data operations", "database", "data-ops"))
     if user.role in ("admin", "analyst"):  # each dashboard also checks the role on the server
         pages["Analytics"] = [

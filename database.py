@@ -204,8 +204,9 @@ def distribute(
         conn.execute(text("SELECT create_reference_table(:t)"), {"t": table})
     for table in by_user:  # users first: the others are colocated with it
         colocation = "'default'" if table == "users" else "'users'"
-        conn.execute(text(f"SELECT create_distributed_table(:t, 'user_id', colocate_with => {colocation})"),
-                     {"t": table})
+        conn.execute(
+            text(f"SELECT create_distributed_table(:t, 'user_id', colocate_with => {colocation})"), {"t": table}
+        )
     for table, column in (by_column or {}).items():
         conn.execute(text("SELECT create_distributed_table(:t, :c)"), {"t": table, "c": column})
     return True

@@ -22,8 +22,16 @@ log = logging.getLogger("reelhouse.api")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None,
-                 headers: dict[str, str] | None = None, details: dict | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        details: dict | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field, self.headers = status, code, message, field, headers
         self.details = details
@@ -40,15 +48,27 @@ class ErrorBody(BaseModel):
 class ErrorResponse(BaseModel):
     error: ErrorBody
 
-    model_config = {"json_schema_extra": {"examples": [
-        {"error": {"code": "validation_error", "message": "body.email: Field required", "field": "body.email"}}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"error": {"code": "validation_error", "message": "body.email: Field required", "field": "body.email"}}
+            ]
+        }
+    }
 
 
 ERROR_RESPONSES = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 422, 429)}
 
 
-def error_json(status: int, code: str, message: str, *, field: str | None = None, fields: list | None = None,
-               headers: dict[str, str] | None = None) -> JSONResponse:
+def error_json(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    fields: list | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = {"code": code, "message": message}
     if field:
         body["field"] = field
@@ -69,8 +89,9 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     if any(f["field"].lower() == "header.idempotency-key" for f in fields):
         return error_json(400, "idempotency_key_required", IDEMPOTENCY_REQUIRED, field="header.Idempotency-Key")
     first = fields[0] if fields else {"field": "", "message": "Invalid request."}
-    return error_json(422, "validation_error", f"{first['field']}: {first['message']}", field=first["field"],
-                      fields=fields)
+    return error_json(
+        422, "validation_error", f"{first['field']}: {first['message']}", field=first["field"], fields=fields
+    )
 
 
 async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -78,8 +99,9 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else "Request refused."
     if exc.status_code == 404 and message == "Not Found":
         message = "There is nothing at this address."
-    return error_json(exc.status_code, codes.get(exc.status_code, "http_error"), message,
-                      headers=getattr(exc, "headers", None))
+    return error_json(
+        exc.status_code, codes.get(exc.status_code, "http_error"), message, headers=getattr(exc, "headers", None)
+    )
 
 
 def error_json_body(exc: ApiError) -> dict:
@@ -127,8 +149,9 @@ async def _refused(_: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_json(500, "internal_error", "Something went wrong on our side. Nothing was shown to others; "
-                                             "please try again.")
+    return error_json(
+        500, "internal_error", "Something went wrong on our side. Nothing was shown to others; please try again."
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -50,16 +50,29 @@ class MediaFiles(StaticFiles):
         await super().__call__(scope, receive, send)
 
 
-def create_app(engine: Engine | None = None, *, jwt_secret: str | None = None, limits: Limits | None = None,
-               buckets: TokenBuckets | None = None) -> FastAPI:
+def create_app(
+    engine: Engine | None = None,
+    *,
+    jwt_secret: str | None = None,
+    limits: Limits | None = None,
+    buckets: TokenBuckets | None = None,
+) -> FastAPI:
     """The app; `engine` defaults to database.get_engine() on first use, the secret to tokens.default_secret()."""
     # /docs and /redoc with their scripts served by the app itself, not a CDN: they work offline too.
     app = FastAPIOffline(title="Reelhouse API", version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS)
     app.state.engine = engine
     app.state.jwt_secret = jwt_secret or tokens.default_secret()
     errors.install(app)
-    for router in (auth.router, catalogue.router, discovery.router, account.router, subscription.router,
-                   watching.router, discovery.library_router, admin.router):
+    for router in (
+        auth.router,
+        catalogue.router,
+        discovery.router,
+        account.router,
+        subscription.router,
+        watching.router,
+        discovery.library_router,
+        admin.router,
+    ):
         app.include_router(router)
     app.mount(watching.MEDIA_URL, MediaFiles(directory=media.GENERATED_DIR, check_dir=False), name="media")
     app.add_middleware(RateLimitMiddleware, limits=limits or Limits(), secret=app.state.jwt_secret, buckets=buckets)

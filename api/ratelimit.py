@@ -51,8 +51,15 @@ class TokenBuckets:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, limits: Limits, secret: str | None, buckets: TokenBuckets | None = None,
-                 exempt: tuple[str, ...] = ("/docs", "/openapi.json", "/redoc")) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limits: Limits,
+        secret: str | None,
+        buckets: TokenBuckets | None = None,
+        exempt: tuple[str, ...] = ("/docs", "/openapi.json", "/redoc"),
+    ) -> None:
         self.app, self.limits, self.secret = app, limits, secret
         self.buckets, self.exempt = buckets or TokenBuckets(), exempt
 
@@ -72,8 +79,12 @@ class RateLimitMiddleware:
         key, capacity = self._key(scope)
         wait = self.buckets.take(key, capacity)
         if wait:
-            response = error_json(429, "rate_limited", f"Too many requests. Try again in {math.ceil(wait)} s.",
-                                  headers={"Retry-After": str(math.ceil(wait))})
+            response = error_json(
+                429,
+                "rate_limited",
+                f"Too many requests. Try again in {math.ceil(wait)} s.",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

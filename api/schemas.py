@@ -22,8 +22,7 @@ BIGINT_MAX = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
 SHOW_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
 PlanIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="A plan's id.", examples=[1])]
-ShowIdPath = Annotated[str, Path(pattern=SHOW_ID_PATTERN, description="The catalogue's show id.",
-                                 examples=["s1"])]
+ShowIdPath = Annotated[str, Path(pattern=SHOW_ID_PATTERN, description="The catalogue's show id.", examples=["s1"])]
 
 
 class Model(BaseModel):
@@ -53,10 +52,25 @@ class TokenPair(BaseModel):
     refresh_expires_at: datetime
     user: UserOut
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type": "bearer", "expires_in": 900,
-        "refresh_token": "42.1017.Zk3...", "refresh_expires_at": "2026-12-24T19:00:00Z",
-        "user": {"user_id": 42, "email": "ada@example.com", "display_name": "Ada Lovelace", "role": "subscriber"}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                    "refresh_token": "42.1017.Zk3...",
+                    "refresh_expires_at": "2026-12-24T19:00:00Z",
+                    "user": {
+                        "user_id": 42,
+                        "email": "ada@example.com",
+                        "display_name": "Ada Lovelace",
+                        "role": "subscriber",
+                    },
+                }
+            ]
+        }
+    )
 
 
 class PlanOut(Model):
@@ -70,7 +84,21 @@ class PlanOut(Model):
     access_level: str
     description: str
 
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
-        "plan_id": 2, "name": "Standard", "price": "13.99", "currency": "USD", "billing_period": "month",
-        "resolution": "1080p", "max_streams": 2, "access_level": "premium",
-        "description": "Two screens in Full HD. Every title, the newest included."}]})
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "plan_id": 2,
+                    "name": "Standard",
+                    "price": "13.99",
+                    "currency": "USD",
+                    "billing_period": "month",
+                    "resolution": "1080p",
+                    "max_streams": 2,
+                    "access_level": "premium",
+                    "description": "Two screens in Full HD. Every title, the newest included.",
+                }
+            ]
+        },
+    )

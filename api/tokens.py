@@ -33,16 +33,27 @@ class AccessClaims:
 def issue(secret: str, user_id: int, session_id: int, *, now: datetime | None = None) -> tuple[str, int]:
     """An access token and its lifetime in seconds."""
     now = now or datetime.now(UTC)
-    claims = {"sub": str(user_id), "sid": session_id, "iat": now, "exp": now + timedelta(minutes=ACCESS_MINUTES),
-              "jti": uuid.uuid4().hex, "iss": ISSUER}
+    claims = {
+        "sub": str(user_id),
+        "sid": session_id,
+        "iat": now,
+        "exp": now + timedelta(minutes=ACCESS_MINUTES),
+        "jti": uuid.uuid4().hex,
+        "iss": ISSUER,
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM), ACCESS_MINUTES * 60
 
 
 def decode(secret: str, token: str) -> AccessClaims | None:
     """The claims of a valid, unexpired token signed with `secret`; None otherwise."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                            options={"require": ["sub", "exp", "iat", "jti", "sid"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["sub", "exp", "iat", "jti", "sid"]},
+        )
         user_id, session_id = int(claims["sub"]), int(claims["sid"])
     except (jwt.PyJWTError, ValueError, TypeError):
         return None

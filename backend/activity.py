@@ -17,9 +17,11 @@ def partition_name(month: date) -> str:
 
 
 def existing_partitions(conn: Connection) -> set[str]:
-    rows = conn.execute(text("""
+    rows = conn.execute(
+        text("""
         SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = 'playback_events'::regclass"""))
+        WHERE i.inhparent = 'playback_events'::regclass""")
+    )
     return {row[0] for row in rows}
 
 
@@ -35,11 +37,16 @@ def ensure_month_partitions(conn: Connection, first: date, last: date) -> list[s
             bounds = {"lo": month.isoformat(), "hi": following.isoformat()}
             conn.execute(text("LOCK TABLE playback_events IN ACCESS EXCLUSIVE MODE"))
             in_month = "started_at >= CAST(:lo AS timestamptz) AND started_at < CAST(:hi AS timestamptz)"
-            conn.execute(text(f"""CREATE TEMP TABLE moving ON COMMIT DROP AS
-                                  SELECT * FROM playback_events_default WHERE {in_month}"""), bounds)
+            conn.execute(
+                text(f"""CREATE TEMP TABLE moving ON COMMIT DROP AS
+                                  SELECT * FROM playback_events_default WHERE {in_month}"""),
+                bounds,
+            )
             conn.execute(text(f"DELETE FROM playback_events_default WHERE {in_month}"), bounds)
-            conn.execute(text(f"""CREATE TABLE {name} PARTITION OF playback_events
-                                  FOR VALUES FROM ('{month.isoformat()}') TO ('{following.isoformat()}')"""))
+            conn.execute(
+                text(f"""CREATE TABLE {name} PARTITION OF playback_events
+                                  FOR VALUES FROM ('{month.isoformat()}') TO ('{following.isoformat()}')""")
+            )
             conn.execute(text("INSERT INTO playback_events SELECT * FROM moving"))
             conn.execute(text("DROP TABLE moving"))
             created.append(name)

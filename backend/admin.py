@@ -105,31 +105,53 @@ def check_plan(plan: PlanInput) -> dict:
     }
 
 
-PLAN_FIELDS = ("name", "price", "billing_period", "validity_days", "max_streams", "resolution", "access_level",
-               "description", "is_active")
+PLAN_FIELDS = (
+    "name",
+    "price",
+    "billing_period",
+    "validity_days",
+    "max_streams",
+    "resolution",
+    "access_level",
+    "description",
+    "is_active",
+)
 
 
 def _plan(conn: Connection, plan_id: int, *, lock: bool = False) -> dict:
-    row = conn.execute(text(f"SELECT plan_id, {', '.join(PLAN_FIELDS)} FROM plans WHERE plan_id = :id"
-                            + (" FOR UPDATE" if lock else "")), {"id": plan_id}).mappings().first()
+    row = (
+        conn.execute(
+            text(
+                f"SELECT plan_id, {', '.join(PLAN_FIELDS)} FROM plans WHERE plan_id = :id"
+                + (" FOR UPDATE" if lock else "")
+            ),
+            {"id": plan_id},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise AdminError("There is no such plan.")
     return dict(row)
 
 
 def _name_taken(conn: Connection, name: str, plan_id: int | None) -> bool:
-    return conn.execute(text("SELECT EXISTS (SELECT 1 FROM plans WHERE lower(name) = lower(:n) "
-                             "AND plan_id IS DISTINCT FROM :id)"), {"n": name, "id": plan_id}).scalar_one()
+    return conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM plans WHERE lower(name) = lower(:n) AND plan_id IS DISTINCT FROM :id)"),
+        {"n": name, "id": plan_id},
+    ).scalar_one()
 
 
 def _subscribers(conn: Connection, plan_id: int) -> int:
     """Accounts that ever held or paid for the plan (subscriptions, events or payments name it)."""
-    return conn.execute(text("""
+    return conn.execute(
+        text("""
         SELECT count(DISTINCT user_id) FROM (
             SELECT user_id FROM subscriptions WHERE plan_id = :id OR scheduled_plan_id = :id
             UNION ALL SELECT user_id FROM payment_attempts WHERE plan_id = :id
             UNION ALL SELECT user_id FROM subscription_events WHERE plan_id = :id) x"""),
-        {"id": plan_id}).scalar_one()
+        {"id": plan_id},
+    ).scalar_one()
 
 
 def _unique_name_guard(error: IntegrityError) -> None:
@@ -142,19 +164,24 @@ def list_plans(engine: Engine, *, acting_user_id: int | None) -> list[dict]:
     """Every plan, on sale or not, with its live and all-time subscriber counts."""
     require_admin(engine, acting_user_id)
     with engine.connect() as conn:
-        rows = conn.execute(text(f"""
-            SELECT p.plan_id, {', '.join('p.' + f for f in PLAN_FIELDS)}, p.currency, p.updated_at,
+        rows = (
+            conn.execute(
+                text(f"""
+            SELECT p.plan_id, {", ".join("p." + f for f in PLAN_FIELDS)}, p.currency, p.updated_at,
                    coalesce(s.live, 0) AS live_subscribers, coalesce(s.ever, 0) AS subscribers_ever
             FROM plans p LEFT JOIN (
                 SELECT plan_id, count(*) FILTER (WHERE status IN ('trialing', 'active', 'past_due')) AS live,
                        count(DISTINCT user_id) AS ever
                 FROM subscriptions GROUP BY plan_id) s ON s.plan_id = p.plan_id
-            ORDER BY NOT p.is_active, p.billing_period, p.price, p.name""")).mappings().all()
+            ORDER BY NOT p.is_active, p.billing_period, p.price, p.name""")
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
-def create_plan(engine: Engine, plan: PlanInput, *, acting_user_id: int | None,
-                now: datetime | None = None) -> int:
+def create_plan(engine: Engine, plan: PlanInput, *, acting_user_id: int | None, now: datetime | None = None) -> int:
     """A new plan, on sale at once (the plans page shows it). Returns its id."""
     actor = require_admin(engine, acting_user_id)
     values, now = check_plan(plan), clock(now)
@@ -162,20 +189,24 @@ def create_plan(engine: Engine, plan: PlanInput, *, acting_user_id: int | None,
         with engine.begin() as conn:
             if _name_taken(conn, values["name"], None):
                 raise AdminError("Another plan already has this name. Choose another.")
-            plan_id = conn.execute(text("""
+            plan_id = conn.execute(
+                text("""
                 INSERT INTO plans (name, price, billing_period, validity_days, max_streams, resolution, access_level,
                                    description, is_active, created_at, updated_at)
                 VALUES (:name, :price, :billing_period, :validity_days, :max_streams, :resolution, :access_level,
                         :description, TRUE, :now, :now)
-                RETURNING plan_id"""), values | {"now": now}).scalar_one()
+                RETURNING plan_id"""),
+                values | {"now": now},
+            ).scalar_one()
             audit.record(conn, actor, "plan.create", "plan", plan_id, None, values | {"is_active": True}, now)
     except IntegrityError as error:
         _unique_name_guard(error)
     return plan_id
 
 
-def update_plan(engine: Engine, plan_id: int, plan: PlanInput, *, acting_user_id: int | None,
-                now: datetime | None = None) -> dict:
+def update_plan(
+    engine: Engine, plan_id: int, plan: PlanInput, *, acting_user_id: int | None, now: datetime | None = None
+) -> dict:
     """Edit a plan. A new price applies to new periods only: subscribers keep the price they pay
     until their next renewal (the billing job charges the plan's price then, as `set_plan_price`).
     The billing period cannot change once anyone has subscribed. Returns the changed fields."""
@@ -187,24 +218,29 @@ def update_plan(engine: Engine, plan_id: int, plan: PlanInput, *, acting_user_id
             if _name_taken(conn, values["name"], plan_id):
                 raise AdminError("Another plan already has this name. Choose another.")
             if values["billing_period"] != before["billing_period"] and _subscribers(conn, plan_id):
-                raise AdminError("The billing period of a plan with subscribers cannot change. "
-                                 "Create a new plan instead.")
+                raise AdminError(
+                    "The billing period of a plan with subscribers cannot change. Create a new plan instead."
+                )
             old, new = audit.changed_fields({k: before[k] for k in values}, values)
             if not new:
                 return {}
-            conn.execute(text("""
+            conn.execute(
+                text("""
                 UPDATE plans SET name = :name, price = :price, billing_period = :billing_period,
                        validity_days = :validity_days, max_streams = :max_streams, resolution = :resolution,
                        access_level = :access_level, description = :description, updated_at = :now
-                WHERE plan_id = :id"""), values | {"now": now, "id": plan_id})
+                WHERE plan_id = :id"""),
+                values | {"now": now, "id": plan_id},
+            )
             audit.record(conn, actor, "plan.update", "plan", plan_id, old, new, now)
     except IntegrityError as error:
         _unique_name_guard(error)
     return new
 
 
-def set_plan_active(engine: Engine, plan_id: int, active: bool, *, acting_user_id: int | None,
-                    now: datetime | None = None) -> None:
+def set_plan_active(
+    engine: Engine, plan_id: int, active: bool, *, acting_user_id: int | None, now: datetime | None = None
+) -> None:
     """Take a plan off sale (its subscribers keep it and renew on it) or put it back on sale."""
     actor = require_admin(engine, acting_user_id)
     now = clock(now)
@@ -213,14 +249,25 @@ def set_plan_active(engine: Engine, plan_id: int, active: bool, *, acting_user_i
         if before["is_active"] == active:
             return
         if not active:
-            others = conn.execute(text("SELECT count(*) FROM plans WHERE is_active AND plan_id <> :id"),
-                                  {"id": plan_id}).scalar_one()
+            others = conn.execute(
+                text("SELECT count(*) FROM plans WHERE is_active AND plan_id <> :id"), {"id": plan_id}
+            ).scalar_one()
             if others == 0:
                 raise AdminError("This is the only plan on sale. Create or activate another plan first.")
-        conn.execute(text("UPDATE plans SET is_active = :a, updated_at = :now WHERE plan_id = :id"),
-                     {"a": active, "now": now, "id": plan_id})
-        audit.record(conn, actor, "plan.activate" if active else "plan.deactivate", "plan", plan_id,
-                     {"is_active": before["is_active"]}, {"is_active": active}, now)
+        conn.execute(
+            text("UPDATE plans SET is_active = :a, updated_at = :now WHERE plan_id = :id"),
+            {"a": active, "now": now, "id": plan_id},
+        )
+        audit.record(
+            conn,
+            actor,
+            "plan.activate" if active else "plan.deactivate",
+            "plan",
+            plan_id,
+            {"is_active": before["is_active"]},
+            {"is_active": active},
+            now,
+        )
 
 
 def delete_plan(engine: Engine, plan_id: int, *, acting_user_id: int | None, now: datetime | None = None) -> None:
@@ -251,21 +298,30 @@ class AccountRow:
     is_seeded: bool
 
 
-def search_users(engine: Engine, query: str, *, acting_user_id: int | None, role: str = "",
-                 suspended_only: bool = False, limit: int = 50) -> list[AccountRow]:
+def search_users(
+    engine: Engine,
+    query: str,
+    *,
+    acting_user_id: int | None,
+    role: str = "",
+    suspended_only: bool = False,
+    limit: int = 50,
+) -> list[AccountRow]:
     """Accounts whose email or name contains `query` (any case), newest first; an exact id too."""
     require_admin(engine, acting_user_id)
     query = (query or "").strip().lower()[:MAX_SEARCH]
     if role and role not in users.ROLES:
         raise AdminError(f"Role must be one of: {', '.join(users.ROLES)}.")
     with engine.connect() as conn:
-        rows = conn.execute(text("""
+        rows = conn.execute(
+            text("""
             SELECT user_id, email, display_name, role, created_at, suspended_at, is_seeded FROM users
             WHERE (:q = '' OR strpos(email, :q) > 0 OR strpos(lower(display_name), :q) > 0
                    OR CAST(user_id AS text) = :q)
               AND (:role = '' OR role = :role) AND (NOT :suspended OR suspended_at IS NOT NULL)
             ORDER BY created_at DESC, user_id DESC LIMIT :limit"""),
-            {"q": query, "role": role, "suspended": suspended_only, "limit": max(1, min(limit, 500))}).all()
+            {"q": query, "role": role, "suspended": suspended_only, "limit": max(1, min(limit, 500))},
+        ).all()
     return [AccountRow(**r._mapping) for r in rows]
 
 
@@ -276,12 +332,21 @@ def account_page(engine: Engine, user_id: int, *, acting_user_id: int | None) ->
     """One account as the admin sees it: details, profiles, subscription, billing and recent viewing."""
     require_admin(engine, acting_user_id)
     with engine.connect() as conn:
-        account = conn.execute(text("""
+        account = (
+            conn.execute(
+                text("""
             SELECT user_id, email, display_name, role, country_code, phone_e164, created_at, suspended_at,
-                   tokens_valid_after, is_seeded FROM users WHERE user_id = :id"""), {"id": user_id}).mappings().first()
+                   tokens_valid_after, is_seeded FROM users WHERE user_id = :id"""),
+                {"id": user_id},
+            )
+            .mappings()
+            .first()
+        )
         if account is None:
             raise AdminError("There is no such account.")
-        viewing = conn.execute(text("""
+        viewing = (
+            conn.execute(
+                text("""
             SELECT e.started_at, p.name AS profile, t.title, ep.season_number AS season, ep.episode_number AS episode,
                    e.device, round(e.watched_seconds / 60.0, 1) AS minutes_watched, e.completed
             FROM playback_events e
@@ -289,7 +354,11 @@ def account_page(engine: Engine, user_id: int, *, acting_user_id: int | None) ->
             JOIN titles t ON t.title_id = e.title_id
             LEFT JOIN episodes ep ON ep.episode_id = e.episode_id
             WHERE e.user_id = :id ORDER BY e.started_at DESC LIMIT :n"""),
-            {"id": user_id, "n": VIEWING_HISTORY_ROWS}).mappings().all()
+                {"id": user_id, "n": VIEWING_HISTORY_ROWS},
+            )
+            .mappings()
+            .all()
+        )
     sub = subscriptions.current(engine, user_id)
     return {
         "account": dict(account),
@@ -303,15 +372,21 @@ def account_page(engine: Engine, user_id: int, *, acting_user_id: int | None) ->
 def _account_for_change(conn: Connection, actor: users.User, user_id: int) -> dict:
     if user_id == actor.user_id:
         raise AdminError("You cannot change your own account here: ask another admin.")
-    row = conn.execute(text("SELECT user_id, email, role, suspended_at FROM users WHERE user_id = :id FOR UPDATE"),
-                       {"id": user_id}).mappings().first()
+    row = (
+        conn.execute(
+            text("SELECT user_id, email, role, suspended_at FROM users WHERE user_id = :id FOR UPDATE"), {"id": user_id}
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise AdminError("There is no such account.")
     return dict(row)
 
 
-def change_role(engine: Engine, user_id: int, role: str, *, acting_user_id: int | None,
-                now: datetime | None = None) -> None:
+def change_role(
+    engine: Engine, user_id: int, role: str, *, acting_user_id: int | None, now: datetime | None = None
+) -> None:
     """Make an account a subscriber, analyst or admin (not your own: an admin cannot lock themselves out)."""
     actor = require_admin(engine, acting_user_id)
     one_of(role, "The role", users.ROLES)
@@ -320,10 +395,20 @@ def change_role(engine: Engine, user_id: int, role: str, *, acting_user_id: int 
         before = _account_for_change(conn, actor, user_id)
         if before["role"] == role:
             return
-        conn.execute(text("UPDATE users SET role = :r, updated_at = :now WHERE user_id = :id"),
-                     {"r": role, "now": now, "id": user_id})
-        audit.record(conn, actor, "user.change_role", "user", user_id,
-                     {"email": before["email"], "role": before["role"]}, {"email": before["email"], "role": role}, now)
+        conn.execute(
+            text("UPDATE users SET role = :r, updated_at = :now WHERE user_id = :id"),
+            {"r": role, "now": now, "id": user_id},
+        )
+        audit.record(
+            conn,
+            actor,
+            "user.change_role",
+            "user",
+            user_id,
+            {"email": before["email"], "role": before["role"]},
+            {"email": before["email"], "role": role},
+            now,
+        )
 
 
 def suspend(engine: Engine, user_id: int, *, acting_user_id: int | None, now: datetime | None = None) -> None:
@@ -336,11 +421,21 @@ def suspend(engine: Engine, user_id: int, *, acting_user_id: int | None, now: da
         before = _account_for_change(conn, actor, user_id)
         if before["suspended_at"] is not None:
             raise AdminError("This account is already suspended.")
-        conn.execute(text("""UPDATE users SET suspended_at = :now, tokens_valid_after = :now, updated_at = :now
-                             WHERE user_id = :id"""), {"now": now, "id": user_id})
-        audit.record(conn, actor, "user.suspend", "user", user_id,
-                     {"email": before["email"], "suspended_at": None}, {"email": before["email"], "suspended_at": now},
-                     now)
+        conn.execute(
+            text("""UPDATE users SET suspended_at = :now, tokens_valid_after = :now, updated_at = :now
+                             WHERE user_id = :id"""),
+            {"now": now, "id": user_id},
+        )
+        audit.record(
+            conn,
+            actor,
+            "user.suspend",
+            "user",
+            user_id,
+            {"email": before["email"], "suspended_at": None},
+            {"email": before["email"], "suspended_at": now},
+            now,
+        )
 
 
 def restore(engine: Engine, user_id: int, *, acting_user_id: int | None, now: datetime | None = None) -> None:
@@ -351,8 +446,17 @@ def restore(engine: Engine, user_id: int, *, acting_user_id: int | None, now: da
         before = _account_for_change(conn, actor, user_id)
         if before["suspended_at"] is None:
             raise AdminError("This account is not suspended.")
-        conn.execute(text("UPDATE users SET suspended_at = NULL, updated_at = :now WHERE user_id = :id"),
-                     {"now": now, "id": user_id})
-        audit.record(conn, actor, "user.restore", "user", user_id,
-                     {"email": before["email"], "suspended_at": before["suspended_at"]},
-                     {"email": before["email"], "suspended_at": None}, now)
+        conn.execute(
+            text("UPDATE users SET suspended_at = NULL, updated_at = :now WHERE user_id = :id"),
+            {"now": now, "id": user_id},
+        )
+        audit.record(
+            conn,
+            actor,
+            "user.restore",
+            "user",
+            user_id,
+            {"email": before["email"], "suspended_at": before["suspended_at"]},
+            {"email": before["email"], "suspended_at": None},
+            now,
+        )

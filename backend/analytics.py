@@ -76,6 +76,7 @@ def parse_month(value: str) -> date:
 @dataclass(frozen=True)
 class Period:
     """Calendar months first..last (UTC), both included; any day of a month stands for the month."""
+
     first: date
     last: date
 
@@ -96,12 +97,17 @@ class Period:
 @dataclass(frozen=True)
 class Filters:
     """Empty tuples mean "all". Plans by plan_id; countries by the account's country_code ('' = unknown)."""
+
     plan_ids: tuple[int, ...] = field(default=())
     countries: tuple[str, ...] = field(default=())
 
     def params(self) -> dict:
-        return {"all_plans": not self.plan_ids, "plans": [int(p) for p in self.plan_ids] or [0],
-                "all_countries": not self.countries, "countries": list(self.countries) or [""]}
+        return {
+            "all_plans": not self.plan_ids,
+            "plans": [int(p) for p in self.plan_ids] or [0],
+            "all_countries": not self.countries,
+            "countries": list(self.countries) or [""],
+        }
 
 
 @dataclass(frozen=True)
@@ -144,8 +150,9 @@ def filter_options(engine: Engine, *, acting_user_id: int | None) -> FilterOptio
     with engine.connect() as conn:
         bounds = conn.execute(text("SELECT min(month), max(month) FROM revenue_monthly")).one()
         plans = dict(conn.execute(text("SELECT plan_id, name FROM plans ORDER BY billing_period, price, name")).all())
-        countries = list(conn.execute(text(
-            "SELECT DISTINCT country_code FROM revenue_monthly ORDER BY country_code")).scalars())
+        countries = list(
+            conn.execute(text("SELECT DISTINCT country_code FROM revenue_monthly ORDER BY country_code")).scalars()
+        )
     months = Period(bounds[0], bounds[1]).months() if bounds[0] else []
     return FilterOptions(months, plans, countries)
 
@@ -241,21 +248,25 @@ GROUP BY 1, 2, 3
 
 def _data_months(conn: Connection, now: datetime) -> Period | None:
     """From the first month with a subscription event or payment to the later of now and the last one."""
-    first, last = conn.execute(text("""
+    first, last = conn.execute(
+        text("""
         SELECT least(min(e.first), min(p.first)), greatest(max(e.last), max(p.last))
         FROM (SELECT min(occurred_at) AS first, max(occurred_at) AS last FROM subscription_events) e,
-             (SELECT min(attempted_at) AS first, max(attempted_at) AS last FROM payment_attempts) p""")).one()
+             (SELECT min(attempted_at) AS first, max(attempted_at) AS last FROM payment_attempts) p""")
+    ).one()
     if first is None:
         return None
     return Period(first.astimezone(UTC).date(), max(last.astimezone(UTC).date(), now.date()))
 
 
 def _record(conn: Connection, rollup: str, since: date | None, seconds: float, now: datetime) -> None:
-    conn.execute(text("""
+    conn.execute(
+        text("""
         INSERT INTO rollup_refreshes (rollup, refreshed_at, since_month, seconds) VALUES (:r, :at, :since, :s)
         ON CONFLICT (rollup) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at,
             since_month = EXCLUDED.since_month, seconds = EXCLUDED.seconds"""),
-                 {"r": rollup, "at": now, "since": since, "s": round(seconds, 3)})
+        {"r": rollup, "at": now, "since": since, "s": round(seconds, 3)},
+    )
 
 
 def refresh_revenue(engine: Engine, since: date | None = None, now: datetime | None = None) -> dict[str, float]:
@@ -271,8 +282,10 @@ def refresh_revenue(engine: Engine, since: date | None = None, now: datetime | N
             return dict.fromkeys(REVENUE_ROLLUPS, 0.0)
         first = data.first if since is None else max(data.first, month_start(since))
         # A month's MRR depends on nothing later; a failed renewal's outcome comes up to 7 days after it.
-        for table, insert, lookback in (("revenue_monthly", _REVENUE_INSERT, 0),
-                                        ("payments_monthly", _PAYMENTS_INSERT, 1)):
+        for table, insert, lookback in (
+            ("revenue_monthly", _REVENUE_INSERT, 0),
+            ("payments_monthly", _PAYMENTS_INSERT, 1),
+        ):
             started = time.perf_counter()
             params = {"first": max(data.first, first - relativedelta(months=lookback)), "last": data.last}
             conn.execute(text(f"DELETE FROM {table} WHERE month >= :first"), params)
@@ -303,8 +316,9 @@ def refresh(engine: Engine, since: date | None = None, now: datetime | None = No
 def refreshed_at(engine: Engine) -> datetime | None:
     """When the revenue rollups were last refreshed (None: never)."""
     with engine.connect() as conn:
-        return conn.execute(text("SELECT min(refreshed_at) FROM rollup_refreshes WHERE rollup = ANY(:r)"),
-                            {"r": list(REVENUE_ROLLUPS)}).scalar()
+        return conn.execute(
+            text("SELECT min(refreshed_at) FROM rollup_refreshes WHERE rollup = ANY(:r)"), {"r": list(REVENUE_ROLLUPS)}
+        ).scalar()
 
 
 # --- reading the rollups -------------------------------------------------------------------------------
@@ -360,21 +374,75 @@ LEFT JOIN payments p ON p.month = m::date
 ORDER BY 1
 """)
 
-MONEY_COLUMNS = ["start_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "moved_in_mrr", "contraction_mrr",
-                 "churned_mrr", "moved_out_mrr", "end_mrr"]
-COUNT_COLUMNS = ["active_start", "active_end", "new_subscribers", "reactivated_subscribers", "churned_subscribers",
-                 "churned_voluntary", "churned_involuntary", "trials_started", "trials_converted", "trials_running",
-                 "failed_payment_attempts", "failed_renewals", "renewals_recovered", "renewals_lost"]
+MONEY_COLUMNS = [
+    "start_mrr",
+    "new_mrr",
+    "expansion_mrr",
+    "reactivation_mrr",
+    "moved_in_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+    "moved_out_mrr",
+    "end_mrr",
+]
+COUNT_COLUMNS = [
+    "active_start",
+    "active_end",
+    "new_subscribers",
+    "reactivated_subscribers",
+    "churned_subscribers",
+    "churned_voluntary",
+    "churned_involuntary",
+    "trials_started",
+    "trials_converted",
+    "trials_running",
+    "failed_payment_attempts",
+    "failed_renewals",
+    "renewals_recovered",
+    "renewals_lost",
+]
 
 # The CLI's columns, in order (money: Decimal to the cent; rates: fractions to 4 decimals; None = n/a).
 METRIC_COLUMNS = [
-    "month", "start_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "moved_in_mrr", "contraction_mrr",
-    "churned_mrr", "moved_out_mrr", "end_mrr", "net_new_mrr", "arr", "active_start", "active_end",
-    "new_subscribers", "reactivated_subscribers", "churned_subscribers", "churned_voluntary", "churned_involuntary",
-    "churn_rate", "voluntary_churn_rate", "involuntary_churn_rate", "gross_revenue_churn_rate",
-    "net_revenue_churn_rate", "nrr", "grr", "arpu", "ltv", "quick_ratio", "trials_started", "trials_converted",
-    "trials_running", "trial_conversion", "cash_collected", "failed_payment_attempts", "failed_renewals",
-    "renewals_recovered", "renewals_lost", "recovery_rate",
+    "month",
+    "start_mrr",
+    "new_mrr",
+    "expansion_mrr",
+    "reactivation_mrr",
+    "moved_in_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+    "moved_out_mrr",
+    "end_mrr",
+    "net_new_mrr",
+    "arr",
+    "active_start",
+    "active_end",
+    "new_subscribers",
+    "reactivated_subscribers",
+    "churned_subscribers",
+    "churned_voluntary",
+    "churned_involuntary",
+    "churn_rate",
+    "voluntary_churn_rate",
+    "involuntary_churn_rate",
+    "gross_revenue_churn_rate",
+    "net_revenue_churn_rate",
+    "nrr",
+    "grr",
+    "arpu",
+    "ltv",
+    "quick_ratio",
+    "trials_started",
+    "trials_converted",
+    "trials_running",
+    "trial_conversion",
+    "cash_collected",
+    "failed_payment_attempts",
+    "failed_renewals",
+    "renewals_recovered",
+    "renewals_lost",
+    "recovery_rate",
 ]
 
 
@@ -411,17 +479,21 @@ def _derive(row: dict, history: list[Fraction | None]) -> dict:
         "voluntary_churn_rate": _round(_ratio(row["churned_voluntary"], row["active_start"]), RATE),
         "involuntary_churn_rate": _round(_ratio(row["churned_involuntary"], row["active_start"]), RATE),
         "gross_revenue_churn_rate": _round(_ratio(row["churned_mrr"] + row["contraction_mrr"], start), RATE),
-        "net_revenue_churn_rate": _round(_ratio(row["churned_mrr"] + row["contraction_mrr"] - row["expansion_mrr"]
-                                                - row["reactivation_mrr"], start), RATE),
+        "net_revenue_churn_rate": _round(
+            _ratio(row["churned_mrr"] + row["contraction_mrr"] - row["expansion_mrr"] - row["reactivation_mrr"], start),
+            RATE,
+        ),
         "nrr": _round(_ratio(retained + row["expansion_mrr"], start), RATE),
         "grr": _round(_ratio(retained, start), RATE),
         "arpu": _round(arpu, CENT),
         "ltv": _round(arpu / mean_churn if arpu is not None and mean_churn else None, CENT),
-        "quick_ratio": _round(_ratio(row["new_mrr"] + row["expansion_mrr"],
-                                     row["churned_mrr"] + row["contraction_mrr"]), RATIO),
+        "quick_ratio": _round(
+            _ratio(row["new_mrr"] + row["expansion_mrr"], row["churned_mrr"] + row["contraction_mrr"]), RATIO
+        ),
         "trial_conversion": _round(_ratio(row["trials_converted"], row["trials_started"]), RATE),
-        "recovery_rate": _round(_ratio(row["renewals_recovered"], row["renewals_recovered"] + row["renewals_lost"]),
-                                RATE),
+        "recovery_rate": _round(
+            _ratio(row["renewals_recovered"], row["renewals_recovered"] + row["renewals_lost"]), RATE
+        ),
     }
     out["_churn_exact"] = churn
     return out
@@ -442,8 +514,9 @@ def _metrics(conn: Connection, period: Period, filters: Filters) -> pd.DataFrame
     return pd.DataFrame(rows, columns=METRIC_COLUMNS)
 
 
-def monthly_metrics(engine: Engine, period: Period, filters: Filters = Filters(), *,
-                    acting_user_id: int | None) -> pd.DataFrame:
+def monthly_metrics(
+    engine: Engine, period: Period, filters: Filters = Filters(), *, acting_user_id: int | None
+) -> pd.DataFrame:
     """One row per month of `period`: every metric (METRIC_COLUMNS), for admins and analysts."""
     authorise(engine, acting_user_id)
     with engine.connect() as conn:
@@ -454,10 +527,16 @@ def monthly_metrics(engine: Engine, period: Period, filters: Filters = Filters()
 
 # (label, column, kind) of the Overview tiles; kind: money, count, rate (a fraction) or ratio.
 KPI_TILES = [
-    ("MRR", "end_mrr", "money"), ("ARR", "arr", "money"), ("Active subscribers", "active_end", "count"),
-    ("ARPU", "arpu", "money"), ("Subscriber churn", "churn_rate", "rate"),
-    ("Gross revenue churn", "gross_revenue_churn_rate", "rate"), ("NRR", "nrr", "rate"), ("LTV", "ltv", "money"),
-    ("Quick ratio", "quick_ratio", "ratio"), ("Trial conversion", "trial_conversion", "rate"),
+    ("MRR", "end_mrr", "money"),
+    ("ARR", "arr", "money"),
+    ("Active subscribers", "active_end", "count"),
+    ("ARPU", "arpu", "money"),
+    ("Subscriber churn", "churn_rate", "rate"),
+    ("Gross revenue churn", "gross_revenue_churn_rate", "rate"),
+    ("NRR", "nrr", "rate"),
+    ("LTV", "ltv", "money"),
+    ("Quick ratio", "quick_ratio", "ratio"),
+    ("Trial conversion", "trial_conversion", "rate"),
     ("Cash collected", "cash_collected", "money"),
 ]
 
@@ -477,25 +556,36 @@ def kpis(metrics: pd.DataFrame) -> pd.DataFrame:
             change = _round(_ratio(_decimal(value) - _decimal(previous), _decimal(previous)), RATE)
         else:
             change = value - previous
-        rows.append({"metric": label, "column": column, "kind": kind,
-                     "month": None if last is None else last["month"], "value": value, "previous": previous,
-                     "change": change})
+        rows.append(
+            {
+                "metric": label,
+                "column": column,
+                "kind": kind,
+                "month": None if last is None else last["month"],
+                "value": value,
+                "previous": previous,
+                "change": change,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _mrr_by_plan(conn: Connection, period: Period, filters: Filters) -> pd.DataFrame:
-    rows = conn.execute(text(f"""
+    rows = conn.execute(
+        text(f"""
         SELECT r.month, p.name AS plan, sum(r.end_mrr) AS mrr, sum(r.active_end) AS subscribers
         FROM revenue_monthly r JOIN plans p ON p.plan_id = r.end_plan_id
         WHERE r.month BETWEEN :first AND :last AND r.end_plan_id <> 0
           AND {PLAN_IN.format(col="r.end_plan_id")} AND {COUNTRY_IN}
         GROUP BY r.month, p.name ORDER BY r.month, p.name"""),
-                        {"first": period.first, "last": period.last, **filters.params()}).all()
+        {"first": period.first, "last": period.last, **filters.params()},
+    ).all()
     return pd.DataFrame(rows, columns=["month", "plan", "mrr", "subscribers"])
 
 
-def overview(engine: Engine, period: Period, filters: Filters = Filters(), *,
-             acting_user_id: int | None) -> dict[str, pd.DataFrame]:
+def overview(
+    engine: Engine, period: Period, filters: Filters = Filters(), *, acting_user_id: int | None
+) -> dict[str, pd.DataFrame]:
     """The Overview page's data: the KPI tiles, MRR/ARR/subscribers/ARPU per month, churn and retention."""
     authorise(engine, acting_user_id)
     with engine.connect() as conn:
@@ -504,26 +594,61 @@ def overview(engine: Engine, period: Period, filters: Filters = Filters(), *,
     return {
         "kpis": kpis(metrics),
         "growth": shown[["month", "end_mrr", "arr", "active_end", "arpu", "ltv"]].reset_index(drop=True),
-        "retention": shown[["month", "churn_rate", "voluntary_churn_rate", "involuntary_churn_rate",
-                            "gross_revenue_churn_rate", "net_revenue_churn_rate", "nrr", "grr", "quick_ratio",
-                            "trials_started", "trials_converted", "trial_conversion"]].reset_index(drop=True),
+        "retention": shown[
+            [
+                "month",
+                "churn_rate",
+                "voluntary_churn_rate",
+                "involuntary_churn_rate",
+                "gross_revenue_churn_rate",
+                "net_revenue_churn_rate",
+                "nrr",
+                "grr",
+                "quick_ratio",
+                "trials_started",
+                "trials_converted",
+                "trial_conversion",
+            ]
+        ].reset_index(drop=True),
     }
 
 
-def revenue_page(engine: Engine, period: Period, filters: Filters = Filters(), *,
-                 acting_user_id: int | None) -> dict[str, pd.DataFrame]:
+def revenue_page(
+    engine: Engine, period: Period, filters: Filters = Filters(), *, acting_user_id: int | None
+) -> dict[str, pd.DataFrame]:
     """The Revenue page's data: MRR movements, MRR by plan, cash vs MRR, failed payments and recovery."""
     authorise(engine, acting_user_id)
     with engine.connect() as conn:
         metrics = _metrics(conn, period, filters)
         by_plan = _mrr_by_plan(conn, period, filters)
     return {
-        "movements": metrics[["month", "start_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "moved_in_mrr",
-                              "contraction_mrr", "churned_mrr", "moved_out_mrr", "net_new_mrr", "end_mrr"]],
+        "movements": metrics[
+            [
+                "month",
+                "start_mrr",
+                "new_mrr",
+                "expansion_mrr",
+                "reactivation_mrr",
+                "moved_in_mrr",
+                "contraction_mrr",
+                "churned_mrr",
+                "moved_out_mrr",
+                "net_new_mrr",
+                "end_mrr",
+            ]
+        ],
         "mrr_by_plan": by_plan,
         "cash_vs_mrr": metrics[["month", "cash_collected", "end_mrr"]],
-        "payments": metrics[["month", "failed_payment_attempts", "failed_renewals", "renewals_recovered",
-                             "renewals_lost", "recovery_rate"]],
+        "payments": metrics[
+            [
+                "month",
+                "failed_payment_attempts",
+                "failed_renewals",
+                "renewals_recovered",
+                "renewals_lost",
+                "recovery_rate",
+            ]
+        ],
     }
 
 
@@ -581,8 +706,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "refresh":
         started = time.perf_counter()
         timings = refresh(engine, args.since)
-        print(json.dumps({"refresh_seconds": {k: round(v, 3) for k, v in timings.items()},
-                          "total_seconds": round(time.perf_counter() - started, 3)}))
+        print(
+            json.dumps(
+                {
+                    "refresh_seconds": {k: round(v, 3) for k, v in timings.items()},
+                    "total_seconds": round(time.perf_counter() - started, 3),
+                }
+            )
+        )
         return 0
     try:
         period = Period(args.start, args.end)

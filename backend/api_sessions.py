@@ -42,15 +42,18 @@ def _hash(secret: str) -> str:
 
 def _insert(conn: Connection, user_id: int, family_id: int | None, now: datetime) -> tuple[int, int, str]:
     secret = secrets.token_urlsafe(32)
-    token_id, family = conn.execute(text("""
+    token_id, family = conn.execute(
+        text("""
         INSERT INTO api_refresh_tokens (user_id, token_hash, family_id, issued_at, expires_at)
         VALUES (:u, :h, COALESCE(:f, 0), :now, :exp) RETURNING token_id, family_id"""),
-        {"u": user_id, "h": _hash(secret), "f": family_id, "now": now,
-         "exp": now + timedelta(days=REFRESH_DAYS)}).one()
+        {"u": user_id, "h": _hash(secret), "f": family_id, "now": now, "exp": now + timedelta(days=REFRESH_DAYS)},
+    ).one()
     if family_id is None:  # a new sign-in: the family is named after its first token
         family = token_id
-        conn.execute(text("UPDATE api_refresh_tokens SET family_id = :t WHERE user_id = :u AND token_id = :t"),
-                     {"u": user_id, "t": token_id})
+        conn.execute(
+            text("UPDATE api_refresh_tokens SET family_id = :t WHERE user_id = :u AND token_id = :t"),
+            {"u": user_id, "t": token_id},
+        )
     return token_id, family, f"{user_id}.{token_id}.{secret}"
 
 
@@ -79,11 +82,14 @@ def rotate(engine: Engine, token: str, *, now: datetime | None = None) -> Issued
     user_id, token_id, secret = _parse(token)
     invalid = SessionError("This refresh token is not valid. Sign in again.")
     with engine.begin() as conn:
-        row = conn.execute(text("""
+        row = conn.execute(
+            text("""
             SELECT r.token_hash, r.family_id, r.issued_at, r.expires_at, r.revoked_at, u.tokens_valid_after,
                    u.suspended_at
             FROM api_refresh_tokens r JOIN users u ON u.user_id = r.user_id
-            WHERE r.user_id = :u AND r.token_id = :t FOR UPDATE OF r"""), {"u": user_id, "t": token_id}).first()
+            WHERE r.user_id = :u AND r.token_id = :t FOR UPDATE OF r"""),
+            {"u": user_id, "t": token_id},
+        ).first()
         if row is None or not hmac.compare_digest(row.token_hash, _hash(secret)):
             raise invalid
         if row.revoked_at is not None:
@@ -95,18 +101,22 @@ def rotate(engine: Engine, token: str, *, now: datetime | None = None) -> Issued
             if row.expires_at <= now or row.issued_at < row.tokens_valid_after or row.suspended_at is not None:
                 raise invalid
             new_id, family, new_token = _insert(conn, user_id, row.family_id, now)
-            conn.execute(text("""UPDATE api_refresh_tokens SET revoked_at = :now, replaced_by = :n
+            conn.execute(
+                text("""UPDATE api_refresh_tokens SET revoked_at = :now, replaced_by = :n
                                  WHERE user_id = :u AND token_id = :t"""),
-                         {"now": now, "n": new_id, "u": user_id, "t": token_id})
+                {"now": now, "n": new_id, "u": user_id, "t": token_id},
+            )
     if reuse:  # committed: the family stays revoked
         raise SessionError("This refresh token was already used, so this session has been ended. Sign in again.")
     return Issued(users.get_user(engine, user_id), family, new_token, now + timedelta(days=REFRESH_DAYS))
 
 
 def _revoke_family(conn: Connection, user_id: int, family_id: int, now: datetime) -> None:
-    conn.execute(text("""UPDATE api_refresh_tokens SET revoked_at = :now
+    conn.execute(
+        text("""UPDATE api_refresh_tokens SET revoked_at = :now
                          WHERE user_id = :u AND family_id = :f AND revoked_at IS NULL"""),
-                 {"now": now, "u": user_id, "f": family_id})
+        {"now": now, "u": user_id, "f": family_id},
+    )
 
 
 def end(engine: Engine, user_id: int, family_id: int, *, now: datetime | None = None) -> None:
@@ -118,19 +128,23 @@ def end(engine: Engine, user_id: int, family_id: int, *, now: datetime | None = 
 def end_all(engine: Engine, user_id: int, *, now: datetime | None = None) -> None:
     """Revoke every API session of the account (after a password change, for instance)."""
     with engine.begin() as conn:
-        conn.execute(text("UPDATE api_refresh_tokens SET revoked_at = :now WHERE user_id = :u AND revoked_at IS NULL"),
-                     {"now": clock(now), "u": user_id})
+        conn.execute(
+            text("UPDATE api_refresh_tokens SET revoked_at = :now WHERE user_id = :u AND revoked_at IS NULL"),
+            {"now": clock(now), "u": user_id},
+        )
 
 
 def session_user(engine: Engine, user_id: int, family_id: int, *, now: datetime | None = None) -> users.User | None:
     """The account behind an access token of session `family_id`, or None when that session ended
     (signed out, token reuse, expired), the password changed since, or the account is suspended."""
     with engine.connect() as conn:
-        row = conn.execute(text(f"""
+        row = conn.execute(
+            text(f"""
             SELECT {users._USER_COLUMNS} FROM users u
             WHERE u.user_id = :u AND u.suspended_at IS NULL
               AND EXISTS (SELECT 1 FROM api_refresh_tokens r
                           WHERE r.user_id = u.user_id AND r.family_id = :f AND r.revoked_at IS NULL
                             AND r.expires_at > :now AND r.issued_at >= u.tokens_valid_after)"""),
-            {"u": user_id, "f": family_id, "now": clock(now)}).first()
+            {"u": user_id, "f": family_id, "now": clock(now)},
+        ).first()
     return users._user(row) if row else None

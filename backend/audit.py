@@ -36,16 +36,32 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def record(conn: Connection, actor: users.User | Actor, action: str, target_type: str, target_key: Any,
-           before: dict | None, after: dict | None, at: datetime) -> None:
+def record(
+    conn: Connection,
+    actor: users.User | Actor,
+    action: str,
+    target_type: str,
+    target_key: Any,
+    before: dict | None,
+    after: dict | None,
+    at: datetime,
+) -> None:
     """Write one audit row in the caller's transaction."""
-    conn.execute(text("""
+    conn.execute(
+        text("""
         INSERT INTO audit_log (occurred_at, actor_user_id, actor_email, action, target_type, target_key, before, after)
         VALUES (:at, :actor, :email, :action, :type, :key, CAST(:before AS jsonb), CAST(:after AS jsonb))"""),
-        {"at": at, "actor": actor.user_id, "email": actor.email, "action": action, "type": target_type,
-         "key": str(target_key),
-         "before": None if before is None else json.dumps(before, default=_jsonable),
-         "after": None if after is None else json.dumps(after, default=_jsonable)})
+        {
+            "at": at,
+            "actor": actor.user_id,
+            "email": actor.email,
+            "action": action,
+            "type": target_type,
+            "key": str(target_key),
+            "before": None if before is None else json.dumps(before, default=_jsonable),
+            "after": None if after is None else json.dumps(after, default=_jsonable),
+        },
+    )
 
 
 def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
@@ -54,21 +70,35 @@ def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
-def entries(engine: Engine, *, acting_user_id: int | None, actor_email: str = "", action: str = "",
-            target_type: str = "", target_key: str = "", since: date | None = None, until: date | None = None,
-            limit: int = 200) -> list[dict]:
+def entries(
+    engine: Engine,
+    *,
+    acting_user_id: int | None,
+    actor_email: str = "",
+    action: str = "",
+    target_type: str = "",
+    target_key: str = "",
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 200,
+) -> list[dict]:
     """Audit rows, newest first, filtered by actor (email contains), action (prefix), target and days
     (inclusive, UTC). Admins only."""
     users.require_role(engine, acting_user_id, "admin")
     limit = max(1, min(int(limit), MAX_ENTRIES))
     params = {
-        "email": actor_email.strip().lower(), "action": action.strip(),
-        "type": target_type or None, "key": target_key.strip() or None,
+        "email": actor_email.strip().lower(),
+        "action": action.strip(),
+        "type": target_type or None,
+        "key": target_key.strip() or None,
         "since": datetime.combine(since, time(), UTC) if since else None,
-        "until": datetime.combine(until + timedelta(days=1), time(), UTC) if until else None, "limit": limit,
+        "until": datetime.combine(until + timedelta(days=1), time(), UTC) if until else None,
+        "limit": limit,
     }
     with engine.connect() as conn:
-        rows = conn.execute(text("""
+        rows = (
+            conn.execute(
+                text("""
             SELECT audit_id, occurred_at, actor_email, actor_user_id, action, target_type, target_key, before, after
             FROM audit_log
             WHERE strpos(actor_email, :email) > 0 AND starts_with(action, :action)
@@ -77,7 +107,12 @@ def entries(engine: Engine, *, acting_user_id: int | None, actor_email: str = ""
               AND (CAST(:since AS timestamptz) IS NULL OR occurred_at >= :since)
               AND (CAST(:until AS timestamptz) IS NULL OR occurred_at < :until)
             ORDER BY occurred_at DESC, audit_id DESC
-            LIMIT :limit"""), params).mappings().all()
+            LIMIT :limit"""),
+                params,
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 

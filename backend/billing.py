@@ -47,9 +47,10 @@ ZERO = Decimal("0.00")
 
 def _set(conn: Connection, sub: Subscription, at: datetime, **changes) -> None:
     assignments = ", ".join(f"{column} = :{column}" for column in changes)
-    conn.execute(text(f"UPDATE subscriptions SET {assignments}, updated_at = :at_ "
-                      "WHERE user_id = :u AND subscription_id = :s"),
-                 {**changes, "at_": at, "u": sub.user_id, "s": sub.subscription_id})
+    conn.execute(
+        text(f"UPDATE subscriptions SET {assignments}, updated_at = :at_ WHERE user_id = :u AND subscription_id = :s"),
+        {**changes, "at_": at, "u": sub.user_id, "s": sub.subscription_id},
+    )
 
 
 def _key(sub: Subscription, period_start: datetime, what: str) -> str:
@@ -79,8 +80,10 @@ def _next_due(conn: Connection, sub: Subscription) -> tuple[datetime, str] | Non
     if sub.status == "active":
         return sub.current_period_end, "period_end"
     for number, when in enumerate(retry_times(sub), start=1):
-        if when < sub.grace_until and attempt_by_key(conn, sub.user_id,
-                                                     _key(sub, sub.current_period_start, f"retry{number}")) is None:
+        if (
+            when < sub.grace_until
+            and attempt_by_key(conn, sub.user_id, _key(sub, sub.current_period_start, f"retry{number}")) is None
+        ):
             return when, f"retry{number}"
     return sub.grace_until, "grace_end"
 
@@ -99,43 +102,102 @@ def step(conn: Connection, gateway: gateways.Gateway, sub: Subscription, now: da
     at, what = due
     if what == "trial_end":
         if sub.cancel_at_period_end:
-            _end(conn, sub, at, "expired", "trial_not_converted", "trial_expired",
-                 "Your free trial has ended. Choose a plan whenever you want to watch again.")
+            _end(
+                conn,
+                sub,
+                at,
+                "expired",
+                "trial_not_converted",
+                "trial_expired",
+                "Your free trial has ended. Choose a plan whenever you want to watch again.",
+            )
             return "trial_expired"
         return _convert_trial(conn, gateway, sub, at)
     if what == "period_end":
         if sub.cancel_at_period_end:
-            _end(conn, sub, at, "canceled", "voluntary", "churned",
-                 f"Your {sub.plan_name} subscription ended on {at:%d %b %Y}, as you asked. "
-                 "Resubscribe any time to watch again.")
+            _end(
+                conn,
+                sub,
+                at,
+                "canceled",
+                "voluntary",
+                "churned",
+                f"Your {sub.plan_name} subscription ended on {at:%d %b %Y}, as you asked. "
+                "Resubscribe any time to watch again.",
+            )
             return "churned_voluntary"
         return _renew(conn, gateway, sub, at)
     if what == "grace_end":
-        _end(conn, sub, at, "expired", "involuntary", "churned",
-             "We could not take your payment during the grace period, so your subscription has ended. "
-             "Resubscribe any time to watch again.")
+        _end(
+            conn,
+            sub,
+            at,
+            "expired",
+            "involuntary",
+            "churned",
+            "We could not take your payment during the grace period, so your subscription has ended. "
+            "Resubscribe any time to watch again.",
+        )
         return "churned_involuntary"
-    return "payment_recovered" if recover(conn, gateway, sub, _key(sub, sub.current_period_start, what), at) \
+    return (
+        "payment_recovered"
+        if recover(conn, gateway, sub, _key(sub, sub.current_period_start, what), at)
         else "retry_failed"
+    )
 
 
 def _convert_trial(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: datetime) -> str:
     plan = plan_row(conn, sub.plan_id, on_sale=False)
     price, period = plan["price"], plan["billing_period"]
     end = lifecycle.period_end(at, 1, period)
-    result = charge(conn, gateway, user_id=sub.user_id, subscription_id=sub.subscription_id, plan_id=sub.plan_id,
-                    amount=price, currency=plan["currency"], key=_key(sub, at, "conversion"), kind="conversion",
-                    period_start=at, period_end=end, at=at, card=saved_card(conn, sub.user_id))
+    result = charge(
+        conn,
+        gateway,
+        user_id=sub.user_id,
+        subscription_id=sub.subscription_id,
+        plan_id=sub.plan_id,
+        amount=price,
+        currency=plan["currency"],
+        key=_key(sub, at, "conversion"),
+        kind="conversion",
+        period_start=at,
+        period_end=end,
+        at=at,
+        card=saved_card(conn, sub.user_id),
+    )
     if not result.succeeded:
         # Choice: a trial whose first charge fails ends at once (no grace: nothing was ever paid).
-        _end(conn, sub, at, "expired", "trial_not_converted", "trial_expired",
-             f"Your free trial has ended and the first payment failed ({result.message}) "
-             "Choose a plan again with another card to keep watching.")
+        _end(
+            conn,
+            sub,
+            at,
+            "expired",
+            "trial_not_converted",
+            "trial_expired",
+            f"Your free trial has ended and the first payment failed ({result.message}) "
+            "Choose a plan again with another card to keep watching.",
+        )
         return "trial_expired"
-    _set(conn, sub, at, status="active", price=price, billing_period=period, current_period_start=at,
-         current_period_end=end, billing_anchor=at)
-    add_event(conn, sub.user_id, sub.subscription_id, "trial_converted", at, sub.plan_id,
-              lifecycle.monthly_recurring(price, period))
+    _set(
+        conn,
+        sub,
+        at,
+        status="active",
+        price=price,
+        billing_period=period,
+        current_period_start=at,
+        current_period_end=end,
+        billing_anchor=at,
+    )
+    add_event(
+        conn,
+        sub.user_id,
+        sub.subscription_id,
+        "trial_converted",
+        at,
+        sub.plan_id,
+        lifecycle.monthly_recurring(price, period),
+    )
     return "trial_converted"
 
 
@@ -148,12 +210,31 @@ def _renew(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: d
     elif price != sub.price or period != sub.billing_period:  # an admin's price change reaches this member now
         add_event(conn, sub.user_id, sub.subscription_id, "price_changed", at, plan["plan_id"], mrr)
     anchor, end = next_period(sub.billing_anchor, at, period)
-    result = charge(conn, gateway, user_id=sub.user_id, subscription_id=sub.subscription_id,
-                    plan_id=plan["plan_id"], amount=price, currency=plan["currency"], key=_key(sub, at, "renewal"),
-                    kind="renewal", period_start=at, period_end=end, at=at, card=saved_card(conn, sub.user_id))
-    common = {"plan_id": plan["plan_id"], "price": price, "billing_period": period, "currency": plan["currency"],
-              "scheduled_plan_id": None, "current_period_start": at, "current_period_end": end,
-              "billing_anchor": anchor}
+    result = charge(
+        conn,
+        gateway,
+        user_id=sub.user_id,
+        subscription_id=sub.subscription_id,
+        plan_id=plan["plan_id"],
+        amount=price,
+        currency=plan["currency"],
+        key=_key(sub, at, "renewal"),
+        kind="renewal",
+        period_start=at,
+        period_end=end,
+        at=at,
+        card=saved_card(conn, sub.user_id),
+    )
+    common = {
+        "plan_id": plan["plan_id"],
+        "price": price,
+        "billing_period": period,
+        "currency": plan["currency"],
+        "scheduled_plan_id": None,
+        "current_period_start": at,
+        "current_period_end": end,
+        "billing_anchor": anchor,
+    }
     if result.succeeded:
         _set(conn, sub, at, **common)
         add_event(conn, sub.user_id, sub.subscription_id, "renewed", at, plan["plan_id"], mrr)
@@ -161,10 +242,16 @@ def _renew(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: d
     grace_until = at + timedelta(days=lifecycle.GRACE_DAYS)
     _set(conn, sub, at, status="past_due", grace_until=grace_until, **common)
     add_event(conn, sub.user_id, sub.subscription_id, "payment_failed", at, plan["plan_id"], mrr)
-    notifications.notify(conn, sub.user_id, "payment_failed", "Your payment failed",
-                         f"We could not charge {plan['currency']} {price} for {plan['name']}: {result.message} "
-                         f"We will try again over the next days; to keep watching after {grace_until:%d %b %Y}, "
-                         "update your card or press Retry now on the Subscription page.", at)
+    notifications.notify(
+        conn,
+        sub.user_id,
+        "payment_failed",
+        "Your payment failed",
+        f"We could not charge {plan['currency']} {price} for {plan['name']}: {result.message} "
+        f"We will try again over the next days; to keep watching after {grace_until:%d %b %Y}, "
+        "update your card or press Retry now on the Subscription page.",
+        at,
+    )
     return "renewal_failed"
 
 
@@ -172,6 +259,7 @@ def settle_account(engine: Engine, gateway: gateways.Gateway, user_id: int, now:
     """Every due step of one account, one transaction each; an account locked elsewhere is skipped."""
     done: list[str] = []
     while True:
+
         def work(conn: Connection):
             if not lock_account(conn, user_id, skip_locked=True):
                 return None
@@ -186,18 +274,25 @@ def settle_account(engine: Engine, gateway: gateways.Gateway, user_id: int, now:
 
 def _due_accounts(engine: Engine, now: datetime) -> list[int]:
     with engine.connect() as conn:
-        return list(conn.execute(text("""
+        return list(
+            conn.execute(
+                text("""
             SELECT user_id FROM subscriptions
             WHERE (status = 'trialing' AND trial_end <= :now)
                OR (status = 'active' AND current_period_end <= :now)
                OR (status = 'past_due' AND current_period_start + make_interval(days => :first_retry) <= :now)
-            ORDER BY user_id"""), {"now": now, "first_retry": min(lifecycle.RETRY_AFTER_DAYS)}).scalars())
+            ORDER BY user_id"""),
+                {"now": now, "first_retry": min(lifecycle.RETRY_AFTER_DAYS)},
+            ).scalars()
+        )
 
 
 def send_reminders(engine: Engine, now: datetime) -> int:
     """'Renewal in 3 days' for every live subscription that will be charged within the next 3 days."""
     with engine.begin() as conn:
-        rows = conn.execute(text("""
+        rows = (
+            conn.execute(
+                text("""
             SELECT s.user_id, s.subscription_id, s.status,
                    CASE WHEN s.status = 'trialing' THEN s.trial_end ELSE s.current_period_end END AS charge_at,
                    p.name, p.price, p.currency
@@ -205,15 +300,24 @@ def send_reminders(engine: Engine, now: datetime) -> int:
             WHERE s.status IN ('trialing', 'active') AND NOT s.cancel_at_period_end
               AND CASE WHEN s.status = 'trialing' THEN s.trial_end ELSE s.current_period_end END
                   BETWEEN :now AND :until"""),
-            {"now": now, "until": now + timedelta(days=REMINDER_DAYS)}).mappings().all()
+                {"now": now, "until": now + timedelta(days=REMINDER_DAYS)},
+            )
+            .mappings()
+            .all()
+        )
         sent = 0
         for r in rows:
             what = "Your free trial ends" if r["status"] == "trialing" else "Your subscription renews"
             sent += notifications.notify(
-                conn, r["user_id"], "renewal_reminder", f"{what} on {r['charge_at']:%d %b %Y}",
+                conn,
+                r["user_id"],
+                "renewal_reminder",
+                f"{what} on {r['charge_at']:%d %b %Y}",
                 f"On {r['charge_at']:%d %b %Y} we will charge {r['currency']} {r['price']} for {r['name']} to "
                 "your card on file. Cancel before then on the Subscription page if you do not want to continue.",
-                now, dedupe_key=f"renewal:{r['subscription_id']}:{r['charge_at']:%Y-%m-%d}")
+                now,
+                dedupe_key=f"renewal:{r['subscription_id']}:{r['charge_at']:%Y-%m-%d}",
+            )
     return sent
 
 
@@ -222,7 +326,8 @@ def send_new_titles(engine: Engine, now: datetime) -> int:
     they rated up, listed or watched)."""
     year, week, _ = now.isocalendar()
     with engine.begin() as conn:
-        rows = conn.execute(text("""
+        rows = conn.execute(
+            text("""
             WITH members AS (
                 SELECT user_id FROM subscriptions WHERE status IN ('trialing', 'active', 'past_due')
             ), liked AS (
@@ -244,22 +349,38 @@ def send_new_titles(engine: Engine, now: datetime) -> int:
             )
             SELECT f.user_id, (array_agg(DISTINCT n.title ORDER BY n.title))[1:10] AS titles
             FROM favourite f JOIN fresh n ON n.genre_id = f.genre_id
-            GROUP BY f.user_id"""), {"today": now.date()}).all()
+            GROUP BY f.user_id"""),
+            {"today": now.date()},
+        ).all()
         sent = 0
         for user_id, titles in rows:
-            sent += notifications.notify(conn, user_id, "new_titles", "New this week in genres you love",
-                                         "Just added: " + ", ".join(titles) + ".", now,
-                                         dedupe_key=f"new_titles:{year}-W{week:02d}")
+            sent += notifications.notify(
+                conn,
+                user_id,
+                "new_titles",
+                "New this week in genres you love",
+                "Just added: " + ", ".join(titles) + ".",
+                now,
+                dedupe_key=f"new_titles:{year}-W{week:02d}",
+            )
     return sent
 
 
-def run(engine: Engine, now: datetime | None = None, *, gateway: gateways.Gateway | None = None,
-        started_by: str = "cli", use_job_lock: bool = True) -> dict:
+def run(
+    engine: Engine,
+    now: datetime | None = None,
+    *,
+    gateway: gateways.Gateway | None = None,
+    started_by: str = "cli",
+    use_job_lock: bool = True,
+) -> dict:
     """Settle everything due up to `now`; safe to re-run and to run in several processes at once."""
     now, gateway = clock(now), gateway or gateways.default_gateway()
     with engine.connect() as lock_conn:
-        if use_job_lock and not lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                                  {"k": JOB_LOCK_KEY}).scalar():
+        if (
+            use_job_lock
+            and not lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": JOB_LOCK_KEY}).scalar()
+        ):
             lock_conn.rollback()
             return {"skipped": "another billing run is in progress"}
         lock_conn.commit()
@@ -294,10 +415,12 @@ def _analytics_since(engine: Engine, now: datetime) -> date:
     """Where the dashboards' rollups need refreshing after this run: from the earliest step due (a late
     run writes history at the steps' own instants), and at least the last 35 days (members' own changes)."""
     with engine.connect() as conn:
-        earliest = conn.execute(text("""
+        earliest = conn.execute(
+            text("""
             SELECT min(CASE status WHEN 'trialing' THEN trial_end WHEN 'active' THEN current_period_end
                        ELSE current_period_start END)
-            FROM subscriptions WHERE status IN ('trialing', 'active', 'past_due')""")).scalar()
+            FROM subscriptions WHERE status IN ('trialing', 'active', 'past_due')""")
+        ).scalar()
     return min(filter(None, (earliest, now - timedelta(days=35)))).astimezone(UTC).date()
 
 
@@ -326,8 +449,10 @@ def set_plan_price(engine: Engine, acting_user_id: int, plan_id: int, price, *, 
     if not Decimal("0.01") <= price <= Decimal("1000"):
         raise BillingError("A price must be between 0.01 and 1000.00.")
     with engine.begin() as conn:
-        found = conn.execute(text("UPDATE plans SET price = :p, updated_at = :now WHERE plan_id = :id RETURNING 1"),
-                             {"p": price, "now": clock(now), "id": plan_id}).scalar()
+        found = conn.execute(
+            text("UPDATE plans SET price = :p, updated_at = :now WHERE plan_id = :id RETURNING 1"),
+            {"p": price, "now": clock(now), "id": plan_id},
+        ).scalar()
     if found is None:
         raise BillingError("No such plan.")
     return price

@@ -9,10 +9,18 @@ from sqlalchemy import Engine, text
 
 # Maturity rating -> audience group, as Netflix groups them (little kids, older kids, teens, mature).
 AUDIENCE_BY_RATING: dict[str, str] = {
-    "TV-Y": "kids", "TV-G": "kids", "G": "kids",
-    "TV-Y7": "older_kids", "TV-Y7-FV": "older_kids", "PG": "older_kids", "TV-PG": "older_kids",
-    "PG-13": "teens", "TV-14": "teens",
-    "R": "adults", "NC-17": "adults", "TV-MA": "adults",
+    "TV-Y": "kids",
+    "TV-G": "kids",
+    "G": "kids",
+    "TV-Y7": "older_kids",
+    "TV-Y7-FV": "older_kids",
+    "PG": "older_kids",
+    "TV-PG": "older_kids",
+    "PG-13": "teens",
+    "TV-14": "teens",
+    "R": "adults",
+    "NC-17": "adults",
+    "TV-MA": "adults",
 }
 AUDIENCES = ("kids", "older_kids", "teens", "adults", "unrated")
 UNRATED_LABELS = {"", "NR", "UR"}
@@ -56,8 +64,11 @@ class EpisodePlan:
 
     def episodes(self) -> list[tuple[int, int]]:
         """(season_number, episode_number) pairs, in order."""
-        return [(season, number) for season, count in enumerate(self.episodes_per_season, start=1)
-                for number in range(1, count + 1)]
+        return [
+            (season, number)
+            for season, count in enumerate(self.episodes_per_season, start=1)
+            for number in range(1, count + 1)
+        ]
 
 
 def episode_plan(show_id: str, seasons: int) -> EpisodePlan:

@@ -125,8 +125,9 @@ def refresh_churn_monthly(conn: Connection, as_of: datetime) -> None:
     conn.execute(text("DELETE FROM churn_monthly"))
     first = conn.execute(text("SELECT min(occurred_at) FROM subscription_events")).scalar()
     if first is not None:
-        conn.execute(text(_CHURN_MONTHLY), {"first": first.date().replace(day=1),
-                                            "last": date(as_of.year, as_of.month, 1)})
+        conn.execute(
+            text(_CHURN_MONTHLY), {"first": first.date().replace(day=1), "last": date(as_of.year, as_of.month, 1)}
+        )
 
 
 def refresh_cohorts(conn: Connection, as_of: datetime) -> None:
@@ -148,18 +149,25 @@ def kaplan_meier(days: np.ndarray, churned: np.ndarray) -> pd.DataFrame:
         width = Z95 * se / np.abs(s * log_s)
         low, high = np.exp(-np.exp(np.log(-log_s) + width)), np.exp(-np.exp(np.log(-log_s) - width))
     defined = (s > 0) & (s < 1)
-    frame = pd.DataFrame({"t_days": fit.surv_times.astype(int), "survival": s,
-                          "ci_low": np.where(defined, low, np.nan), "ci_high": np.where(defined, high, np.nan),
-                          "at_risk": fit.n_risk.astype(int)})
-    start = pd.DataFrame({"t_days": [0], "survival": [1.0], "ci_low": [1.0], "ci_high": [1.0],
-                          "at_risk": [len(days)]})
+    frame = pd.DataFrame(
+        {
+            "t_days": fit.surv_times.astype(int),
+            "survival": s,
+            "ci_low": np.where(defined, low, np.nan),
+            "ci_high": np.where(defined, high, np.nan),
+            "at_risk": fit.n_risk.astype(int),
+        }
+    )
+    start = pd.DataFrame({"t_days": [0], "survival": [1.0], "ci_low": [1.0], "ci_high": [1.0], "at_risk": [len(days)]})
     return pd.concat([start, frame[frame["t_days"] > 0]], ignore_index=True) if len(frame) else start
 
 
 def refresh_survival(conn: Connection, as_of: datetime) -> None:
     conn.execute(text("DELETE FROM survival_curves"))
-    lives = pd.DataFrame(conn.execute(text(_LIFETIMES), {"as_of": as_of}).mappings().all(),
-                         columns=["user_id", "cohort", "plan", "first_paid_at", "churned_at"])
+    lives = pd.DataFrame(
+        conn.execute(text(_LIFETIMES), {"as_of": as_of}).mappings().all(),
+        columns=["user_id", "cohort", "plan", "first_paid_at", "churned_at"],
+    )
     if lives.empty:
         return
     end = lives["churned_at"].map(lambda t: (as_of if pd.isna(t) else t).timestamp())
@@ -172,11 +180,22 @@ def refresh_survival(conn: Connection, as_of: datetime) -> None:
     for kind, key, group in groups:
         curve = kaplan_meier(group["days"].to_numpy(), group["churned"].to_numpy())
         for r in curve.itertuples():
-            rows.append({"kind": kind, "key": key, "t": int(r.t_days), "s": round(float(r.survival), 6),
-                         "lo": None if np.isnan(r.ci_low) else round(float(r.ci_low), 6),
-                         "hi": None if np.isnan(r.ci_high) else round(float(r.ci_high), 6), "n": int(r.at_risk)})
-    conn.execute(text("""INSERT INTO survival_curves (group_kind, group_key, t_days, survival, ci_low, ci_high, at_risk)
-                         VALUES (:kind, :key, :t, :s, :lo, :hi, :n)"""), rows)
+            rows.append(
+                {
+                    "kind": kind,
+                    "key": key,
+                    "t": int(r.t_days),
+                    "s": round(float(r.survival), 6),
+                    "lo": None if np.isnan(r.ci_low) else round(float(r.ci_low), 6),
+                    "hi": None if np.isnan(r.ci_high) else round(float(r.ci_high), 6),
+                    "n": int(r.at_risk),
+                }
+            )
+    conn.execute(
+        text("""INSERT INTO survival_curves (group_kind, group_key, t_days, survival, ci_low, ci_high, at_risk)
+                         VALUES (:kind, :key, :t, :s, :lo, :hi, :n)"""),
+        rows,
+    )
 
 
 def refresh_model(conn: Connection, as_of: datetime) -> int | None:
@@ -199,35 +218,69 @@ def refresh_model(conn: Connection, as_of: datetime) -> int | None:
 
 
 def _record_run(conn: Connection, as_of: datetime, e: churn_model.Evaluation) -> int:
-    details = {"train_cutoffs": [c.date().isoformat() for c in e.train_cutoffs], "base_rate": e.base_rate,
-               "calibration": e.calibration, "coefficients": e.coefficients, "label_days": churn_model.LABEL_DAYS,
-               "features": churn_model.NUMERIC_FEATURES}
-    return conn.execute(text("""
+    details = {
+        "train_cutoffs": [c.date().isoformat() for c in e.train_cutoffs],
+        "base_rate": e.base_rate,
+        "calibration": e.calibration,
+        "coefficients": e.coefficients,
+        "label_days": churn_model.LABEL_DAYS,
+        "features": churn_model.NUMERIC_FEATURES,
+    }
+    return conn.execute(
+        text("""
         INSERT INTO churn_model_runs (trained_at, as_of, test_cutoff, train_cutoffs, train_rows, test_rows,
                                       test_positives, roc_auc, pr_auc, model, details)
         VALUES (:now, :as_of, :test, :n_cut, :train, :test_rows, :pos, :roc, :pr, :model, CAST(:details AS jsonb))
-        RETURNING run_id"""), {
-        "now": datetime.now(UTC), "as_of": as_of, "test": e.test_cutoff.date() if e.test_cutoff else None,
-        "n_cut": len(e.train_cutoffs), "train": e.train_rows, "test_rows": e.test_rows, "pos": e.test_positives,
-        "roc": None if e.roc_auc is None else round(e.roc_auc, 5),
-        "pr": None if e.pr_auc is None else round(e.pr_auc, 5), "model": churn_model.MODEL,
-        "details": json.dumps(details)}).scalar_one()
+        RETURNING run_id"""),
+        {
+            "now": datetime.now(UTC),
+            "as_of": as_of,
+            "test": e.test_cutoff.date() if e.test_cutoff else None,
+            "n_cut": len(e.train_cutoffs),
+            "train": e.train_rows,
+            "test_rows": e.test_rows,
+            "pos": e.test_positives,
+            "roc": None if e.roc_auc is None else round(e.roc_auc, 5),
+            "pr": None if e.pr_auc is None else round(e.pr_auc, 5),
+            "model": churn_model.MODEL,
+            "details": json.dumps(details),
+        },
+    ).scalar_one()
 
 
 def _store_scores(conn: Connection, run_id: int, current: pd.DataFrame) -> None:
     """COPY today's scores (pending cancellations carry no probability: they are listed apart)."""
-    ends = pd.DataFrame(conn.execute(text("""
+    ends = pd.DataFrame(
+        conn.execute(
+            text("""
         SELECT user_id, current_period_end AS cancels_at FROM subscriptions
-        WHERE cancel_at_period_end AND status IN ('active', 'past_due')""")).all(), columns=["user_id", "cancels_at"])
+        WHERE cancel_at_period_end AND status IN ('active', 'past_due')""")
+        ).all(),
+        columns=["user_id", "cancels_at"],
+    )
     c = current.merge(ends, on="user_id", how="left")
     p = c["probability"].round(5)
     since = c["days_since_play"].where(c["days_since_play"] < churn_model.NO_PLAY_DAYS)
-    _copy(conn, "churn_scores", pd.DataFrame({
-        "user_id": c["user_id"], "run_id": run_id, "plan_id": c["plan_id"], "country_code": c["country_code"],
-        "mrr": c["mrr"], "tenure_days": c["tenure_days"].astype(int), "watch_hours_30d": c["watch_hours_30d"].round(2),
-        "days_since_play": since.astype("Int64"), "pending_cancellation": c["pending_cancellation"],
-        "cancels_at": pd.to_datetime(c["cancels_at"], utc=True), "probability": p,
-        "mrr_at_risk": (c["mrr"].astype(float) * p).round(2)}))
+    _copy(
+        conn,
+        "churn_scores",
+        pd.DataFrame(
+            {
+                "user_id": c["user_id"],
+                "run_id": run_id,
+                "plan_id": c["plan_id"],
+                "country_code": c["country_code"],
+                "mrr": c["mrr"],
+                "tenure_days": c["tenure_days"].astype(int),
+                "watch_hours_30d": c["watch_hours_30d"].round(2),
+                "days_since_play": since.astype("Int64"),
+                "pending_cancellation": c["pending_cancellation"],
+                "cancels_at": pd.to_datetime(c["cancels_at"], utc=True),
+                "probability": p,
+                "mrr_at_risk": (c["mrr"].astype(float) * p).round(2),
+            }
+        ),
+    )
 
 
 def _copy(conn: Connection, table: str, frame: pd.DataFrame) -> None:
@@ -236,8 +289,8 @@ def _copy(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     frame.to_csv(buffer, index=False, header=False, na_rep="", date_format="%Y-%m-%d %H:%M:%S.%f+00")
     buffer.seek(0)
     conn.connection.dbapi_connection.cursor().copy_expert(
-        f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (country_code))",
-        buffer)
+        f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (country_code))", buffer
+    )
 
 
 # --- reading the rollups (admin and analyst only) ---------------------------------------------------------
@@ -251,8 +304,9 @@ def _params(period: Period, filters: Filters) -> dict:
     return {"first": period.first, "last": period.last, **filters.params()}
 
 
-def churn_rates(engine: Engine, period: Period, filters: Filters = ALL, *, by: str = "month",
-                acting_user_id: int | None) -> pd.DataFrame:
+def churn_rates(
+    engine: Engine, period: Period, filters: Filters = ALL, *, by: str = "month", acting_user_id: int | None
+) -> pd.DataFrame:
     """Logo churn (churned in the month / active at its start), voluntary and involuntary, per month or
     pooled over the period's months per plan (at the start of the month), country or tenure band."""
     analytics.authorise(engine, acting_user_id)
@@ -260,12 +314,16 @@ def churn_rates(engine: Engine, period: Period, filters: Filters = ALL, *, by: s
         raise ValueError(f"by is one of {', '.join(CHURN_BY)}")
     column = CHURN_BY[by]
     label = "(SELECT name FROM plans p WHERE p.plan_id = c.plan_id)" if by == "plan" else column
-    frame = analytics.frame(engine, f"""
+    frame = analytics.frame(
+        engine,
+        f"""
         SELECT {label} AS {by}, sum(active_start)::int AS active_start, sum(churned)::int AS churned,
                sum(churned_voluntary)::int AS churned_voluntary, sum(churned_involuntary)::int AS churned_involuntary,
                sum(churned_mrr) AS churned_mrr
         FROM churn_monthly c WHERE month BETWEEN :first AND :last AND {PLAN_IN} AND {COUNTRY_IN}
-        GROUP BY c.{column} ORDER BY c.{column}""", _params(period, filters))
+        GROUP BY c.{column} ORDER BY c.{column}""",
+        _params(period, filters),
+    )
     if by == "tenure":
         frame["tenure"] = pd.Categorical(frame["tenure"], TENURE_BANDS, ordered=True)
         frame = frame.sort_values("tenure").reset_index(drop=True)
@@ -274,16 +332,19 @@ def churn_rates(engine: Engine, period: Period, filters: Filters = ALL, *, by: s
     return frame
 
 
-def cohorts(engine: Engine, period: Period, filters: Filters = ALL, *,
-            acting_user_id: int | None) -> pd.DataFrame:
+def cohorts(engine: Engine, period: Period, filters: Filters = ALL, *, acting_user_id: int | None) -> pd.DataFrame:
     """Cohorts of the period's months (first paid day), plan = the first paid plan: logo and net MRR retention
     at each month k (0 = the cohort's own month) up to the last complete month."""
     analytics.authorise(engine, acting_user_id)
-    frame = analytics.frame(engine, f"""
+    frame = analytics.frame(
+        engine,
+        f"""
         SELECT cohort_month, month_index, sum(cohort_size)::int AS cohort_size, sum(active)::int AS active,
                sum(new_mrr) AS new_mrr, sum(mrr) AS mrr
         FROM cohort_retention WHERE cohort_month BETWEEN :first AND :last AND {PLAN_IN} AND {COUNTRY_IN}
-        GROUP BY 1, 2 ORDER BY 1, 2""", _params(period, filters))
+        GROUP BY 1, 2 ORDER BY 1, 2""",
+        _params(period, filters),
+    )
     frame["logo_retention"] = analytics.rate(frame["active"], frame["cohort_size"])
     frame["net_mrr_retention"] = analytics.rate(frame["mrr"], frame["new_mrr"])
     return frame
@@ -292,8 +353,12 @@ def cohorts(engine: Engine, period: Period, filters: Filters = ALL, *,
 def survival(engine: Engine, group_kind: str = "plan", *, acting_user_id: int | None) -> pd.DataFrame:
     """The Kaplan-Meier curves ('all', 'plan' or 'cohort'): survival by days since the first paid day."""
     analytics.authorise(engine, acting_user_id)
-    frame = analytics.frame(engine, """SELECT group_key, t_days, survival, ci_low, ci_high, at_risk FROM survival_curves
-                              WHERE group_kind = :kind ORDER BY group_key, t_days""", {"kind": group_kind})
+    frame = analytics.frame(
+        engine,
+        """SELECT group_key, t_days, survival, ci_low, ci_high, at_risk FROM survival_curves
+                              WHERE group_kind = :kind ORDER BY group_key, t_days""",
+        {"kind": group_kind},
+    )
     for column in ("survival", "ci_low", "ci_high"):
         frame[column] = frame[column].astype(float)
     return frame
@@ -307,45 +372,64 @@ def model_run(engine: Engine, *, acting_user_id: int | None) -> dict | None:
     return dict(row) if row else None
 
 
-def at_risk(engine: Engine, filters: Filters = ALL, *, limit: int = 50,
-            acting_user_id: int | None) -> tuple[pd.DataFrame, dict]:
+def at_risk(
+    engine: Engine, filters: Filters = ALL, *, limit: int = 50, acting_user_id: int | None
+) -> tuple[pd.DataFrame, dict]:
     """The scored subscribers by MRR at risk (probability x MRR), and the totals."""
     analytics.authorise(engine, acting_user_id)
     where = f"NOT pending_cancellation AND probability IS NOT NULL AND {PLAN_IN} AND {COUNTRY_IN}"
     params = filters.params() | {"limit": limit}
-    top = analytics.frame(engine, f"""
+    top = analytics.frame(
+        engine,
+        f"""
         SELECT u.email, u.display_name, p.name AS plan, s.country_code, s.mrr, s.tenure_days, s.watch_hours_30d,
                s.days_since_play, s.probability, s.mrr_at_risk
         FROM (SELECT * FROM churn_scores WHERE {where} ORDER BY mrr_at_risk DESC, user_id LIMIT :limit) s
         JOIN users u ON u.user_id = s.user_id JOIN plans p ON p.plan_id = s.plan_id
-        ORDER BY s.mrr_at_risk DESC, s.user_id""", params)
+        ORDER BY s.mrr_at_risk DESC, s.user_id""",
+        params,
+    )
     with engine.connect() as conn:
-        totals = conn.execute(text(f"""
+        totals = (
+            conn.execute(
+                text(f"""
             SELECT count(*) AS scored, coalesce(sum(mrr), 0) AS mrr, coalesce(sum(mrr_at_risk), 0) AS mrr_at_risk,
                    coalesce(sum(probability), 0) AS expected_churners
-            FROM churn_scores WHERE {where}"""), params).mappings().one()
+            FROM churn_scores WHERE {where}"""),
+                params,
+            )
+            .mappings()
+            .one()
+        )
     return top, dict(totals)
 
 
-def pending_cancellations(engine: Engine, filters: Filters = ALL, *,
-                          acting_user_id: int | None) -> pd.DataFrame:
+def pending_cancellations(engine: Engine, filters: Filters = ALL, *, acting_user_id: int | None) -> pd.DataFrame:
     """Paying subscribers who scheduled a cancellation (they keep access to the period end), soonest first."""
     analytics.authorise(engine, acting_user_id)
-    return analytics.frame(engine, f"""
+    return analytics.frame(
+        engine,
+        f"""
         SELECT u.email, u.display_name, p.name AS plan, s.country_code, s.mrr, s.tenure_days, s.cancels_at
         FROM churn_scores s JOIN users u ON u.user_id = s.user_id JOIN plans p ON p.plan_id = s.plan_id
         WHERE s.pending_cancellation AND {PLAN_IN.replace("plan_id", "s.plan_id")}
           AND {COUNTRY_IN.replace("country_code", "s.country_code")}
-        ORDER BY s.cancels_at NULLS LAST, s.user_id""", filters.params())
+        ORDER BY s.cancels_at NULLS LAST, s.user_id""",
+        filters.params(),
+    )
 
 
 def page_data(engine: Engine, period: Period, filters: Filters = ALL, *, acting_user_id: int | None) -> dict:
     """Everything the Churn & retention page draws with its default choices (survival by plan)."""
-    frames = {f"churn_by_{by}": churn_rates(engine, period, filters, by=by, acting_user_id=acting_user_id)
-              for by in CHURN_BY}
+    frames = {
+        f"churn_by_{by}": churn_rates(engine, period, filters, by=by, acting_user_id=acting_user_id) for by in CHURN_BY
+    }
     top, totals = at_risk(engine, filters, acting_user_id=acting_user_id)
-    return frames | {"cohorts": cohorts(engine, period, filters, acting_user_id=acting_user_id),
-                     "survival": survival(engine, "plan", acting_user_id=acting_user_id),
-                     "model": model_run(engine, acting_user_id=acting_user_id), "at_risk": top,
-                     "at_risk_totals": totals,
-                     "pending": pending_cancellations(engine, filters, acting_user_id=acting_user_id)}
+    return frames | {
+        "cohorts": cohorts(engine, period, filters, acting_user_id=acting_user_id),
+        "survival": survival(engine, "plan", acting_user_id=acting_user_id),
+        "model": model_run(engine, acting_user_id=acting_user_id),
+        "at_risk": top,
+        "at_risk_totals": totals,
+        "pending": pending_cancellations(engine, filters, acting_user_id=acting_user_id),
+    }

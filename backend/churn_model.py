@@ -25,8 +25,18 @@ from sqlalchemy import Connection, text
 
 LABEL_DAYS = 30
 MODEL = "LogisticRegression (standardised features)"
-NUMERIC_FEATURES = ["log_tenure_days", "mrr", "is_annual", "log_watch_hours_30d", "active_days_30d",
-                    "days_since_play", "failed_payments_90d", "in_grace", "profiles", "reactivated"]
+NUMERIC_FEATURES = [
+    "log_tenure_days",
+    "mrr",
+    "is_annual",
+    "log_watch_hours_30d",
+    "active_days_30d",
+    "days_since_play",
+    "failed_payments_90d",
+    "in_grace",
+    "profiles",
+    "reactivated",
+]
 NO_PLAY_DAYS = 91  # days_since_play when nothing was played in the 90 days before the cutoff
 
 # One row per subscriber paying at each cutoff (latest event before c has MRR > 0).
@@ -107,10 +117,27 @@ class Evaluation:
 def features(conn: Connection, cutoffs: list[datetime]) -> pd.DataFrame:
     """The feature rows of every subscriber paying at each cutoff (labels included)."""
     rows = conn.execute(text(_FEATURES), {"cutoffs": cutoffs}).mappings().all()
-    frame = pd.DataFrame(rows, columns=["cutoff", "user_id", "plan_id", "country_code", "mrr", "is_annual",
-                                        "tenure_days", "watch_hours_30d", "active_days_30d", "days_since_play",
-                                        "failed_payments_90d", "in_grace", "profiles", "reactivated",
-                                        "pending_cancellation", "churned"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "cutoff",
+            "user_id",
+            "plan_id",
+            "country_code",
+            "mrr",
+            "is_annual",
+            "tenure_days",
+            "watch_hours_30d",
+            "active_days_30d",
+            "days_since_play",
+            "failed_payments_90d",
+            "in_grace",
+            "profiles",
+            "reactivated",
+            "pending_cancellation",
+            "churned",
+        ],
+    )
     for column in ("mrr", "tenure_days", "watch_hours_30d"):
         frame[column] = frame[column].astype(float)
     frame["days_since_play"] = frame["days_since_play"].astype("Float64").fillna(NO_PLAY_DAYS).astype(float)
@@ -123,7 +150,7 @@ def features(conn: Connection, cutoffs: list[datetime]) -> pd.DataFrame:
 
 def snapshot_cutoffs(first_event: datetime, as_of: datetime) -> list[datetime]:
     """Month starts after the first event whose 30-day label window is over by `as_of`."""
-    month = (first_event.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + relativedelta(months=1))
+    month = first_event.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + relativedelta(months=1)
     cutoffs = []
     while month + timedelta(days=LABEL_DAYS) <= as_of:
         cutoffs.append(month)
@@ -141,8 +168,11 @@ def split(cutoffs: list[datetime]) -> tuple[list[datetime], datetime | None]:
 
 
 def _matrix(frame: pd.DataFrame) -> np.ndarray:
-    data = frame.assign(is_annual=frame["is_annual"].astype(float), in_grace=frame["in_grace"].astype(float),
-                        reactivated=frame["reactivated"].astype(float))
+    data = frame.assign(
+        is_annual=frame["is_annual"].astype(float),
+        in_grace=frame["in_grace"].astype(float),
+        reactivated=frame["reactivated"].astype(float),
+    )
     return data[NUMERIC_FEATURES].to_numpy(dtype=float)
 
 
@@ -160,8 +190,9 @@ def evaluate(frame: pd.DataFrame, cutoffs: list[datetime]) -> tuple[Evaluation, 
     data = _trainable(frame)
     train = data[data["cutoff"].isin(train_cutoffs)]
     test = data[data["cutoff"] == test_cutoff] if test_cutoff is not None else data.iloc[:0]
-    empty = Evaluation(test_cutoff, train_cutoffs, len(train), len(test), int(test["churned"].sum()),
-                       None, None, None, [], {})
+    empty = Evaluation(
+        test_cutoff, train_cutoffs, len(train), len(test), int(test["churned"].sum()), None, None, None, [], {}
+    )
     if train["churned"].nunique() < 2 or test.empty:
         return empty, None
     model = _model().fit(_matrix(train), train["churned"].to_numpy())
@@ -171,8 +202,10 @@ def evaluate(frame: pd.DataFrame, cutoffs: list[datetime]) -> tuple[Evaluation, 
     if len(set(y)) == 2:
         empty.roc_auc, empty.pr_auc = float(roc_auc_score(y, p)), float(average_precision_score(y, p))
         observed, predicted = calibration_curve(y, p, n_bins=min(10, max(2, len(y) // 50)), strategy="quantile")
-        empty.calibration = [{"predicted": round(float(a), 4), "observed": round(float(b), 4)}
-                             for a, b in zip(predicted, observed, strict=True)]
+        empty.calibration = [
+            {"predicted": round(float(a), 4), "observed": round(float(b), 4)}
+            for a, b in zip(predicted, observed, strict=True)
+        ]
     return empty, model
 
 

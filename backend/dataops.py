@@ -70,9 +70,16 @@ class EtlResult:
     rejections: list[str]  # "row N (show_id): reason", as the CLI prints them after "rejected "
 
 
-def run_catalogue_etl(engine: Engine, csv_path: Path, *, acting_user_id: int | None, source_name: str = "",
-                      overwrite_edits: bool = False, allow_mass_deactivation: bool = False,
-                      on_step: Progress | None = None) -> EtlResult:
+def run_catalogue_etl(
+    engine: Engine,
+    csv_path: Path,
+    *,
+    acting_user_id: int | None,
+    source_name: str = "",
+    overwrite_edits: bool = False,
+    allow_mass_deactivation: bool = False,
+    on_step: Progress | None = None,
+) -> EtlResult:
     """Load the catalogue from `csv_path` as `python -m etl.load_catalogue` does."""
     from etl import load_catalogue as etl
     from etl.cleaning import BadHeader
@@ -80,16 +87,30 @@ def run_catalogue_etl(engine: Engine, csv_path: Path, *, acting_user_id: int | N
     actor = require_data_role(engine, acting_user_id)
     name = source_name or str(csv_path)
     try:
-        summary = etl.run_logged(engine, Path(csv_path), started_by=_started_by(actor), on_step=on_step,
-                                 overwrite_edits=overwrite_edits, allow_mass_deactivation=allow_mass_deactivation)
+        summary = etl.run_logged(
+            engine,
+            Path(csv_path),
+            started_by=_started_by(actor),
+            on_step=on_step,
+            overwrite_edits=overwrite_edits,
+            allow_mass_deactivation=allow_mass_deactivation,
+        )
     except (BadHeader, etl.NoValidRows, etl.MassDeactivation) as error:
         message = str(error).replace("run again with --allow-mass-deactivation", "tick “Allow mass deactivation”")
         raise DataOpsError(f"{name}: {message}. Nothing was changed.") from None
     result = EtlResult(summary.as_json(), etl.summary_lines(summary, name), [str(r) for r in summary.rejections])
     with engine.begin() as conn:
-        audit.record(conn, actor, "job.catalogue_etl", "job", "catalogue_etl", None,
-                     {"csv": name, "overwrite_edits": overwrite_edits,
-                      "allow_mass_deactivation": allow_mass_deactivation} | result.summary, clock())
+        audit.record(
+            conn,
+            actor,
+            "job.catalogue_etl",
+            "job",
+            "catalogue_etl",
+            None,
+            {"csv": name, "overwrite_edits": overwrite_edits, "allow_mass_deactivation": allow_mass_deactivation}
+            | result.summary,
+            clock(),
+        )
     return result
 
 
@@ -117,8 +138,17 @@ def _seed_options(subscribers: int, months: int, seed: int, reset: bool, end: da
     return Options(subscribers=subscribers, months=months, seed=seed, reset=reset, **({"end": end} if end else {}))
 
 
-def run_seeder(engine: Engine, *, acting_user_id: int | None, subscribers: int, months: int, seed: int,
-               reset: bool = False, end: date | None = None, on_progress: Progress | None = None) -> SeedResult:
+def run_seeder(
+    engine: Engine,
+    *,
+    acting_user_id: int | None,
+    subscribers: int,
+    months: int,
+    seed: int,
+    reset: bool = False,
+    end: date | None = None,
+    on_progress: Progress | None = None,
+) -> SeedResult:
     """Seed as `python -m seed.generate` does; a second run without `reset` is refused with its message."""
     from seed import generate
 
@@ -131,16 +161,23 @@ def run_seeder(engine: Engine, *, acting_user_id: int | None, subscribers: int, 
     printed = io.StringIO()
     generate._print_summary(summary, printed)  # the CLI's own summary, line for line
     with engine.begin() as conn:
-        audit.record(conn, actor, "job.seed", "job", "seed", None,
-                     options.as_json() | {"rows": summary["rows"], "seconds": summary["seconds"]}, clock())
+        audit.record(
+            conn,
+            actor,
+            "job.seed",
+            "job",
+            "seed",
+            None,
+            options.as_json() | {"rows": summary["rows"], "seconds": summary["seconds"]},
+            clock(),
+        )
     return SeedResult(summary, printed.getvalue().rstrip("\n").splitlines())
 
 
 # --- history and exports -------------------------------------------------------------------------------
 
 
-def run_history(engine: Engine, *, acting_user_id: int | None, job: str | None = None,
-                limit: int = 50) -> pd.DataFrame:
+def run_history(engine: Engine, *, acting_user_id: int | None, job: str | None = None, limit: int = 50) -> pd.DataFrame:
     require_data_role(engine, acting_user_id)
     return jobs.recent_runs(engine, job, limit=max(1, min(limit, 500)))
 
@@ -182,7 +219,11 @@ def export_row_counts(engine: Engine, *, acting_user_id: int | None) -> dict[str
 
     names = {"payments": "payment_attempts"}
     with engine.connect() as conn:
-        rows = dict(conn.execute(text("""SELECT relname, greatest(reltuples, 0)::bigint FROM pg_class
+        rows = dict(
+            conn.execute(
+                text("""SELECT relname, greatest(reltuples, 0)::bigint FROM pg_class
                                          WHERE relname = ANY(:n) AND relkind = 'r'"""),
-                                 {"n": [names.get(t, t) for t in EXPORTS]}).all())
+                {"n": [names.get(t, t) for t in EXPORTS]},
+            ).all()
+        )
     return {t: rows.get(names.get(t, t), 0) for t in EXPORTS}

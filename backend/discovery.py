@@ -17,8 +17,13 @@ from sqlalchemy import Engine, text
 from backend.catalogue import MAX_SEARCH_LENGTH
 
 AUDIENCE_ORDER = ("kids", "older_kids", "teens", "adults")
-AUDIENCE_LABELS = {"kids": "Little kids", "older_kids": "Older kids", "teens": "Teens", "adults": "Adults",
-                   "unrated": "Unrated"}
+AUDIENCE_LABELS = {
+    "kids": "Little kids",
+    "older_kids": "Older kids",
+    "teens": "Teens",
+    "adults": "Adults",
+    "unrated": "Unrated",
+}
 KIND_LABELS = {"movie": "Film", "tv_show": "Series"}
 ACCESS_LABELS = {"basic": "Basic", "premium": "Premium"}
 SORTS = {  # name -> ORDER BY (relevance falls back to newest without a query)
@@ -28,9 +33,14 @@ SORTS = {  # name -> ORDER BY (relevance falls back to newest without a query)
     "release_asc": "t.release_year ASC NULLS LAST, t.title, t.title_id",
     "title": "lower(t.title), t.title_id",
 }
-SORT_LABELS = {"relevance": "Best match", "newest": "Newest on Reelhouse", "release_desc": "Release year (newest)",
-               "release_asc": "Release year (oldest)", "title": "Title A–Z"}
-SIMILARITY_THRESHOLD = 0.3       # pg_trgm `%`: whole-string similarity
+SORT_LABELS = {
+    "relevance": "Best match",
+    "newest": "Newest on Reelhouse",
+    "release_desc": "Release year (newest)",
+    "release_asc": "Release year (oldest)",
+    "title": "Title A–Z",
+}
+SIMILARITY_THRESHOLD = 0.3  # pg_trgm `%`: whole-string similarity
 WORD_SIMILARITY_THRESHOLD = 0.5  # pg_trgm `<%`: the query against the closest part of a title or name
 PAGE_SIZE = 24
 FUZZY_BELOW = 10  # near matches are looked for when fewer titles than this contain the query
@@ -107,9 +117,13 @@ def cards_by_ids(conn, title_ids: list[int], allowed: tuple[str, ...] | None) ->
     """Cards of active titles in the order of `title_ids`, leaving out what the profile may not see."""
     if not title_ids:
         return []
-    rows = conn.execute(text(f"SELECT {CARD_COLUMNS} FROM titles t WHERE t.title_id = ANY (:ids) AND t.is_active"
-                             f" AND {audience_condition()}"),
-                        {"ids": list(title_ids), "allowed": allowed_param(allowed)}).all()
+    rows = conn.execute(
+        text(
+            f"SELECT {CARD_COLUMNS} FROM titles t WHERE t.title_id = ANY (:ids) AND t.is_active"
+            f" AND {audience_condition()}"
+        ),
+        {"ids": list(title_ids), "allowed": allowed_param(allowed)},
+    ).all()
     by_id = {row.title_id: card_from(row) for row in rows}
     return [by_id[i] for i in title_ids if i in by_id]
 
@@ -233,8 +247,14 @@ def _conditions(filters: Filters, allowed: tuple[str, ...] | None) -> tuple[list
     return where, params
 
 
-def browse(engine: Engine, filters: Filters, *, allowed: tuple[str, ...] | None = None, page: int = 1,
-           page_size: int = PAGE_SIZE) -> Results:
+def browse(
+    engine: Engine,
+    filters: Filters,
+    *,
+    allowed: tuple[str, ...] | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> Results:
     """One page of active titles matching `filters` that the profile (`allowed` audiences) may see."""
     query, truncated = normalise_query(filters.query)
     where, params = _conditions(filters, allowed)
@@ -244,15 +264,21 @@ def browse(engine: Engine, filters: Filters, *, allowed: tuple[str, ...] | None 
     # The page's ids first (with the total), then the card columns for those rows only.
     if query:
         escaped = like_escape(query)
-        params |= {"q": query, "prefix": f"{escaped}%", "pattern": f"%{escaped}%", "word_prefix": f"% {escaped}%",
-                   "fuzzy": len(query) <= FUZZY_MAX_LENGTH, "fuzzy_below": FUZZY_BELOW}
+        params |= {
+            "q": query,
+            "prefix": f"{escaped}%",
+            "pattern": f"%{escaped}%",
+            "word_prefix": f"% {escaped}%",
+            "fuzzy": len(query) <= FUZZY_MAX_LENGTH,
+            "fuzzy_below": FUZZY_BELOW,
+        }
         ctes = (_SHORT_HITS if len(query) < SHORT_QUERY else _HITS) + ","
         source = "hits h JOIN titles t USING (title_id)"
     else:
         ctes, source = "", "titles t"
     sql = f"""WITH {ctes} page AS (
         SELECT t.title_id, count(*) OVER () AS total, row_number() OVER (ORDER BY {SORTS[sort]}) AS n
-        FROM {source} WHERE {' AND '.join(where)} ORDER BY n LIMIT :limit OFFSET :offset)
+        FROM {source} WHERE {" AND ".join(where)} ORDER BY n LIMIT :limit OFFSET :offset)
     SELECT {CARD_COLUMNS}, page.total FROM page JOIN titles t USING (title_id) ORDER BY page.n"""
     page = max(1, int(page))
     with engine.connect() as conn:
@@ -263,14 +289,19 @@ def browse(engine: Engine, filters: Filters, *, allowed: tuple[str, ...] | None 
             rows = conn.execute(text(sql), params | {"limit": page_size, "offset": 0}).all()
     total = rows[0].total if rows else 0
     notes = [f"Your search was cut to its first {MAX_SEARCH_LENGTH} characters."] if truncated else []
-    return Results([card_from(r) for r in rows], total, page, max(1, math.ceil(total / page_size)), query,
-                   truncated, notes)
+    return Results(
+        [card_from(r) for r in rows], total, page, max(1, math.ceil(total / page_size)), query, truncated, notes
+    )
 
 
 def _set_thresholds(conn) -> None:
-    conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :s, true), "
-                      "set_config('pg_trgm.word_similarity_threshold', :w, true)"),
-                 {"s": str(SIMILARITY_THRESHOLD), "w": str(WORD_SIMILARITY_THRESHOLD)})
+    conn.execute(
+        text(
+            "SELECT set_config('pg_trgm.similarity_threshold', :s, true), "
+            "set_config('pg_trgm.word_similarity_threshold', :w, true)"
+        ),
+        {"s": str(SIMILARITY_THRESHOLD), "w": str(WORD_SIMILARITY_THRESHOLD)},
+    )
 
 
 @dataclass(frozen=True)
@@ -284,12 +315,18 @@ class Facets:
 def facets(engine: Engine) -> Facets:
     """The filter choices: genres (A-Z), countries (most titles first) and the release-year range."""
     with engine.connect() as conn:
-        genres = conn.execute(text("""SELECT DISTINCT g.name FROM genres g JOIN title_genres tg USING (genre_id)
-                                      JOIN titles t USING (title_id) WHERE t.is_active ORDER BY g.name""")).scalars()
+        genres = conn.execute(
+            text("""SELECT DISTINCT g.name FROM genres g JOIN title_genres tg USING (genre_id)
+                                      JOIN titles t USING (title_id) WHERE t.is_active ORDER BY g.name""")
+        ).scalars()
         genres = list(genres)
-        countries = list(conn.execute(text("""
+        countries = list(
+            conn.execute(
+                text("""
             SELECT c.name FROM countries c JOIN title_countries tc USING (country_id) JOIN titles t USING (title_id)
-            WHERE t.is_active GROUP BY c.name ORDER BY count(*) DESC, c.name""")).scalars())
+            WHERE t.is_active GROUP BY c.name ORDER BY count(*) DESC, c.name""")
+            ).scalars()
+        )
         low, high = conn.execute(text("SELECT min(release_year), max(release_year) FROM titles WHERE is_active")).one()
     this_year = date.today().year
     return Facets(genres, countries, low or this_year, high or this_year)
@@ -327,7 +364,8 @@ def find_title(engine: Engine, show_id: str) -> tuple[TitleDetails | None, bool]
     """(the active title with this show id or None, whether it exists at all). Maturity is checked by
     `visible_to`."""
     with engine.connect() as conn:
-        row = conn.execute(text(f"""
+        row = conn.execute(
+            text(f"""
             SELECT {CARD_COLUMNS}, t.description, t.date_added, t.seasons, t.duration_minutes,
                    ARRAY(SELECT c.name FROM title_countries tc JOIN countries c USING (country_id)
                          WHERE tc.title_id = t.title_id ORDER BY tc.position) AS countries,
@@ -335,11 +373,21 @@ def find_title(engine: Engine, show_id: str) -> tuple[TitleDetails | None, bool]
                          WHERE tp.title_id = t.title_id AND tp.role = 'director' ORDER BY tp.position) AS directors,
                    ARRAY(SELECT p.name FROM title_people tp JOIN people p USING (person_id)
                          WHERE tp.title_id = t.title_id AND tp.role = 'cast' ORDER BY tp.position) AS cast_names
-            FROM titles t WHERE t.show_id = :show_id AND t.is_active"""), {"show_id": (show_id or "")[:40]}).first()
+            FROM titles t WHERE t.show_id = :show_id AND t.is_active"""),
+            {"show_id": (show_id or "")[:40]},
+        ).first()
     if row is None:
         return None, False
-    return TitleDetails(card_from(row), row.description, row.date_added, row.seasons, row.duration_minutes,
-                        tuple(row.countries), tuple(row.directors), tuple(row.cast_names)), True
+    return TitleDetails(
+        card_from(row),
+        row.description,
+        row.date_added,
+        row.seasons,
+        row.duration_minutes,
+        tuple(row.countries),
+        tuple(row.directors),
+        tuple(row.cast_names),
+    ), True
 
 
 def visible_to(card: Card, allowed: tuple[str, ...] | None) -> bool:
@@ -349,9 +397,12 @@ def visible_to(card: Card, allowed: tuple[str, ...] | None) -> bool:
 def episodes(engine: Engine, title_id: int) -> dict[int, list[Episode]]:
     """Active episodes of a series by season, in order."""
     with engine.connect() as conn:
-        rows = conn.execute(text("""
+        rows = conn.execute(
+            text("""
             SELECT episode_id, season_number, episode_number, name, duration_minutes FROM episodes
-            WHERE title_id = :id AND is_active ORDER BY season_number, episode_number"""), {"id": title_id}).all()
+            WHERE title_id = :id AND is_active ORDER BY season_number, episode_number"""),
+            {"id": title_id},
+        ).all()
     seasons: dict[int, list[Episode]] = {}
     for row in rows:
         seasons.setdefault(row.season_number, []).append(Episode(**row._mapping))
@@ -361,6 +412,9 @@ def episodes(engine: Engine, title_id: int) -> dict[int, list[Episode]]:
 def catalogue_version(engine: Engine) -> tuple:
     """Changes whenever the catalogue does (a load, an admin edit): the key of cached models."""
     with engine.connect() as conn:
-        return tuple(conn.execute(text("""SELECT count(*), max(updated_at), count(*) FILTER (WHERE is_active)
-                                          FROM titles""")).one())
-
+        return tuple(
+            conn.execute(
+                text("""SELECT count(*), max(updated_at), count(*) FILTER (WHERE is_active)
+                                          FROM titles""")
+            ).one()
+        )

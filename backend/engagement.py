@@ -30,9 +30,11 @@ UNKNOWN_COUNTRY = ""  # as in the revenue rollups (migration 0008)
 EARLIEST = date(1970, 1, 1)
 MODEL_MAX_AGE = timedelta(hours=6)  # incremental refreshes retrain the churn model at most this often
 
-QUALIFIED = (f"(p.watched_seconds >= {lifecycle.QUALIFIED_PLAY_SECONDS} OR (p.duration_seconds IS NOT NULL "
-             f"AND p.duration_seconds < {lifecycle.QUALIFIED_PLAY_SECONDS} "
-             "AND p.end_position_seconds >= p.duration_seconds))")
+QUALIFIED = (
+    f"(p.watched_seconds >= {lifecycle.QUALIFIED_PLAY_SECONDS} OR (p.duration_seconds IS NOT NULL "
+    f"AND p.duration_seconds < {lifecycle.QUALIFIED_PLAY_SECONDS} "
+    "AND p.end_position_seconds >= p.duration_seconds))"
+)
 
 _PLAYS = f"""
 CREATE TEMP TABLE refresh_plays ON COMMIT DROP AS
@@ -138,11 +140,13 @@ WHERE r.mau > 0
 """
 UNITS = {"account": "false", "profile": "true"}  # by profile
 SEGMENTS = [("false", "false"), ("true", "false"), ("false", "true"), ("true", "true")]  # (by plan, by country)
-_GRID = [(unit, by_profile, by_plan, by_country)
-         for unit, by_profile in UNITS.items() for by_plan, by_country in SEGMENTS]
+_GRID = [
+    (unit, by_profile, by_plan, by_country) for unit, by_profile in UNITS.items() for by_plan, by_country in SEGMENTS
+]
 _ACTIVE_SQL = _ACTIVE.format(
     segments=", ".join(f"({n}, {p}, {pl}, {c})" for n, (_, p, pl, c) in enumerate(_GRID)),
-    units=", ".join(f"({n}, '{unit}')" for n, (unit, *_) in enumerate(_GRID)))
+    units=", ".join(f"({n}, '{unit}')" for n, (unit, *_) in enumerate(_GRID)),
+)
 
 # Per profile and item: computed into a temp table (every item, or the items with a qualified play in the
 # window), then synced into profile_item_starts writing only the rows that changed.
@@ -253,27 +257,52 @@ def refresh_in(conn: Connection, since: date | None) -> list[str]:
     sync(conn, "user_first_play", "refresh_first_play", ["user_id"], FIRST_PLAY_VALUES, scope="true")
     for sql in _FIRST_PLAY + _ACQUISITION:
         conn.execute(text(sql))
-    return ["user_daily_activity", "engagement_daily", "title_daily", "title_monthly", "viewing_hours",
-            "daily_peak_concurrency", "daily_active", "profile_item_starts", "completion_monthly", "user_first_play",
-            "first_play_cohorts", "acquisition_monthly"]
+    return [
+        "user_daily_activity",
+        "engagement_daily",
+        "title_daily",
+        "title_monthly",
+        "viewing_hours",
+        "daily_peak_concurrency",
+        "daily_active",
+        "profile_item_starts",
+        "completion_monthly",
+        "user_first_play",
+        "first_play_cohorts",
+        "acquisition_monthly",
+    ]
 
 
-def sync(conn: Connection, table: str, source: str, key: list[str], values: list[str], *, scope: str | None,
-         params: dict | None = None) -> None:
+def sync(
+    conn: Connection,
+    table: str,
+    source: str,
+    key: list[str],
+    values: list[str],
+    *,
+    scope: str | None,
+    params: dict | None = None,
+) -> None:
     """Make `table`'s rows in `scope` (a WHERE condition; None: no deletions) equal `source`'s rows, writing
     only the differences: delete the rows gone, update the rows changed, insert the new ones in key order."""
     on = " AND ".join(f"s.{k} = t.{k}" for k in key)
     if scope is not None:
-        conn.execute(text(f"DELETE FROM {table} t WHERE {scope} AND NOT EXISTS (SELECT FROM {source} s WHERE {on})"),
-                     params or {})
-    conn.execute(text(f"""
+        conn.execute(
+            text(f"DELETE FROM {table} t WHERE {scope} AND NOT EXISTS (SELECT FROM {source} s WHERE {on})"),
+            params or {},
+        )
+    conn.execute(
+        text(f"""
         UPDATE {table} t SET {", ".join(f"{v} = s.{v}" for v in values)} FROM {source} s
         WHERE {on} AND ({", ".join(f"t.{v}" for v in values)}) IS DISTINCT FROM ({", ".join(f"s.{v}" for v in values)})
-    """))
+    """)
+    )
     columns = ", ".join(key + values)
-    conn.execute(text(f"""
+    conn.execute(
+        text(f"""
         INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} s
-        WHERE NOT EXISTS (SELECT FROM {table} t WHERE {on}) ORDER BY {", ".join(key)}"""))
+        WHERE NOT EXISTS (SELECT FROM {table} t WHERE {on}) ORDER BY {", ".join(key)}""")
+    )
 
 
 def _refresh_active(conn: Connection, lo: date) -> None:

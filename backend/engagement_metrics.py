@@ -31,20 +31,25 @@ def _params(period: Period, filters: Filters) -> dict:
 # --- engagement --------------------------------------------------------------------------------------
 
 
-def active_users(engine: Engine, period: Period, filters: Filters = ALL, *, unit: str = "account",
-                 acting_user_id: int | None) -> pd.DataFrame:
+def active_users(
+    engine: Engine, period: Period, filters: Filters = ALL, *, unit: str = "account", acting_user_id: int | None
+) -> pd.DataFrame:
     """Per day: DAU, MAU (30 days ending that day) and DAU/MAU, for accounts or profiles."""
     analytics.authorise(engine, acting_user_id)
     if unit not in ("account", "profile"):
         raise ValueError("unit is 'account' or 'profile'")
     params = _params(period, filters) | {"unit": unit, "every_plan": ALL_PLANS, "every_country": ALL_COUNTRIES}
-    frame = analytics.frame(engine, f"""
+    frame = analytics.frame(
+        engine,
+        f"""
         SELECT day, sum(dau)::int AS dau, sum(mau)::int AS mau FROM daily_active
         WHERE unit = :unit AND {IN_PERIOD}
           AND (CASE WHEN :all_plans THEN plan_id = :every_plan ELSE plan_id = ANY(CAST(:plans AS bigint[])) END)
           AND (CASE WHEN :all_countries THEN country_code = :every_country
                     ELSE country_code = ANY(CAST(:countries AS text[])) END)
-        GROUP BY day ORDER BY day""", params)
+        GROUP BY day ORDER BY day""",
+        params,
+    )
     frame["dau_mau"] = analytics.rate(frame["dau"], frame["mau"])
     return frame
 
@@ -58,11 +63,12 @@ def stickiness(daily: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"stickiness": grouped.mean(), "days": grouped.count()}).reset_index()
 
 
-def watch_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
-                acting_user_id: int | None) -> pd.DataFrame:
+def watch_hours(engine: Engine, period: Period, filters: Filters = ALL, *, acting_user_id: int | None) -> pd.DataFrame:
     """Per month: hours watched and hours per subscriber active at the start of the month."""
     analytics.authorise(engine, acting_user_id)
-    frame = analytics.frame(engine, f"""
+    frame = analytics.frame(
+        engine,
+        f"""
         WITH hours AS (
             SELECT (date_trunc('month', day))::date AS month, sum(watched_seconds) / 3600.0 AS hours
             FROM engagement_daily WHERE {IN_PERIOD} AND {PLAN_IN} AND {COUNTRY_IN} GROUP BY 1
@@ -71,7 +77,9 @@ def watch_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
             WHERE month >= :first AND month < :after AND {PLAN_IN} AND {COUNTRY_IN} GROUP BY 1
         )
         SELECT h.month, h.hours, coalesce(b.active_start, 0)::int AS active_start
-        FROM hours h LEFT JOIN base b USING (month) ORDER BY h.month""", _params(period, filters))
+        FROM hours h LEFT JOIN base b USING (month) ORDER BY h.month""",
+        _params(period, filters),
+    )
     frame["hours"] = frame["hours"].astype(float)
     frame["hours_per_subscriber"] = analytics.rate(frame["hours"], frame["active_start"])
     return frame
@@ -80,9 +88,13 @@ def watch_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
 def completion(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Per month of the first qualified play and kind (movie, episode): completion rate and mean share watched."""
     analytics.authorise(engine, acting_user_id)
-    frame = analytics.frame(engine, """
+    frame = analytics.frame(
+        engine,
+        """
         SELECT month, kind, starts, completed, share_sum FROM completion_monthly
-        WHERE month >= :first AND month < :after ORDER BY month, kind""", _params(period, Filters()))
+        WHERE month >= :first AND month < :after ORDER BY month, kind""",
+        _params(period, Filters()),
+    )
     frame["completion_rate"] = analytics.rate(frame["completed"], frame["starts"])
     frame["average_share_watched"] = analytics.rate(frame["share_sum"], frame["starts"])
     return frame.drop(columns="share_sum")
@@ -100,7 +112,9 @@ def top10(engine: Engine, week_start: date, *, acting_user_id: int | None) -> pd
     """Films and series ranked by views (hours / runtime) in the Monday-Sunday week; ties by hours."""
     analytics.authorise(engine, acting_user_id)
     monday = week_start - timedelta(days=week_start.weekday())
-    frame = analytics.frame(engine, f"""
+    frame = analytics.frame(
+        engine,
+        f"""
         WITH week AS (
             SELECT title_id, sum(watched_seconds) AS seconds FROM title_daily
             WHERE day >= :monday AND day < :monday + 7 GROUP BY title_id
@@ -112,7 +126,8 @@ def top10(engine: Engine, week_start: date, *, acting_user_id: int | None) -> pd
             FROM week w JOIN ({_RUNTIME}) r ON r.title_id = w.title_id
         )
         SELECT kind, rank, show_id, title, hours, views FROM ranked WHERE rank <= 10 ORDER BY kind, rank""",
-        {"monday": monday})
+        {"monday": monday},
+    )
     for column in ("hours", "views"):
         frame[column] = frame[column].astype(float)
     return frame
@@ -132,27 +147,34 @@ def weeks(period: Period, today: date | None = None) -> list[date]:
 def genre_share(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Hours per genre, a title's hours split equally among its genres, as a share of all hours."""
     analytics.authorise(engine, acting_user_id)
-    frame = analytics.frame(engine, f"""
+    frame = analytics.frame(
+        engine,
+        f"""
         WITH hours AS (SELECT title_id, sum(watched_seconds) / 3600.0 AS hours FROM title_monthly
                        WHERE {IN_MONTHS} GROUP BY title_id),
              split AS (SELECT title_id, genre_id, 1.0 / count(*) OVER (PARTITION BY title_id) AS part
                        FROM title_genres)
         SELECT g.name AS genre, sum(h.hours * s.part) AS hours
         FROM hours h JOIN split s USING (title_id) JOIN genres g USING (genre_id)
-        GROUP BY g.name ORDER BY hours DESC""", _params(period, Filters()))
+        GROUP BY g.name ORDER BY hours DESC""",
+        _params(period, Filters()),
+    )
     frame["hours"] = frame["hours"].astype(float)
     frame["share"] = analytics.rate(frame["hours"], pd.Series(frame["hours"].sum(), index=frame.index))
     return frame
 
 
-def peak_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
-               acting_user_id: int | None) -> pd.DataFrame:
+def peak_hours(engine: Engine, period: Period, filters: Filters = ALL, *, acting_user_id: int | None) -> pd.DataFrame:
     """Hours viewed by weekday (1 = Monday) and hour of day (UTC) of the session's start."""
     analytics.authorise(engine, acting_user_id)
-    frame = analytics.frame(engine, f"""
+    frame = analytics.frame(
+        engine,
+        f"""
         SELECT weekday::int AS weekday, hour, sum(watched_seconds) / 3600.0 AS hours, sum(sessions)::int AS sessions
         FROM viewing_hours WHERE {IN_MONTHS} AND {PLAN_IN} AND {COUNTRY_IN}
-        GROUP BY 1, 2 ORDER BY 1, 2""", _params(period, filters))
+        GROUP BY 1, 2 ORDER BY 1, 2""",
+        _params(period, filters),
+    )
     frame["hours"] = frame["hours"].astype(float)
     return frame
 
@@ -160,24 +182,38 @@ def peak_hours(engine: Engine, period: Period, filters: Filters = ALL, *,
 def peak_concurrency(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Per day: the most sessions overlapping in any minute, and that minute."""
     analytics.authorise(engine, acting_user_id)
-    return analytics.frame(engine, f"""SELECT day, peak_sessions, peak_minute FROM daily_peak_concurrency
-                              WHERE {IN_PERIOD} ORDER BY day""", _params(period, Filters()))
+    return analytics.frame(
+        engine,
+        f"""SELECT day, peak_sessions, peak_minute FROM daily_peak_concurrency
+                              WHERE {IN_PERIOD} ORDER BY day""",
+        _params(period, Filters()),
+    )
 
 
-def time_to_first_play(engine: Engine, period: Period, filters: Filters = ALL, *,
-                       acting_user_id: int | None) -> pd.DataFrame:
+def time_to_first_play(
+    engine: Engine, period: Period, filters: Filters = ALL, *, acting_user_id: int | None
+) -> pd.DataFrame:
     """Per signup month: subscribers, how many have played since subscribing, and the median hours from the
     first subscription's start to the first qualified play (over those who played)."""
     analytics.authorise(engine, acting_user_id)
-    cells = analytics.frame(engine, f"""
+    cells = analytics.frame(
+        engine,
+        f"""
         SELECT month, subscribers, played, hours_sorted FROM first_play_cohorts
-        WHERE month >= :first AND month < :after AND {COUNTRY_IN} ORDER BY month""", _params(period, filters))
+        WHERE month >= :first AND month < :after AND {COUNTRY_IN} ORDER BY month""",
+        _params(period, filters),
+    )
     rows = []
     for month, group in cells.groupby("month", sort=True):
         hours = [float(h) for array in group["hours_sorted"] for h in array]
-        rows.append({"month": month, "subscribers": int(group["subscribers"].sum()),
-                     "played": int(group["played"].sum()),
-                     "median_hours": float(pd.Series(hours).median()) if hours else float("nan")})
+        rows.append(
+            {
+                "month": month,
+                "subscribers": int(group["subscribers"].sum()),
+                "played": int(group["played"].sum()),
+                "median_hours": float(pd.Series(hours).median()) if hours else float("nan"),
+            }
+        )
     return pd.DataFrame(rows, columns=["month", "subscribers", "played", "median_hours"])
 
 
@@ -185,15 +221,15 @@ def time_to_first_play(engine: Engine, period: Period, filters: Filters = ALL, *
 
 CATALOGUE_DIMENSIONS = {
     "type": "SELECT CASE kind WHEN 'movie' THEN 'Movie' ELSE 'TV show' END AS value, count(*) AS titles "
-            "FROM titles WHERE is_active GROUP BY 1 ORDER BY 2 DESC",
+    "FROM titles WHERE is_active GROUP BY 1 ORDER BY 2 DESC",
     "genre": "SELECT g.name AS value, count(*) AS titles FROM title_genres tg JOIN genres g USING (genre_id) "
-             "JOIN titles t USING (title_id) WHERE t.is_active GROUP BY 1 ORDER BY 2 DESC",
+    "JOIN titles t USING (title_id) WHERE t.is_active GROUP BY 1 ORDER BY 2 DESC",
     "country": "SELECT c.name AS value, count(*) AS titles FROM title_countries tc JOIN countries c "
-               "USING (country_id) JOIN titles t USING (title_id) WHERE t.is_active GROUP BY 1 ORDER BY 2 DESC",
+    "USING (country_id) JOIN titles t USING (title_id) WHERE t.is_active GROUP BY 1 ORDER BY 2 DESC",
     "release_year": "SELECT release_year AS value, count(*) AS titles FROM titles WHERE is_active "
-                    "AND release_year IS NOT NULL GROUP BY 1 ORDER BY 1",
+    "AND release_year IS NOT NULL GROUP BY 1 ORDER BY 1",
     "maturity": "SELECT coalesce(maturity_rating, 'unrated') AS value, audience, count(*) AS titles FROM titles "
-                "WHERE is_active GROUP BY 1, 2 ORDER BY 3 DESC",
+    "WHERE is_active GROUP BY 1, 2 ORDER BY 3 DESC",
 }
 
 
@@ -210,30 +246,41 @@ def catalogue(engine: Engine, dimension: str, *, acting_user_id: int | None) -> 
 def additions(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Titles added to the catalogue per month (their `date_added`), by type."""
     analytics.authorise(engine, acting_user_id)
-    return analytics.frame(engine, """
+    return analytics.frame(
+        engine,
+        """
         SELECT (date_trunc('month', date_added))::date AS month, kind, count(*)::int AS titles FROM titles
         WHERE date_added >= :first AND date_added < :after GROUP BY 1, 2 ORDER BY 1, 2""",
-        _params(period, Filters()))
+        _params(period, Filters()),
+    )
 
 
 def additions_all_time(engine: Engine, *, acting_user_id: int | None) -> pd.DataFrame:
     """Titles added per year (their `date_added`), by type: the catalogue's whole history."""
     analytics.authorise(engine, acting_user_id)
-    return analytics.frame(engine, """
+    return analytics.frame(
+        engine,
+        """
         SELECT extract(year FROM date_added)::int AS year, kind, count(*)::int AS titles FROM titles
-        WHERE date_added IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2""", {})
+        WHERE date_added IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2""",
+        {},
+    )
 
 
 def top_titles(engine: Engine, period: Period, *, limit: int = 20, acting_user_id: int | None) -> pd.DataFrame:
     """The most viewed titles in the period (views = hours / runtime), films and series together."""
     analytics.authorise(engine, acting_user_id)
-    frame = analytics.frame(engine, f"""
+    frame = analytics.frame(
+        engine,
+        f"""
         WITH hours AS (SELECT title_id, sum(watched_seconds) AS seconds, sum(qualified_plays) AS plays
                        FROM title_monthly WHERE {IN_MONTHS} GROUP BY title_id)
         SELECT r.show_id, r.title, r.kind, h.seconds / 3600.0 AS hours, h.plays::int AS qualified_plays,
                h.seconds::numeric / nullif(r.runtime_seconds, 0) AS views
         FROM hours h JOIN ({_RUNTIME}) r USING (title_id)
-        ORDER BY views DESC NULLS LAST, h.seconds DESC LIMIT :limit""", _params(period, Filters()) | {"limit": limit})
+        ORDER BY views DESC NULLS LAST, h.seconds DESC LIMIT :limit""",
+        _params(period, Filters()) | {"limit": limit},
+    )
     for column in ("hours", "views"):
         frame[column] = frame[column].astype(float)
     return frame
@@ -242,27 +289,36 @@ def top_titles(engine: Engine, period: Period, *, limit: int = 20, acting_user_i
 def never_watched(engine: Engine, period: Period, *, acting_user_id: int | None) -> pd.DataFrame:
     """Active titles without a single qualified play in the period, by type (with the count available then)."""
     analytics.authorise(engine, acting_user_id)
-    return analytics.frame(engine, f"""
+    return analytics.frame(
+        engine,
+        f"""
         WITH watched AS (SELECT DISTINCT title_id FROM title_monthly WHERE {IN_MONTHS} AND qualified_plays > 0)
         SELECT t.show_id, t.title, t.kind, t.release_year, t.date_added
         FROM titles t WHERE t.is_active AND NOT EXISTS (SELECT 1 FROM watched w WHERE w.title_id = t.title_id)
-        ORDER BY t.date_added DESC NULLS LAST, t.title""", _params(period, Filters()))
+        ORDER BY t.date_added DESC NULLS LAST, t.title""",
+        _params(period, Filters()),
+    )
 
 
 # --- acquisition -------------------------------------------------------------------------------------
 
 
-def funnel(engine: Engine, period: Period, filters: Filters = ALL, *, by: str = "traffic_source",
-           acting_user_id: int | None) -> pd.DataFrame:
+def funnel(
+    engine: Engine, period: Period, filters: Filters = ALL, *, by: str = "traffic_source", acting_user_id: int | None
+) -> pd.DataFrame:
     """Visitors -> signups -> trials -> paid, by traffic source or by month of first visit (cohorts)."""
     analytics.authorise(engine, acting_user_id)
     if by not in ("traffic_source", "month"):
         raise ValueError("by is 'traffic_source' or 'month'")
-    frame = analytics.frame(engine, f"""
+    frame = analytics.frame(
+        engine,
+        f"""
         SELECT {by}, sum(visitors)::int AS visitors, sum(signups)::int AS signups, sum(trials)::int AS trials,
                sum(paid)::int AS paid
         FROM acquisition_monthly WHERE month >= :first AND month < :after AND {COUNTRY_IN}
-        GROUP BY 1 ORDER BY {'visitors DESC' if by == 'traffic_source' else 'month'}""", _params(period, filters))
+        GROUP BY 1 ORDER BY {"visitors DESC" if by == "traffic_source" else "month"}""",
+        _params(period, filters),
+    )
     frame["visitor_to_signup"] = analytics.rate(frame["signups"], frame["visitors"])
     frame["signup_to_paid"] = analytics.rate(frame["paid"], frame["signups"])
     return frame
@@ -271,32 +327,42 @@ def funnel(engine: Engine, period: Period, filters: Filters = ALL, *, by: str = 
 # --- what each page draws with its default choices (the benchmark times these) ---------------------------
 
 
-def engagement_page(engine: Engine, period: Period, filters: Filters = ALL, *,
-                    acting_user_id: int | None) -> dict[str, pd.DataFrame]:
+def engagement_page(
+    engine: Engine, period: Period, filters: Filters = ALL, *, acting_user_id: int | None
+) -> dict[str, pd.DataFrame]:
     """Everything the Engagement page draws with its default choices (accounts, the latest week)."""
     daily = active_users(engine, period, filters, acting_user_id=acting_user_id)
     mondays = weeks(period)
-    return {"daily": daily, "stickiness": stickiness(daily),
-            "watch_hours": watch_hours(engine, period, filters, acting_user_id=acting_user_id),
-            "completion": completion(engine, period, acting_user_id=acting_user_id),
-            "top10": top10(engine, mondays[0], acting_user_id=acting_user_id) if mondays else pd.DataFrame(),
-            "genres": genre_share(engine, period, acting_user_id=acting_user_id),
-            "peak_hours": peak_hours(engine, period, filters, acting_user_id=acting_user_id),
-            "peak_concurrency": peak_concurrency(engine, period, acting_user_id=acting_user_id),
-            "first_play": time_to_first_play(engine, period, filters, acting_user_id=acting_user_id)}
+    return {
+        "daily": daily,
+        "stickiness": stickiness(daily),
+        "watch_hours": watch_hours(engine, period, filters, acting_user_id=acting_user_id),
+        "completion": completion(engine, period, acting_user_id=acting_user_id),
+        "top10": top10(engine, mondays[0], acting_user_id=acting_user_id) if mondays else pd.DataFrame(),
+        "genres": genre_share(engine, period, acting_user_id=acting_user_id),
+        "peak_hours": peak_hours(engine, period, filters, acting_user_id=acting_user_id),
+        "peak_concurrency": peak_concurrency(engine, period, acting_user_id=acting_user_id),
+        "first_play": time_to_first_play(engine, period, filters, acting_user_id=acting_user_id),
+    }
 
 
-def content_page(engine: Engine, period: Period, filters: Filters = ALL, *,
-                 acting_user_id: int | None) -> dict[str, pd.DataFrame]:
+def content_page(
+    engine: Engine, period: Period, filters: Filters = ALL, *, acting_user_id: int | None
+) -> dict[str, pd.DataFrame]:
     """Everything the Content page draws (the catalogue does not depend on the filters)."""
     frames = {f"catalogue_{d}": catalogue(engine, d, acting_user_id=acting_user_id) for d in CATALOGUE_DIMENSIONS}
-    return frames | {"additions": additions_all_time(engine, acting_user_id=acting_user_id),
-                     "top_titles": top_titles(engine, period, acting_user_id=acting_user_id),
-                     "never_watched": never_watched(engine, period, acting_user_id=acting_user_id)}
+    return frames | {
+        "additions": additions_all_time(engine, acting_user_id=acting_user_id),
+        "top_titles": top_titles(engine, period, acting_user_id=acting_user_id),
+        "never_watched": never_watched(engine, period, acting_user_id=acting_user_id),
+    }
 
 
-def acquisition_page(engine: Engine, period: Period, filters: Filters = ALL, *,
-                     acting_user_id: int | None) -> dict[str, pd.DataFrame]:
+def acquisition_page(
+    engine: Engine, period: Period, filters: Filters = ALL, *, acting_user_id: int | None
+) -> dict[str, pd.DataFrame]:
     """Everything the Acquisition page draws."""
-    return {"by_source": funnel(engine, period, filters, acting_user_id=acting_user_id),
-            "by_month": funnel(engine, period, filters, by="month", acting_user_id=acting_user_id)}
+    return {
+        "by_source": funnel(engine, period, filters, acting_user_id=acting_user_id),
+        "by_month": funnel(engine, period, filters, by="month", acting_user_id=acting_user_id),
+    }

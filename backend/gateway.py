@@ -29,8 +29,11 @@ SUCCESS_CARD = "4242424242424242"
 DECLINE_CARD = "4000000000000002"
 INSUFFICIENT_FUNDS_CARD = "4000000000009995"
 NETWORK_ERROR_CARD = "4000000000000119"
-_OUTCOMES = {DECLINE_CARD: "declined", INSUFFICIENT_FUNDS_CARD: "insufficient_funds",
-             NETWORK_ERROR_CARD: "network_error"}
+_OUTCOMES = {
+    DECLINE_CARD: "declined",
+    INSUFFICIENT_FUNDS_CARD: "insufficient_funds",
+    NETWORK_ERROR_CARD: "network_error",
+}
 MESSAGES = {
     "declined": "Your card was declined. Nothing was charged. Try another card.",
     "insufficient_funds": "Your card has insufficient funds. Nothing was charged. Try another card.",
@@ -45,6 +48,7 @@ class CardError(ValueError):
 @dataclass(frozen=True)
 class Card:
     """What is kept of a card: never its number."""
+
     brand: str
     last4: str
     exp_month: int
@@ -122,8 +126,13 @@ class SimulatedGateway:
             raise CardError(MESSAGES[outcome])
         # A card with insufficient funds is a valid card: it is refused when charged. The outcome is
         # part of the simulated token; the number cannot be recovered from it.
-        return Card(_brand(digits), digits[-4:], int(exp_month), int(exp_year),
-                    f"tok_sim_{outcome}_{hashlib.sha256(digits.encode()).hexdigest()[:16]}")
+        return Card(
+            _brand(digits),
+            digits[-4:],
+            int(exp_month),
+            int(exp_year),
+            f"tok_sim_{outcome}_{hashlib.sha256(digits.encode()).hexdigest()[:16]}",
+        )
 
     @staticmethod
     def token_for(outcome: str) -> str:

@@ -58,7 +58,8 @@ def refresh_week(engine: Engine, week_start: date, now: datetime | None = None) 
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK_KEY})
         conn.execute(text("DELETE FROM title_weekly_views WHERE week_start = :w"), {"w": week_start})
-        count = conn.execute(text("""
+        count = conn.execute(
+            text("""
             INSERT INTO title_weekly_views (week_start, title_id, kind, watched_seconds, views)
             SELECT :w, t.title_id, t.kind, v.watched,
                    round(v.watched / CASE WHEN t.kind = 'movie' THEN t.duration_minutes * 60
@@ -68,18 +69,22 @@ def refresh_week(engine: Engine, week_start: date, now: datetime | None = None) 
                   WHERE started_at >= :start AND started_at < :end GROUP BY title_id) v
             JOIN titles t USING (title_id)
             WHERE v.watched > 0 AND coalesce(t.duration_minutes, t.seasons) IS NOT NULL"""),
-            {"w": week_start, "start": start, "end": start + timedelta(days=7)}).rowcount
-        conn.execute(text("""INSERT INTO title_weekly_views_runs (week_start, refreshed_at) VALUES (:w, :now)
+            {"w": week_start, "start": start, "end": start + timedelta(days=7)},
+        ).rowcount
+        conn.execute(
+            text("""INSERT INTO title_weekly_views_runs (week_start, refreshed_at) VALUES (:w, :now)
                              ON CONFLICT (week_start) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at"""),
-                     {"w": week_start, "now": clock(now)})
+            {"w": week_start, "now": clock(now)},
+        )
     return count
 
 
 def ensure_week(engine: Engine, week_start: date, now: datetime) -> None:
     """Compute the week if it never was, or was computed before it could be final and a while ago."""
     with engine.connect() as conn:
-        refreshed = conn.execute(text("SELECT refreshed_at FROM title_weekly_views_runs WHERE week_start = :w"),
-                                 {"w": week_start}).scalar()
+        refreshed = conn.execute(
+            text("SELECT refreshed_at FROM title_weekly_views_runs WHERE week_start = :w"), {"w": week_start}
+        ).scalar()
     week_end = datetime.combine(week_start + timedelta(days=7), time(), UTC)
     if refreshed is None or (refreshed < week_end + FINAL_AFTER and now - refreshed > RECOMPUTE_EVERY):
         refresh_week(engine, week_start, now)
@@ -87,11 +92,13 @@ def ensure_week(engine: Engine, week_start: date, now: datetime) -> None:
 
 def top_ten(conn, week_start: date, kind: str, allowed) -> list[tuple[int, float]]:
     """(title_id, views) of the week's most viewed films or series the profile may see."""
-    rows = conn.execute(text(f"""
+    rows = conn.execute(
+        text(f"""
         SELECT v.title_id, v.views FROM title_weekly_views v JOIN titles t USING (title_id)
         WHERE v.week_start = :w AND v.kind = :kind AND t.is_active AND {audience_condition()}
         ORDER BY v.views DESC, v.watched_seconds DESC, v.title_id LIMIT :n"""),
-        {"w": week_start, "kind": kind, "allowed": allowed_param(allowed), "n": TOP_N}).all()
+        {"w": week_start, "kind": kind, "allowed": allowed_param(allowed), "n": TOP_N},
+    ).all()
     return [(r.title_id, float(r.views)) for r in rows]
 
 
@@ -107,21 +114,40 @@ class History:
 
 def history(conn, user_id: int, profile_id: int) -> History:
     params = {"u": user_id, "p": profile_id}
-    recent = list(conn.execute(text("""SELECT title_id FROM viewing_progress WHERE user_id = :u AND profile_id = :p
-                                       ORDER BY updated_at DESC, title_id LIMIT 200"""), params).scalars())
-    disliked = set(conn.execute(text("""SELECT title_id FROM ratings WHERE user_id = :u AND profile_id = :p
-                                        AND score < 0"""), params).scalars())
-    genres = list(conn.execute(text("""
+    recent = list(
+        conn.execute(
+            text("""SELECT title_id FROM viewing_progress WHERE user_id = :u AND profile_id = :p
+                                       ORDER BY updated_at DESC, title_id LIMIT 200"""),
+            params,
+        ).scalars()
+    )
+    disliked = set(
+        conn.execute(
+            text("""SELECT title_id FROM ratings WHERE user_id = :u AND profile_id = :p
+                                        AND score < 0"""),
+            params,
+        ).scalars()
+    )
+    genres = list(
+        conn.execute(
+            text("""
         SELECT g.name FROM viewing_progress v JOIN title_genres tg USING (title_id) JOIN genres g USING (genre_id)
         WHERE v.user_id = :u AND v.profile_id = :p
-        GROUP BY g.name ORDER BY count(*) DESC, g.name LIMIT :n"""), params | {"n": FAVOURITE_GENRES}).scalars())
+        GROUP BY g.name ORDER BY count(*) DESC, g.name LIMIT :n"""),
+            params | {"n": FAVOURITE_GENRES},
+        ).scalars()
+    )
     return History(recent, disliked, genres)
 
 
 def new_titles(conn, allowed, limit: int = ROW_LENGTH) -> list[int]:
-    return list(conn.execute(text(f"""SELECT t.title_id FROM titles t WHERE t.is_active AND {audience_condition()}
+    return list(
+        conn.execute(
+            text(f"""SELECT t.title_id FROM titles t WHERE t.is_active AND {audience_condition()}
                                       ORDER BY t.date_added DESC NULLS LAST, t.title_id DESC LIMIT :n"""),
-                             {"allowed": allowed_param(allowed), "n": limit}).scalars())
+            {"allowed": allowed_param(allowed), "n": limit},
+        ).scalars()
+    )
 
 
 # --- the rows ------------------------------------------------------------------------------------
@@ -131,15 +157,27 @@ def continue_watching_row(engine: Engine, user_id: int, profile_id: int, allowed
     """Started and unfinished titles (backend.playback's rule), with the episode to resume; cards come later."""
     from backend import playback
 
-    items = [i for i in playback.continue_watching(engine, user_id, profile_id, limit=length)
-             if allowed is None or i["audience"] in allowed]
+    items = [
+        i
+        for i in playback.continue_watching(engine, user_id, profile_id, limit=length)
+        if allowed is None or i["audience"] in allowed
+    ]
     notes = {i["show_id"]: f"S{i['season_number']}:E{i['episode_number']}" for i in items if i.get("episode_number")}
-    return Row("continue", "Continue Watching", "Pick up where you left off.", [], notes,
-               {i["show_id"]: i["progress"] for i in items}, removable=True, ids=[i["title_id"] for i in items])
+    return Row(
+        "continue",
+        "Continue Watching",
+        "Pick up where you left off.",
+        [],
+        notes,
+        {i["show_id"]: i["progress"] for i in items},
+        removable=True,
+        ids=[i["title_id"] for i in items],
+    )
 
 
-def home_rows(engine: Engine, user_id: int, profile, *, now: datetime | None = None,
-              length: int = ROW_LENGTH) -> list[Row]:
+def home_rows(
+    engine: Engine, user_id: int, profile, *, now: datetime | None = None, length: int = ROW_LENGTH
+) -> list[Row]:
     """Every home row of this profile, in page order; rows without titles are left out."""
     now, allowed = clock(now), discovery.allowed_audiences(profile)
     week = last_complete_week(now)
@@ -154,29 +192,58 @@ def home_rows(engine: Engine, user_id: int, profile, *, now: datetime | None = N
         if seen.recent:
             picks = recommend.top_picks(models, seen.recent, allowed=allowed, exclude=exclude, limit=length)
             based_on = ", ".join(f"“{name(t)}”" for t in seen.recent[:3])
-            rows.append(_row("picks", f"Top picks for {profile.name}", picks,
-                             f"Like {based_on}, and what members who watched them also watched."))
+            rows.append(
+                _row(
+                    "picks",
+                    f"Top picks for {profile.name}",
+                    picks,
+                    f"Like {based_on}, and what members who watched them also watched.",
+                )
+            )
             first = seen.recent[0]
             rows.append(_because(models, first, allowed, exclude, length))
         for kind, label in (("movie", "films"), ("tv_show", "series")):
             ranked = top_ten(conn, week, kind, allowed)
-            row = _row(f"top10_{kind}", f"Top 10 {label} this week", [t for t, _ in ranked],
-                       f"Most views in the week of {week:%-d %B %Y} (hours viewed / runtime).")
+            row = _row(
+                f"top10_{kind}",
+                f"Top 10 {label} this week",
+                [t for t, _ in ranked],
+                f"Most views in the week of {week:%-d %B %Y} (hours viewed / runtime).",
+            )
             row.ranked, row.notes = True, {t: f"{views:,.1f} views" for t, views in ranked}  # by title id for now
             rows.append(row)
-        rows.append(_row("my_list", "My List", library.list_title_ids(conn, user_id, profile.profile_id, length),
-                         "Titles you saved for later."))
-        rows.append(_row("new", "New on Reelhouse", new_titles(conn, allowed, length),
-                         "The latest additions to the catalogue."))
+        rows.append(
+            _row(
+                "my_list",
+                "My List",
+                library.list_title_ids(conn, user_id, profile.profile_id, length),
+                "Titles you saved for later.",
+            )
+        )
+        rows.append(
+            _row("new", "New on Reelhouse", new_titles(conn, allowed, length), "The latest additions to the catalogue.")
+        )
         genres = seen.favourite_genres or []
         for genre in genres:
             ids = recommend.popular_in_genre(models, genre, allowed=allowed, exclude=exclude, limit=length)
-            rows.append(_row(f"genre:{genre}", genre, ids,
-                             f"Popular with members who like {genre}, one of your most watched genres."))
+            rows.append(
+                _row(
+                    f"genre:{genre}",
+                    genre,
+                    ids,
+                    f"Popular with members who like {genre}, one of your most watched genres.",
+                )
+            )
         if not seen.recent:
             ids = recommend.popular(models, allowed=allowed, exclude=exclude, limit=length)
-            rows.append(_row("popular", "Popular on Reelhouse", ids,
-                             "What most members have watched. Watch something and this page learns your taste."))
+            rows.append(
+                _row(
+                    "popular",
+                    "Popular on Reelhouse",
+                    ids,
+                    "What most members have watched. Watch something and this page learns your taste.",
+                )
+            )
         if len(seen.recent) > 1:
             rows.append(_because(models, seen.recent[1], allowed, exclude, length))
         rows.append(_row("recent", "Recently Watched", seen.recent[:length], "What you watched last, newest first."))
@@ -202,8 +269,12 @@ def _fill_cards(conn, rows: list[Row], allowed) -> None:
 def _because(models, title_id: int, allowed, exclude: set[int], length: int) -> Row:
     name = recommend.title_name(models, title_id)
     ids = recommend.similar_titles(models, title_id, allowed=allowed, exclude=exclude, limit=length)
-    return _row(f"because:{title_id}", f"Because you watched {name}", ids,
-                f"Titles like “{name}” in genre, cast, director and story, and what its viewers also watched.")
+    return _row(
+        f"because:{title_id}",
+        f"Because you watched {name}",
+        ids,
+        f"Titles like “{name}” in genre, cast, director and story, and what its viewers also watched.",
+    )
 
 
 # --- CLI -----------------------------------------------------------------------------------------

@@ -30,22 +30,23 @@ def start_run(engine: Engine, job: str, parameters: dict[str, Any], started_by: 
         ).scalar_one()
 
 
-def finish_run(
-    engine: Engine, run_id: int, *, summary: dict[str, Any] | None = None, error: str | None = None
-) -> None:
+def finish_run(engine: Engine, run_id: int, *, summary: dict[str, Any] | None = None, error: str | None = None) -> None:
     sql = text("""
         UPDATE job_runs
            SET status = :status, finished_at = :now, summary = CAST(:summary AS jsonb), error = :error
          WHERE run_id = :run_id
     """)
     with engine.begin() as conn:
-        conn.execute(sql, {
-            "status": "failed" if error else "succeeded",
-            "now": utcnow(),
-            "summary": json.dumps(summary, default=str) if summary is not None else None,
-            "error": error,
-            "run_id": run_id,
-        })
+        conn.execute(
+            sql,
+            {
+                "status": "failed" if error else "succeeded",
+                "now": utcnow(),
+                "summary": json.dumps(summary, default=str) if summary is not None else None,
+                "error": error,
+                "run_id": run_id,
+            },
+        )
 
 
 def recent_runs(engine: Engine, job: str | None = None, limit: int = 20) -> pd.DataFrame:

@@ -55,9 +55,11 @@ class Review:
 
 
 def _visible_title_id(conn, show_id: str, allowed: tuple[str, ...] | None) -> int:
-    title_id = conn.execute(text(f"""SELECT title_id FROM titles t WHERE t.show_id = :show_id AND t.is_active
+    title_id = conn.execute(
+        text(f"""SELECT title_id FROM titles t WHERE t.show_id = :show_id AND t.is_active
                                      AND {audience_condition()}"""),
-                            {"show_id": (show_id or "")[:40], "allowed": allowed_param(allowed)}).scalar()
+        {"show_id": (show_id or "")[:40], "allowed": allowed_param(allowed)},
+    ).scalar()
     if title_id is None:
         raise LibraryError("That title is not available for this profile.")
     return title_id
@@ -66,43 +68,64 @@ def _visible_title_id(conn, show_id: str, allowed: tuple[str, ...] | None) -> in
 # --- My List ------------------------------------------------------------------------------------
 
 
-def add_to_list(engine: Engine, user_id: int, profile_id: int, show_id: str, *,
-                allowed: tuple[str, ...] | None = None, now: datetime | None = None) -> None:
+def add_to_list(
+    engine: Engine,
+    user_id: int,
+    profile_id: int,
+    show_id: str,
+    *,
+    allowed: tuple[str, ...] | None = None,
+    now: datetime | None = None,
+) -> None:
     """Add a title to the profile's list (again: no change)."""
     with engine.begin() as conn:
         title_id = _visible_title_id(conn, show_id, allowed)
-        conn.execute(text("""INSERT INTO list_entries (user_id, profile_id, title_id, added_at)
+        conn.execute(
+            text("""INSERT INTO list_entries (user_id, profile_id, title_id, added_at)
                              VALUES (:u, :p, :t, :now)
                              ON CONFLICT (user_id, profile_id, title_id) DO NOTHING"""),
-                     {"u": user_id, "p": profile_id, "t": title_id, "now": clock(now)})
+            {"u": user_id, "p": profile_id, "t": title_id, "now": clock(now)},
+        )
 
 
 def remove_from_list(engine: Engine, user_id: int, profile_id: int, show_id: str) -> bool:
     """Take a title off the list; whether it was there."""
     with engine.begin() as conn:
-        done = conn.execute(text("""DELETE FROM list_entries l USING titles t
+        done = conn.execute(
+            text("""DELETE FROM list_entries l USING titles t
                                     WHERE l.user_id = :u AND l.profile_id = :p AND l.title_id = t.title_id
                                       AND t.show_id = :show_id"""),
-                            {"u": user_id, "p": profile_id, "show_id": show_id})
+            {"u": user_id, "p": profile_id, "show_id": show_id},
+        )
     return done.rowcount > 0
 
 
 def in_list(engine: Engine, user_id: int, profile_id: int, title_id: int) -> bool:
     with engine.connect() as conn:
-        return conn.execute(text("""SELECT 1 FROM list_entries WHERE user_id = :u AND profile_id = :p
-                                    AND title_id = :t"""), {"u": user_id, "p": profile_id, "t": title_id}).first() \
+        return (
+            conn.execute(
+                text("""SELECT 1 FROM list_entries WHERE user_id = :u AND profile_id = :p
+                                    AND title_id = :t"""),
+                {"u": user_id, "p": profile_id, "t": title_id},
+            ).first()
             is not None
+        )
 
 
 def list_title_ids(conn, user_id: int, profile_id: int, limit: int | None = None) -> list[int]:
     """The profile's list, most recently added first."""
-    return list(conn.execute(text("""SELECT title_id FROM list_entries WHERE user_id = :u AND profile_id = :p
+    return list(
+        conn.execute(
+            text("""SELECT title_id FROM list_entries WHERE user_id = :u AND profile_id = :p
                                      ORDER BY added_at DESC, title_id LIMIT :limit"""),
-                             {"u": user_id, "p": profile_id, "limit": limit}).scalars())
+            {"u": user_id, "p": profile_id, "limit": limit},
+        ).scalars()
+    )
 
 
-def my_list(engine: Engine, user_id: int, profile_id: int, *, allowed: tuple[str, ...] | None = None,
-            limit: int | None = None) -> list[Card]:
+def my_list(
+    engine: Engine, user_id: int, profile_id: int, *, allowed: tuple[str, ...] | None = None, limit: int | None = None
+) -> list[Card]:
     with engine.connect() as conn:
         return cards_by_ids(conn, list_title_ids(conn, user_id, profile_id, limit), allowed)
 
@@ -118,55 +141,76 @@ def clean_review(review: str | None) -> str | None:
     return review or None
 
 
-def rate(engine: Engine, user_id: int, profile_id: int, show_id: str, score: int, review: str | None = None, *,
-         allowed: tuple[str, ...] | None = None, now: datetime | None = None) -> Rating:
+def rate(
+    engine: Engine,
+    user_id: int,
+    profile_id: int,
+    show_id: str,
+    score: int,
+    review: str | None = None,
+    *,
+    allowed: tuple[str, ...] | None = None,
+    now: datetime | None = None,
+) -> Rating:
     """Rate a title (one rating per profile and title; rating again replaces it)."""
     if score not in SCORES:
         raise LibraryError("Choose thumbs down, thumbs up or love.")
     review, now = clean_review(review), clock(now)
     with engine.begin() as conn:
         title_id = _visible_title_id(conn, show_id, allowed)
-        row = conn.execute(text("""
+        row = conn.execute(
+            text("""
             INSERT INTO ratings (user_id, profile_id, title_id, score, review, created_at, updated_at)
             VALUES (:u, :p, :t, :score, :review, :now, :now)
             ON CONFLICT (user_id, profile_id, title_id)
             DO UPDATE SET score = EXCLUDED.score, review = EXCLUDED.review, updated_at = EXCLUDED.updated_at
             RETURNING score, review, updated_at"""),
-            {"u": user_id, "p": profile_id, "t": title_id, "score": score, "review": review, "now": now}).one()
+            {"u": user_id, "p": profile_id, "t": title_id, "score": score, "review": review, "now": now},
+        ).one()
     return Rating(**row._mapping)
 
 
 def remove_rating(engine: Engine, user_id: int, profile_id: int, title_id: int) -> None:
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM ratings WHERE user_id = :u AND profile_id = :p AND title_id = :t"),
-                     {"u": user_id, "p": profile_id, "t": title_id})
+        conn.execute(
+            text("DELETE FROM ratings WHERE user_id = :u AND profile_id = :p AND title_id = :t"),
+            {"u": user_id, "p": profile_id, "t": title_id},
+        )
 
 
 def my_rating(engine: Engine, user_id: int, profile_id: int, title_id: int) -> Rating | None:
     with engine.connect() as conn:
-        row = conn.execute(text("""SELECT score, review, updated_at FROM ratings
+        row = conn.execute(
+            text("""SELECT score, review, updated_at FROM ratings
                                    WHERE user_id = :u AND profile_id = :p AND title_id = :t"""),
-                           {"u": user_id, "p": profile_id, "t": title_id}).first()
+            {"u": user_id, "p": profile_id, "t": title_id},
+        ).first()
     return Rating(**row._mapping) if row else None
 
 
 def rating_summary(engine: Engine, title_id: int) -> RatingSummary:
     with engine.connect() as conn:
-        row = conn.execute(text("""SELECT count(*) FILTER (WHERE score = -1) AS down,
+        row = conn.execute(
+            text("""SELECT count(*) FILTER (WHERE score = -1) AS down,
                                           count(*) FILTER (WHERE score = 1) AS up,
                                           count(*) FILTER (WHERE score = 2) AS love
-                                   FROM ratings WHERE title_id = :t"""), {"t": title_id}).one()
+                                   FROM ratings WHERE title_id = :t"""),
+            {"t": title_id},
+        ).one()
     return RatingSummary(**row._mapping)
 
 
-def reviews(engine: Engine, title_id: int, *, user_id: int | None = None, profile_id: int | None = None,
-            limit: int = 10) -> list[Review]:
+def reviews(
+    engine: Engine, title_id: int, *, user_id: int | None = None, profile_id: int | None = None, limit: int = 10
+) -> list[Review]:
     """The latest written reviews of a title, anonymous (no member names are shown to others)."""
     with engine.connect() as conn:
-        rows = conn.execute(text("""
+        rows = conn.execute(
+            text("""
             SELECT score, review AS text, updated_at,
                    coalesce(user_id = :u AND profile_id = :p, false) AS mine
             FROM ratings WHERE title_id = :t AND review IS NOT NULL
             ORDER BY updated_at DESC LIMIT :limit"""),
-            {"t": title_id, "u": user_id, "p": profile_id, "limit": limit}).all()
+            {"t": title_id, "u": user_id, "p": profile_id, "limit": limit},
+        ).all()
     return [Review(**row._mapping) for row in rows]

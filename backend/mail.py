@@ -21,10 +21,12 @@ NOT_CONFIGURED = "not sent: SMTP_HOST is not set (see the app log)"
 
 def queue(conn: Connection, user_id: int, to_address: str, subject: str, body: str, now: datetime) -> int:
     """Add a message to the outbox in the caller's transaction; returns its id."""
-    return conn.execute(text("""
+    return conn.execute(
+        text("""
         INSERT INTO email_outbox (user_id, to_address, subject, body, created_at)
         VALUES (:user_id, :to, :subject, :body, :now) RETURNING message_id"""),
-        {"user_id": user_id, "to": to_address, "subject": subject, "body": body, "now": now}).scalar_one()
+        {"user_id": user_id, "to": to_address, "subject": subject, "body": body, "now": now},
+    ).scalar_one()
 
 
 def _send(message: dict) -> None:
@@ -44,10 +46,16 @@ def _send(message: dict) -> None:
 def deliver_pending(engine: Engine, user_id: int) -> int:
     """Deliver the account's waiting messages; returns how many were sent."""
     with engine.connect() as conn:
-        pending = conn.execute(text("""
+        pending = (
+            conn.execute(
+                text("""
             SELECT message_id, to_address, subject, body FROM email_outbox
             WHERE user_id = :id AND sent_at IS NULL AND error IS NULL ORDER BY message_id"""),
-            {"id": user_id}).mappings().all()
+                {"id": user_id},
+            )
+            .mappings()
+            .all()
+        )
     sent = 0
     for message in pending:
         if not os.environ.get("SMTP_HOST"):
@@ -60,15 +68,25 @@ def deliver_pending(engine: Engine, user_id: int) -> int:
             except (OSError, smtplib.SMTPException) as error:
                 outcome = {"sent_at": None, "error": f"{type(error).__name__}: {error}"[:500]}
         with engine.begin() as conn:
-            conn.execute(text("UPDATE email_outbox SET sent_at = :sent_at, error = :error "
-                              "WHERE user_id = :id AND message_id = :mid"),
-                         outcome | {"id": user_id, "mid": message["message_id"]})
+            conn.execute(
+                text(
+                    "UPDATE email_outbox SET sent_at = :sent_at, error = :error "
+                    "WHERE user_id = :id AND message_id = :mid"
+                ),
+                outcome | {"id": user_id, "mid": message["message_id"]},
+            )
     return sent
 
 
 def outbox(engine: Engine, user_id: int) -> list[dict]:
     """The account's messages, newest first."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text("""
+        return [
+            dict(r)
+            for r in conn.execute(
+                text("""
             SELECT message_id, to_address, subject, body, created_at, sent_at, error FROM email_outbox
-            WHERE user_id = :id ORDER BY message_id DESC"""), {"id": user_id}).mappings()]
+            WHERE user_id = :id ORDER BY message_id DESC"""),
+                {"id": user_id},
+            ).mappings()
+        ]

@@ -50,10 +50,26 @@ class Media:
 
 
 PATTERNS = ("testsrc2", "smptebars", "testsrc", "rgbtestsrc")
-CLIPS = tuple(Media(f"clip-{n}-v{SPEC_VERSION}.webm", f"Reelhouse sample clip {n}", CLIP_SECONDS,
-                    PATTERNS[(n - 1) % len(PATTERNS)], 220 + 110 * n) for n in range(1, CLIP_COUNT + 1))
-TRAILERS = tuple(Media(f"trailer-{n}-v{SPEC_VERSION}.webm", f"Reelhouse trailer {n}", TRAILER_SECONDS,
-                       PATTERNS[(n + 1) % len(PATTERNS)], 660 + 110 * n) for n in range(1, TRAILER_COUNT + 1))
+CLIPS = tuple(
+    Media(
+        f"clip-{n}-v{SPEC_VERSION}.webm",
+        f"Reelhouse sample clip {n}",
+        CLIP_SECONDS,
+        PATTERNS[(n - 1) % len(PATTERNS)],
+        220 + 110 * n,
+    )
+    for n in range(1, CLIP_COUNT + 1)
+)
+TRAILERS = tuple(
+    Media(
+        f"trailer-{n}-v{SPEC_VERSION}.webm",
+        f"Reelhouse trailer {n}",
+        TRAILER_SECONDS,
+        PATTERNS[(n + 1) % len(PATTERNS)],
+        660 + 110 * n,
+    )
+    for n in range(1, TRAILER_COUNT + 1)
+)
 
 
 def clip_for(show_id: str) -> Media:
@@ -74,14 +90,46 @@ def ffmpeg() -> str:
 def _command(media: Media, target: Path, *, with_text: bool) -> list[str]:
     video = f"{media.pattern}=size={WIDTH}x{HEIGHT}:rate={FPS}:duration={media.seconds}"
     if with_text:
-        video += (f",drawtext=text='{media.label}':fontcolor=white:fontsize=16:box=1:boxcolor=black@0.6:"
-                  "x=(w-text_w)/2:y=(h-text_h)/2")
+        video += (
+            f",drawtext=text='{media.label}':fontcolor=white:fontsize=16:box=1:boxcolor=black@0.6:"
+            "x=(w-text_w)/2:y=(h-text_h)/2"
+        )
     audio = f"sine=frequency={media.tone_hz}:sample_rate=24000:duration={media.seconds},volume=0.15"
-    return [ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", audio,
-            "-pix_fmt", "yuv420p", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "150k",
-            "-g", str(2 * FPS),
-            "-c:a", "libvorbis", "-b:a", "48k", "-shortest", "-f", "webm", str(target)]
+    return [
+        ffmpeg(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        video,
+        "-f",
+        "lavfi",
+        "-i",
+        audio,
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libvpx",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-b:v",
+        "150k",
+        "-g",
+        str(2 * FPS),
+        "-c:a",
+        "libvorbis",
+        "-b:a",
+        "48k",
+        "-shortest",
+        "-f",
+        "webm",
+        str(target),
+    ]
 
 
 def generate(media: Media) -> bool:
@@ -108,8 +156,13 @@ def generate_all() -> dict:
     made = [m.name for m in everything if generate(m)]
     for stale in set(GENERATED_DIR.glob("*.webm")) - {m.path for m in everything}:  # an older spec's files
         stale.unlink()
-    return {"files": len(everything), "generated": len(made), "bytes": sum(m.path.stat().st_size for m in everything),
-            "directory": str(GENERATED_DIR), "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "files": len(everything),
+        "generated": len(made),
+        "bytes": sum(m.path.stat().st_size for m in everything),
+        "directory": str(GENERATED_DIR),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{summary['files']} sample clips and trailers in {summary['directory']} "
-              f"({summary['generated']} made now, {summary['bytes'] / 1024:.0f} KiB, {summary['seconds']} s)")
+        print(
+            f"{summary['files']} sample clips and trailers in {summary['directory']} "
+            f"({summary['generated']} made now, {summary['bytes'] / 1024:.0f} KiB, {summary['seconds']} s)"
+        )
     return 0
 
 

@@ -15,15 +15,26 @@ from sqlalchemy import Connection, Engine, text
 from backend import mail
 
 
-def notify(conn: Connection, user_id: int, kind: str, title: str, body: str, now: datetime, *,
-           dedupe_key: str | None = None, email: bool = True) -> bool:
+def notify(
+    conn: Connection,
+    user_id: int,
+    kind: str,
+    title: str,
+    body: str,
+    now: datetime,
+    *,
+    dedupe_key: str | None = None,
+    email: bool = True,
+) -> bool:
     """Add a notification (and its email); returns False when `dedupe_key` was already used."""
-    created = conn.execute(text("""
+    created = conn.execute(
+        text("""
         INSERT INTO notifications (user_id, kind, title, body, created_at, dedupe_key)
         VALUES (:user_id, :kind, :title, :body, :now, :key)
         ON CONFLICT (user_id, dedupe_key) DO NOTHING
         RETURNING notification_id"""),
-        {"user_id": user_id, "kind": kind, "title": title, "body": body, "now": now, "key": dedupe_key}).scalar()
+        {"user_id": user_id, "kind": kind, "title": title, "body": body, "now": now, "key": dedupe_key},
+    ).scalar()
     if created is None:
         return False
     if email:
@@ -41,19 +52,27 @@ def deliver(engine: Engine, user_ids) -> None:
 
 def recent(engine: Engine, user_id: int, limit: int = 50) -> list[dict]:
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text("""
+        return [
+            dict(r)
+            for r in conn.execute(
+                text("""
             SELECT notification_id, kind, title, body, created_at, read_at FROM notifications
             WHERE user_id = :id ORDER BY created_at DESC, notification_id DESC LIMIT :limit"""),
-            {"id": user_id, "limit": limit}).mappings()]
+                {"id": user_id, "limit": limit},
+            ).mappings()
+        ]
 
 
 def unread_count(engine: Engine, user_id: int) -> int:
     with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM notifications WHERE user_id = :id AND read_at IS NULL"),
-                            {"id": user_id}).scalar_one()
+        return conn.execute(
+            text("SELECT count(*) FROM notifications WHERE user_id = :id AND read_at IS NULL"), {"id": user_id}
+        ).scalar_one()
 
 
 def mark_all_read(engine: Engine, user_id: int, now: datetime) -> int:
     with engine.begin() as conn:
-        return conn.execute(text("UPDATE notifications SET read_at = :now WHERE user_id = :id AND read_at IS NULL"),
-                            {"id": user_id, "now": now}).rowcount
+        return conn.execute(
+            text("UPDATE notifications SET read_at = :now WHERE user_id = :id AND read_at IS NULL"),
+            {"id": user_id, "now": now},
+        ).rowcount

@@ -28,26 +28,60 @@ class Plan:
 def active_plans(engine: Engine) -> list[Plan]:
     """The plans that can be bought, cheapest first."""
     with engine.connect() as conn:
-        rows = conn.execute(text("""
+        rows = (
+            conn.execute(
+                text("""
             SELECT plan_id, name, price, currency, billing_period, resolution, max_streams, access_level, description
-            FROM plans WHERE is_active ORDER BY billing_period, price, name""")).mappings().all()
+            FROM plans WHERE is_active ORDER BY billing_period, price, name""")
+            )
+            .mappings()
+            .all()
+        )
     return [Plan(**row) for row in rows]
 
 
 # The line-up a new service starts with (the seeder creates it when there are no plans at all).
 DEFAULT_PLANS: tuple[dict, ...] = (
-    {"name": "Basic", "price": Decimal("7.99"), "billing_period": "month", "validity_days": 31,
-     "access_level": "basic", "max_streams": 1, "resolution": "720p",
-     "description": "One screen in HD. The back catalogue: every title released before 2020."},
-    {"name": "Standard", "price": Decimal("13.99"), "billing_period": "month", "validity_days": 31,
-     "access_level": "premium", "max_streams": 2, "resolution": "1080p",
-     "description": "Two screens in Full HD. Every title, the newest included."},
-    {"name": "Premium", "price": Decimal("19.99"), "billing_period": "month", "validity_days": 31,
-     "access_level": "premium", "max_streams": 4, "resolution": "4K",
-     "description": "Four screens in 4K Ultra HD. Every title, the newest included."},
-    {"name": "Standard Annual", "price": Decimal("143.88"), "billing_period": "year", "validity_days": 366,
-     "access_level": "premium", "max_streams": 2, "resolution": "1080p",
-     "description": "Standard for a year, paid once: 11.99 a month, two months free."},
+    {
+        "name": "Basic",
+        "price": Decimal("7.99"),
+        "billing_period": "month",
+        "validity_days": 31,
+        "access_level": "basic",
+        "max_streams": 1,
+        "resolution": "720p",
+        "description": "One screen in HD. The back catalogue: every title released before 2020.",
+    },
+    {
+        "name": "Standard",
+        "price": Decimal("13.99"),
+        "billing_period": "month",
+        "validity_days": 31,
+        "access_level": "premium",
+        "max_streams": 2,
+        "resolution": "1080p",
+        "description": "Two screens in Full HD. Every title, the newest included.",
+    },
+    {
+        "name": "Premium",
+        "price": Decimal("19.99"),
+        "billing_period": "month",
+        "validity_days": 31,
+        "access_level": "premium",
+        "max_streams": 4,
+        "resolution": "4K",
+        "description": "Four screens in 4K Ultra HD. Every title, the newest included.",
+    },
+    {
+        "name": "Standard Annual",
+        "price": Decimal("143.88"),
+        "billing_period": "year",
+        "validity_days": 366,
+        "access_level": "premium",
+        "max_streams": 2,
+        "resolution": "1080p",
+        "description": "Standard for a year, paid once: 11.99 a month, two months free.",
+    },
 )
 
 
@@ -59,9 +93,12 @@ def ensure_default_plans(conn: Connection) -> bool:
     conn.execute(text("LOCK TABLE plans IN SHARE ROW EXCLUSIVE MODE"))
     if conn.execute(text("SELECT EXISTS (SELECT 1 FROM plans)")).scalar_one():
         return False
-    conn.execute(text("""
+    conn.execute(
+        text("""
         INSERT INTO plans (name, price, billing_period, validity_days, access_level, max_streams, resolution,
                            description)
         VALUES (:name, :price, :billing_period, :validity_days, :access_level, :max_streams, :resolution,
-                :description)"""), list(DEFAULT_PLANS))
+                :description)"""),
+        list(DEFAULT_PLANS),
+    )
     return True

@@ -47,8 +47,10 @@ def _motif(digest: bytes, accent: str) -> str:
         angle = -30 + digest[4] % 60
         for i in range(4):
             y = 10 + i * 45 + digest[5 + i] % 20
-            shapes.append(f'<rect x="-60" y="{y}" width="320" height="{8 + digest[9 + i] % 18}" fill="{accent}" '
-                          f'fill-opacity="0.25" transform="rotate({angle} 100 150)"/>')
+            shapes.append(
+                f'<rect x="-60" y="{y}" width="320" height="{8 + digest[9 + i] % 18}" fill="{accent}" '
+                f'fill-opacity="0.25" transform="rotate({angle} 100 150)"/>'
+            )
     return "".join(shapes)
 
 
@@ -61,12 +63,16 @@ def poster_svg(show_id: str, title: str, kind: str, access_level: str = "basic")
     accent = _hex(hue + 0.5, 0.6, 0.7)
     lines, size = _lines(title)
     first_y = HEIGHT - 34 - (len(lines) - 1) * (size + 4)
-    text_rows = "".join(f'<tspan x="14" y="{first_y + i * (size + 4)}">{escape(line)}</tspan>'
-                        for i, line in enumerate(lines))
+    text_rows = "".join(
+        f'<tspan x="14" y="{first_y + i * (size + 4)}">{escape(line)}</tspan>' for i, line in enumerate(lines)
+    )
     badge = "SERIES" if kind == "tv_show" else "FILM"
-    premium = ('<rect x="124" y="12" width="64" height="20" rx="4" fill="#f5c518"/>'
-               '<text x="156" y="26" font-size="11" font-weight="700" text-anchor="middle" fill="#111">PREMIUM</text>'
-               if access_level == "premium" else "")
+    premium = (
+        '<rect x="124" y="12" width="64" height="20" rx="4" fill="#f5c518"/>'
+        '<text x="156" y="26" font-size="11" font-weight="700" text-anchor="middle" fill="#111">PREMIUM</text>'
+        if access_level == "premium"
+        else ""
+    )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'role="img" aria-label="{escape(title)} poster">'

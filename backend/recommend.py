@@ -78,7 +78,8 @@ def _document(row) -> str:
 
 def build_content_model(engine: Engine) -> ContentModel:
     with engine.connect() as conn:
-        rows = conn.execute(text("""
+        rows = conn.execute(
+            text("""
             SELECT t.title_id, t.title, t.description, t.audience, t.kind,
                    ARRAY(SELECT g.name FROM title_genres tg JOIN genres g USING (genre_id)
                          WHERE tg.title_id = t.title_id ORDER BY tg.position) AS genres,
@@ -86,10 +87,16 @@ def build_content_model(engine: Engine) -> ContentModel:
                          WHERE tp.title_id = t.title_id AND tp.role = 'director' ORDER BY tp.position) AS directors,
                    ARRAY(SELECT p.name FROM title_people tp JOIN people p USING (person_id)
                          WHERE tp.title_id = t.title_id AND tp.role = 'cast' ORDER BY tp.position) AS cast_names
-            FROM titles t WHERE t.is_active ORDER BY t.title_id""")).all()
+            FROM titles t WHERE t.is_active ORDER BY t.title_id""")
+        ).all()
     docs = [_document(r) for r in rows] or [""]
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2 if len(rows) > 50 else 1,
-                                 max_df=0.5 if len(rows) > 50 else 1.0, dtype=np.float32)
+    vectorizer = TfidfVectorizer(
+        stop_words="english",
+        sublinear_tf=True,
+        min_df=2 if len(rows) > 50 else 1,
+        max_df=0.5 if len(rows) > 50 else 1.0,
+        dtype=np.float32,
+    )
     try:
         matrix = vectorizer.fit_transform(docs).tocsr()
     except ValueError:  # an empty or tiny catalogue with no usable words
@@ -99,10 +106,15 @@ def build_content_model(engine: Engine) -> ContentModel:
         for genre in row.genres:
             genres.setdefault(genre, []).append(i)
     ids = np.array([r.title_id for r in rows], dtype=np.int64)
-    return ContentModel(ids, {int(t): i for i, t in enumerate(ids)}, matrix[: len(rows)],
-                        np.array([r.audience for r in rows], dtype=object),
-                        np.array([r.kind for r in rows], dtype=object),
-                        {g: np.array(ix, dtype=np.int64) for g, ix in genres.items()}, [r.title for r in rows])
+    return ContentModel(
+        ids,
+        {int(t): i for i, t in enumerate(ids)},
+        matrix[: len(rows)],
+        np.array([r.audience for r in rows], dtype=object),
+        np.array([r.kind for r in rows], dtype=object),
+        {g: np.array(ix, dtype=np.int64) for g, ix in genres.items()},
+        [r.title for r in rows],
+    )
 
 
 def build_coview_model(engine: Engine, content: ContentModel) -> CoviewModel:
@@ -112,14 +124,19 @@ def build_coview_model(engine: Engine, content: ContentModel) -> CoviewModel:
         cursor.execute("SELECT user_id, profile_id, title_id FROM viewing_progress")
         data = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
         cursor.close()
-    columns = np.array([content.index.get(int(t), -1) for t in data[:, 2]], dtype=np.int64) \
-        if len(data) else np.zeros(0, np.int64)
+    columns = (
+        np.array([content.index.get(int(t), -1) for t in data[:, 2]], dtype=np.int64)
+        if len(data)
+        else np.zeros(0, np.int64)
+    )
     keep = columns >= 0
     profiles = data[keep, :2]
     _, profile_rows = np.unique(profiles, axis=0, return_inverse=True) if len(profiles) else (None, np.zeros(0))
     n_titles = len(content.title_ids)
-    watched = sparse.csr_matrix((np.ones(keep.sum(), np.float32), (profile_rows.ravel(), columns[keep])),
-                                shape=(int(profile_rows.max()) + 1 if len(profile_rows) else 0, n_titles))
+    watched = sparse.csr_matrix(
+        (np.ones(keep.sum(), np.float32), (profile_rows.ravel(), columns[keep])),
+        shape=(int(profile_rows.max()) + 1 if len(profile_rows) else 0, n_titles),
+    )
     watched.data[:] = 1.0  # duplicates (none expected) still count once
     viewers = np.asarray(watched.sum(axis=0)).ravel()
     scale = np.divide(1.0, np.sqrt(viewers), out=np.zeros_like(viewers), where=viewers > 0)
@@ -237,8 +254,9 @@ def _pick(m: Models, scores: np.ndarray, *, allowed, exclude, limit: int, kind: 
 def blend(m: Models, seed_ids: list[int], weights: list[float] | None = None) -> np.ndarray:
     rows = _rows(m.content, seed_ids)
     w = np.array(weights[: len(rows)], np.float32) if weights else None
-    return CONTENT_WEIGHT * _scaled(content_scores(m, rows, w)) + \
-        (1 - CONTENT_WEIGHT) * _scaled(coview_scores(m, rows, w))
+    return CONTENT_WEIGHT * _scaled(content_scores(m, rows, w)) + (1 - CONTENT_WEIGHT) * _scaled(
+        coview_scores(m, rows, w)
+    )
 
 
 def similar_titles(m: Models, title_id: int, *, allowed=None, exclude=(), limit: int = 12) -> list[int]:

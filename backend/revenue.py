@@ -19,9 +19,21 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 MOVEMENT_COLUMNS = [
-    "month", "start_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr",
-    "end_mrr", "active_start", "active_end", "new_subscribers", "reactivated_subscribers",
-    "churned_subscribers", "churned_voluntary", "churned_involuntary",
+    "month",
+    "start_mrr",
+    "new_mrr",
+    "expansion_mrr",
+    "reactivation_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+    "end_mrr",
+    "active_start",
+    "active_end",
+    "new_subscribers",
+    "reactivated_subscribers",
+    "churned_subscribers",
+    "churned_voluntary",
+    "churned_involuntary",
 ]
 
 # Per subscriber and month: MRR and plan at the start and at the end of the month, the reason of the

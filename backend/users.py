@@ -101,8 +101,12 @@ def check_name(name: str) -> str:
 
 def check_password_policy(password: str) -> None:
     password = password or ""
-    if (len(password) < MIN_PASSWORD_LENGTH or len(password.encode()) > MAX_PASSWORD_BYTES
-            or not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password)):
+    if (
+        len(password) < MIN_PASSWORD_LENGTH
+        or len(password.encode()) > MAX_PASSWORD_BYTES
+        or not any(c.isalpha() for c in password)
+        or not any(c.isdigit() for c in password)
+    ):
         raise AccountError(f"Choose another password: {PASSWORD_POLICY}")
 
 
@@ -128,8 +132,9 @@ def _user(row) -> User:
     return User(**{name: row._mapping[name] for name in User.__dataclass_fields__})
 
 
-def register(engine: Engine, email: str, name: str, password: str, *, role: str = "subscriber",
-             now: datetime | None = None) -> User:
+def register(
+    engine: Engine, email: str, name: str, password: str, *, role: str = "subscriber", now: datetime | None = None
+) -> User:
     """Create an account, its login entry and a first viewing profile, in one transaction."""
     email, name = normalise_email(email), check_name(name)
     check_password_policy(password)
@@ -139,16 +144,22 @@ def register(engine: Engine, email: str, name: str, password: str, *, role: str 
     now = clock(now)
     try:
         with engine.begin() as conn:
-            row = conn.execute(text(f"""
+            row = conn.execute(
+                text(f"""
                 INSERT INTO users AS u (email, display_name, password_hash, role, tokens_valid_after, created_at,
                                         updated_at)
                 VALUES (:email, :name, :hash, :role, :now, :now, :now)
                 RETURNING {_USER_COLUMNS}"""),
-                {"email": email, "name": name, "hash": password_hash, "role": role, "now": now}).one()
-            conn.execute(text("INSERT INTO user_logins (email, user_id, created_at) VALUES (:email, :id, :now)"),
-                         {"email": email, "id": row.user_id, "now": now})
-            conn.execute(text("INSERT INTO profiles (user_id, name, created_at) VALUES (:id, :name, :now)"),
-                         {"id": row.user_id, "name": name.split()[0][:30], "now": now})
+                {"email": email, "name": name, "hash": password_hash, "role": role, "now": now},
+            ).one()
+            conn.execute(
+                text("INSERT INTO user_logins (email, user_id, created_at) VALUES (:email, :id, :now)"),
+                {"email": email, "id": row.user_id, "now": now},
+            )
+            conn.execute(
+                text("INSERT INTO profiles (user_id, name, created_at) VALUES (:id, :name, :now)"),
+                {"id": row.user_id, "name": name.split()[0][:30], "now": now},
+            )
     except IntegrityError as error:
         if "user_logins_pkey" in str(error.orig):
             raise AccountError("An account with this email already exists. Sign in instead.") from None
@@ -158,8 +169,7 @@ def register(engine: Engine, email: str, name: str, password: str, *, role: str 
 
 def get_user(engine: Engine, user_id: int) -> User | None:
     with engine.connect() as conn:
-        row = conn.execute(text(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.user_id = :id"),
-                           {"id": user_id}).first()
+        row = conn.execute(text(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.user_id = :id"), {"id": user_id}).first()
     return _user(row) if row else None
 
 
@@ -169,16 +179,21 @@ def find_user_by_email(engine: Engine, email: str) -> User | None:
     except AccountError:
         return None
     with engine.connect() as conn:
-        row = conn.execute(text(f"""
+        row = conn.execute(
+            text(f"""
             SELECT {_USER_COLUMNS} FROM user_logins l JOIN users u ON u.user_id = l.user_id
-            WHERE l.email = :email"""), {"email": email}).first()
+            WHERE l.email = :email"""),
+            {"email": email},
+        ).first()
     return _user(row) if row else None
 
 
 def _lock_message(locked_until: datetime, now: datetime) -> str:
     minutes = max(1, round((locked_until - now).total_seconds() / 60))
-    return (f"Too many failed sign-ins for this email. Try again in {minutes} minute{'s' if minutes > 1 else ''}, "
-            "or reset your password.")
+    return (
+        f"Too many failed sign-ins for this email. Try again in {minutes} minute{'s' if minutes > 1 else ''}, "
+        "or reset your password."
+    )
 
 
 def authenticate(engine: Engine, email: str, password: str, *, now: datetime | None = None) -> User:
@@ -192,13 +207,17 @@ def authenticate(engine: Engine, email: str, password: str, *, now: datetime | N
         bcrypt.checkpw(b"", _UNKNOWN_ACCOUNT_HASH)
         raise AccountError(SIGN_IN_FAILED) from None
     with engine.connect() as conn:
-        locked_until = conn.execute(text("SELECT locked_until FROM login_throttle WHERE email = :e"),
-                                    {"e": email}).scalar()
+        locked_until = conn.execute(
+            text("SELECT locked_until FROM login_throttle WHERE email = :e"), {"e": email}
+        ).scalar()
         if locked_until and locked_until > now:
             raise SignInLocked(_lock_message(locked_until, now))
-        row = conn.execute(text(f"""
+        row = conn.execute(
+            text(f"""
             SELECT {_USER_COLUMNS}, u.password_hash
-            FROM user_logins l JOIN users u ON u.user_id = l.user_id WHERE l.email = :e"""), {"e": email}).first()
+            FROM user_logins l JOIN users u ON u.user_id = l.user_id WHERE l.email = :e"""),
+            {"e": email},
+        ).first()
     stored_hash = row.password_hash.encode() if row else _UNKNOWN_ACCOUNT_HASH
     if not _password_matches(password, stored_hash) or row is None:
         locked_until = _record_failure(engine, email, now)
@@ -215,7 +234,8 @@ def authenticate(engine: Engine, email: str, password: str, *, now: datetime | N
 def _record_failure(engine: Engine, email: str, now: datetime) -> datetime | None:
     """Count a failed sign-in; returns the lock's end when this failure locks the email."""
     with engine.begin() as conn:
-        failures = conn.execute(text("""
+        failures = conn.execute(
+            text("""
             INSERT INTO login_throttle AS t (email, failures, window_started_at)
             VALUES (:e, 1, :now)
             ON CONFLICT (email) DO UPDATE SET
@@ -224,12 +244,18 @@ def _record_failure(engine: Engine, email: str, now: datetime) -> datetime | Non
                                          THEN t.window_started_at ELSE EXCLUDED.window_started_at END,
                 locked_until = NULL
             RETURNING failures"""),
-            {"e": email, "now": now, "window_start": now - timedelta(minutes=LOCK_MINUTES)}).scalar_one()
+            {"e": email, "now": now, "window_start": now - timedelta(minutes=LOCK_MINUTES)},
+        ).scalar_one()
         if failures < FAILURES_BEFORE_LOCK:
             return None
         locked_until = now + timedelta(minutes=LOCK_MINUTES)
-        conn.execute(text("UPDATE login_throttle SET locked_until = :until, failures = 0, window_started_at = :now "
-                          "WHERE email = :e"), {"until": locked_until, "now": now, "e": email})
+        conn.execute(
+            text(
+                "UPDATE login_throttle SET locked_until = :until, failures = 0, window_started_at = :now "
+                "WHERE email = :e"
+            ),
+            {"until": locked_until, "now": now, "e": email},
+        )
         return locked_until
 
 
@@ -242,12 +268,15 @@ def session_user(engine: Engine, email: str, token_expires_at: datetime) -> User
     except AccountError:
         return None
     with engine.connect() as conn:  # one query on every Streamlit run
-        row = conn.execute(text(f"""
+        row = conn.execute(
+            text(f"""
             SELECT {_USER_COLUMNS},
                    EXISTS (SELECT 1 FROM signed_out_sessions s
                            WHERE s.user_id = u.user_id AND s.token_expires_at = :exp) AS signed_out
             FROM user_logins l JOIN users u ON u.user_id = l.user_id
-            WHERE l.email = :email"""), {"email": email, "exp": token_expires_at}).first()
+            WHERE l.email = :email"""),
+            {"email": email, "exp": token_expires_at},
+        ).first()
     if row is None or row.signed_out or row.suspended_at is not None:
         return None
     if token_expires_at - timedelta(days=SESSION_DAYS) < row.tokens_valid_after:
@@ -259,18 +288,24 @@ def sign_out_session(engine: Engine, user_id: int, token_expires_at: datetime, *
     """End one session (this device): its cookie, even a saved copy, no longer signs in."""
     now = clock(now)
     with engine.begin() as conn:
-        conn.execute(text("""INSERT INTO signed_out_sessions (user_id, token_expires_at, signed_out_at)
+        conn.execute(
+            text("""INSERT INTO signed_out_sessions (user_id, token_expires_at, signed_out_at)
                              VALUES (:id, :exp, :now) ON CONFLICT (user_id, token_expires_at) DO NOTHING"""),
-                     {"id": user_id, "exp": token_expires_at, "now": now})
-        conn.execute(text("DELETE FROM signed_out_sessions WHERE user_id = :id AND token_expires_at < :now"),
-                     {"id": user_id, "now": now})
+            {"id": user_id, "exp": token_expires_at, "now": now},
+        )
+        conn.execute(
+            text("DELETE FROM signed_out_sessions WHERE user_id = :id AND token_expires_at < :now"),
+            {"id": user_id, "now": now},
+        )
 
 
 def sign_out_everywhere(engine: Engine, user_id: int, *, now: datetime | None = None) -> None:
     """End every session of the account: cookies issued before now stop working."""
     with engine.begin() as conn:
-        conn.execute(text("UPDATE users SET tokens_valid_after = :now, updated_at = :now WHERE user_id = :id"),
-                     {"now": clock(now), "id": user_id})
+        conn.execute(
+            text("UPDATE users SET tokens_valid_after = :now, updated_at = :now WHERE user_id = :id"),
+            {"now": clock(now), "id": user_id},
+        )
 
 
 def change_password(engine: Engine, user_id: int, current: str, new: str, *, now: datetime | None = None) -> None:
@@ -282,17 +317,26 @@ def change_password(engine: Engine, user_id: int, current: str, new: str, *, now
         raise AccountError("Your current password is not correct.")
     check_password_policy(new)
     with engine.begin() as conn:
-        conn.execute(text("""UPDATE users SET password_hash = :hash, tokens_valid_after = :now, updated_at = :now
-                             WHERE user_id = :id"""), {"hash": hash_password(new), "now": now, "id": user_id})
+        conn.execute(
+            text("""UPDATE users SET password_hash = :hash, tokens_valid_after = :now, updated_at = :now
+                             WHERE user_id = :id"""),
+            {"hash": hash_password(new), "now": now, "id": user_id},
+        )
 
 
 def authenticator_credentials(engine: Engine) -> dict:
     """Accounts in the shape streamlit-authenticator expects (email as username); suspended ones left out."""
     with engine.connect() as conn:
-        rows = conn.execute(text("""SELECT email, display_name, password_hash, role FROM users
-                                    WHERE suspended_at IS NULL""")).all()
-    return {"usernames": {r.email: {"email": r.email, "name": r.display_name, "password": r.password_hash,
-                                    "roles": [r.role]} for r in rows}}
+        rows = conn.execute(
+            text("""SELECT email, display_name, password_hash, role FROM users
+                                    WHERE suspended_at IS NULL""")
+        ).all()
+    return {
+        "usernames": {
+            r.email: {"email": r.email, "name": r.display_name, "password": r.password_hash, "roles": [r.role]}
+            for r in rows
+        }
+    }
 
 
 def require_role(engine: Engine, user_id: int | None, *roles: str) -> User:
@@ -310,8 +354,14 @@ def accounts_by_role(engine: Engine, *, acting_user_id: int | None) -> list[dict
     """How many accounts (and suspended ones) each role has. Staff only."""
     require_role(engine, acting_user_id, *STAFF_ROLES)
     with engine.connect() as conn:
-        rows = conn.execute(text("""SELECT role, count(*) AS accounts, count(suspended_at) AS suspended
-                                    FROM users GROUP BY role ORDER BY role""")).mappings().all()
+        rows = (
+            conn.execute(
+                text("""SELECT role, count(*) AS accounts, count(suspended_at) AS suspended
+                                    FROM users GROUP BY role ORDER BY role""")
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
@@ -334,8 +384,11 @@ class Details:
 
 def details(engine: Engine, user_id: int) -> Details:
     with engine.connect() as conn:
-        row = conn.execute(text("""SELECT display_name, email, bio, phone_e164, avatar IS NOT NULL AS has_avatar
-                                   FROM users WHERE user_id = :id"""), {"id": user_id}).one()
+        row = conn.execute(
+            text("""SELECT display_name, email, bio, phone_e164, avatar IS NOT NULL AS has_avatar
+                                   FROM users WHERE user_id = :id"""),
+            {"id": user_id},
+        ).one()
     return Details(**row._mapping)
 
 
@@ -356,16 +409,19 @@ def normalise_phone(phone: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def update_details(engine: Engine, user_id: int, *, name: str, bio: str, phone: str,
-                   now: datetime | None = None) -> Details:
+def update_details(
+    engine: Engine, user_id: int, *, name: str, bio: str, phone: str, now: datetime | None = None
+) -> Details:
     name, phone_e164 = check_name(name), normalise_phone(phone)
     bio = (bio or "").strip()
     if len(bio) > MAX_BIO_LENGTH:
         raise AccountError(f"The bio is at most {MAX_BIO_LENGTH} characters.")
     with engine.begin() as conn:
-        conn.execute(text("""UPDATE users SET display_name = :name, bio = :bio, phone_e164 = :phone, updated_at = :now
+        conn.execute(
+            text("""UPDATE users SET display_name = :name, bio = :bio, phone_e164 = :phone, updated_at = :now
                              WHERE user_id = :id"""),
-                     {"name": name, "bio": bio, "phone": phone_e164, "now": clock(now), "id": user_id})
+            {"name": name, "bio": bio, "phone": phone_e164, "now": clock(now), "id": user_id},
+        )
     return details(engine, user_id)
 
 
@@ -383,8 +439,11 @@ def set_avatar(engine: Engine, user_id: int, data: bytes, *, now: datetime | Non
     if len(data) > MAX_AVATAR_BYTES:
         raise AccountError(f"Pictures are at most {MAX_AVATAR_BYTES // 1_048_576} MB.")
     with engine.begin() as conn:
-        conn.execute(text("""UPDATE users SET avatar = :data, avatar_type = :kind, updated_at = :now
-                             WHERE user_id = :id"""), {"data": data, "kind": kind, "now": clock(now), "id": user_id})
+        conn.execute(
+            text("""UPDATE users SET avatar = :data, avatar_type = :kind, updated_at = :now
+                             WHERE user_id = :id"""),
+            {"data": data, "kind": kind, "now": clock(now), "id": user_id},
+        )
 
 
 def avatar(engine: Engine, user_id: int) -> bytes | None:
@@ -398,13 +457,17 @@ def avatar(engine: Engine, user_id: int) -> bytes | None:
 
 def list_profiles(engine: Engine, user_id: int) -> list[Profile]:
     with engine.connect() as conn:
-        rows = conn.execute(text("""SELECT profile_id, name, is_kids, maturity_cap FROM profiles
-                                    WHERE user_id = :id ORDER BY created_at, profile_id"""), {"id": user_id}).all()
+        rows = conn.execute(
+            text("""SELECT profile_id, name, is_kids, maturity_cap FROM profiles
+                                    WHERE user_id = :id ORDER BY created_at, profile_id"""),
+            {"id": user_id},
+        ).all()
     return [Profile(**r._mapping) for r in rows]
 
 
-def create_profile(engine: Engine, user_id: int, name: str, *, is_kids: bool = False,
-                   now: datetime | None = None) -> Profile:
+def create_profile(
+    engine: Engine, user_id: int, name: str, *, is_kids: bool = False, now: datetime | None = None
+) -> Profile:
     """A new viewing profile (at most MAX_PROFILES per account). Kids profiles see kids' and older
     kids' titles only."""
     name = " ".join((name or "").split())
@@ -416,14 +479,18 @@ def create_profile(engine: Engine, user_id: int, name: str, *, is_kids: bool = F
         count = conn.execute(text("SELECT count(*) FROM profiles WHERE user_id = :id"), {"id": user_id}).scalar()
         if count >= MAX_PROFILES:
             raise AccountError(f"An account has at most {MAX_PROFILES} profiles.")
-        taken = conn.execute(text("SELECT 1 FROM profiles WHERE user_id = :id AND lower(name) = lower(:name)"),
-                             {"id": user_id, "name": name}).first()
+        taken = conn.execute(
+            text("SELECT 1 FROM profiles WHERE user_id = :id AND lower(name) = lower(:name)"),
+            {"id": user_id, "name": name},
+        ).first()
         if taken:
             raise AccountError(f"There is already a profile called {name}.")
-        row = conn.execute(text("""
+        row = conn.execute(
+            text("""
             INSERT INTO profiles (user_id, name, is_kids, maturity_cap, created_at)
             VALUES (:id, :name, :kids, :cap, :now) RETURNING profile_id, name, is_kids, maturity_cap"""),
-            {"id": user_id, "name": name, "kids": is_kids, "cap": cap, "now": clock(now)}).one()
+            {"id": user_id, "name": name, "kids": is_kids, "cap": cap, "now": clock(now)},
+        ).one()
     return Profile(**row._mapping)
 
 

@@ -70,8 +70,9 @@ def time_call(call: Callable[[], object], repeat: int) -> float:
 
 def time_pages(engine, repeat: int) -> list[dict]:
     with engine.connect() as conn:
-        acting = conn.execute(text("SELECT user_id FROM users WHERE role = 'analyst' ORDER BY user_id LIMIT 1")
-                              ).scalar_one()
+        acting = conn.execute(
+            text("SELECT user_id FROM users WHERE role = 'analyst' ORDER BY user_id LIMIT 1")
+        ).scalar_one()
     options = analytics.filter_options(engine, acting_user_id=acting)
     period = options.default_period()
     cheapest = min(options.plans, key=lambda p: p)
@@ -84,8 +85,9 @@ def time_pages(engine, repeat: int) -> list[dict]:
             results.append(row | {"missing": True})
             continue
         for label, filters in (("all_ms", analytics.Filters()), ("filtered_ms", filtered)):
-            row[label] = round(time_call(lambda f=filters, fn=function: fn(engine, period, f, acting_user_id=acting),
-                                         repeat), 1)
+            row[label] = round(
+                time_call(lambda f=filters, fn=function: fn(engine, period, f, acting_user_id=acting), repeat), 1
+            )
         results.append(row)
     return results
 
@@ -104,27 +106,36 @@ def time_refresh(engine) -> dict:
     started = time.perf_counter()
     churn.refresh(engine)
     churn_seconds = time.perf_counter() - started
-    return {"refresh_full_s": round(full_seconds, 2), "refresh_full_parts": {k: round(v, 2) for k, v in full.items()},
-            "refresh_recent_since": since.isoformat(), "refresh_recent_s": round(recent_seconds, 2),
-            "refresh_recent_parts": {k: round(v, 2) for k, v in recent.items()},
-            "refresh_churn_with_model_s": round(churn_seconds, 2)}
+    return {
+        "refresh_full_s": round(full_seconds, 2),
+        "refresh_full_parts": {k: round(v, 2) for k, v in full.items()},
+        "refresh_recent_since": since.isoformat(),
+        "refresh_recent_s": round(recent_seconds, 2),
+        "refresh_recent_parts": {k: round(v, 2) for k, v in recent.items()},
+        "refresh_churn_with_model_s": round(churn_seconds, 2),
+    }
 
 
 def measure(engine, size: int | None, repeat: int) -> dict:
     refresh = time_refresh(engine)
     with engine.connect() as conn:
-        counts = dict(conn.execute(text("""
+        counts = dict(
+            conn.execute(
+                text("""
             SELECT 'subscribers', count(*) FROM users WHERE role = 'subscriber'
             UNION ALL SELECT 'subscription_events', count(*) FROM subscription_events
             UNION ALL SELECT 'playback_events', count(*) FROM playback_events
-            UNION ALL SELECT 'revenue_monthly', count(*) FROM revenue_monthly""")).all())
+            UNION ALL SELECT 'revenue_monthly', count(*) FROM revenue_monthly""")
+            ).all()
+        )
     return {"size": size, "counts": counts, **refresh, "pages": time_pages(engine, repeat)}
 
 
 def _analyst(engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(text("SELECT user_id FROM users WHERE role IN ('analyst', 'admin') ORDER BY user_id "
-                                 "LIMIT 1")).scalar_one()
+        return conn.execute(
+            text("SELECT user_id FROM users WHERE role IN ('analyst', 'admin') ORDER BY user_id LIMIT 1")
+        ).scalar_one()
 
 
 def seeded_run(size: int, repeat: int, csv: str | None) -> dict:
@@ -137,9 +148,13 @@ def seeded_run(size: int, repeat: int, csv: str | None) -> dict:
         engine = database.get_engine(url)
         load_catalogue(engine, find_catalogue_csv(csv))
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "seed.generate", "--subscribers", str(size), "--months", "12",
-                        "--json"], env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True,
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "seed.generate", "--subscribers", str(size), "--months", "12", "--json"],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         result = measure(engine, size, repeat)
         result["seed_s"] = round(time.perf_counter() - started, 1)
         return result
@@ -154,13 +169,17 @@ def report(result: dict) -> None:
     size = result["size"]
     target = TARGET_MS.get(size)
     title = f"{size:,} subscribers" if size else "existing database"
-    print(f"\n{title}: {result['counts'].get('subscription_events', 0):,} subscription events, "
-          f"{result['counts'].get('revenue_monthly', 0):,} revenue_monthly rows"
-          + (f", seeded in {result['seed_s']} s" if "seed_s" in result else ""))
+    print(
+        f"\n{title}: {result['counts'].get('subscription_events', 0):,} subscription events, "
+        f"{result['counts'].get('revenue_monthly', 0):,} revenue_monthly rows"
+        + (f", seeded in {result['seed_s']} s" if "seed_s" in result else "")
+    )
     print(f"  {result['counts'].get('playback_events', 0):,} playback events")
     print(f"  rollups refresh, all months:       {result['refresh_full_s']:6.2f} s  {result['refresh_full_parts']}")
-    print(f"  rollups refresh, since {result['refresh_recent_since']}: {result['refresh_recent_s']:6.2f} s  "
-          f"{result['refresh_recent_parts']}")
+    print(
+        f"  rollups refresh, since {result['refresh_recent_since']}: {result['refresh_recent_s']:6.2f} s  "
+        f"{result['refresh_recent_parts']}"
+    )
     print(f"  churn rollups + model retrained:   {result['refresh_churn_with_model_s']:6.2f} s")
     print(f"  {'page':<22} {'all (ms)':>10} {'filtered (ms)':>14}  target {target or '-'} ms")
     for row in result["pages"]:

@@ -39,8 +39,9 @@ SEARCHES = {
     "wildcards": Filters(query="100%_"),
     "no query, newest": Filters(),
     "genre + country + years": Filters(genres=("Dramas",), countries=("India",), year_from=2010, year_to=2020),
-    "film, adults, premium, A-Z": Filters(kinds=("movie",), audiences=("adults",), access_levels=("premium",),
-                                           sort="title"),
+    "film, adults, premium, A-Z": Filters(
+        kinds=("movie",), audiences=("adults",), access_levels=("premium",), sort="title"
+    ),
     "query + filters": Filters(query="love", kinds=("movie",), genres=("Romantic Movies",), sort="release_desc"),
     "person link": Filters(person="Shah Rukh Khan"),
 }
@@ -64,8 +65,9 @@ def search_timings(engine, repeat: int) -> list[dict]:
             if who != "adult" and name not in ("typo title", "no query, newest", "common word"):
                 continue
             discovery.browse(engine, filters, allowed=allowed, page=page)  # warm the connection and plan
-            median, p95 = timed(lambda f=filters, a=allowed, p=page: discovery.browse(engine, f, allowed=a, page=p),
-                                repeat)
+            median, p95 = timed(
+                lambda f=filters, a=allowed, p=page: discovery.browse(engine, f, allowed=a, page=p), repeat
+            )
             results.append({"case": f"{name} ({who})", "median_ms": round(median, 1), "p95_ms": round(p95, 1)})
     return results
 
@@ -73,14 +75,19 @@ def search_timings(engine, repeat: int) -> list[dict]:
 def sample_profiles(engine) -> list[tuple[str, int, users.Profile]]:
     """The adult profile with the most history, a typical one, a Kids profile and one without history."""
     with engine.connect() as conn:
-        counts = conn.execute(text("""
+        counts = conn.execute(
+            text("""
             SELECT p.user_id, p.profile_id, p.is_kids, count(v.title_id) AS titles
             FROM profiles p LEFT JOIN viewing_progress v USING (user_id, profile_id)
-            GROUP BY p.user_id, p.profile_id, p.is_kids ORDER BY titles DESC, p.user_id""")).all()
+            GROUP BY p.user_id, p.profile_id, p.is_kids ORDER BY titles DESC, p.user_id""")
+        ).all()
     adults = [r for r in counts if not r.is_kids and r.titles]
-    picks = {"heaviest viewer": adults[0], "typical viewer": adults[len(adults) // 2],
-             "kids": next(r for r in counts if r.is_kids and r.titles),
-             "no history": next((r for r in counts if r.titles == 0), adults[-1])}
+    picks = {
+        "heaviest viewer": adults[0],
+        "typical viewer": adults[len(adults) // 2],
+        "kids": next(r for r in counts if r.is_kids and r.titles),
+        "no history": next((r for r in counts if r.titles == 0), adults[-1]),
+    }
     chosen = []
     for label, row in picks.items():
         profile = next(p for p in users.list_profiles(engine, row.user_id) if p.profile_id == row.profile_id)
@@ -130,8 +137,10 @@ def run(subscribers: int, repeat: int, csv: str | None, url: str | None) -> dict
             seeded_s = None
         engine = database.get_engine(url)
         with engine.connect() as conn:
-            sizes = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
-                     for t in ("titles", "users", "profiles", "playback_events", "viewing_progress", "ratings")}
+            sizes = {
+                t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in ("titles", "users", "profiles", "playback_events", "viewing_progress", "ratings")
+            }
         searches = search_timings(engine, repeat)
         homes, one_off = home_timings(engine, repeat)
         return {"sizes": sizes, "seed_seconds": seeded_s, "search": searches, "home": homes, "one_off": one_off}
@@ -155,16 +164,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"data: {', '.join(f'{k} {v:,}' for k, v in result['sizes'].items())}"
-          + (f" (seeded in {result['seed_seconds']} s)" if result["seed_seconds"] else ""))
+    print(
+        f"data: {', '.join(f'{k} {v:,}' for k, v in result['sizes'].items())}"
+        + (f" (seeded in {result['seed_seconds']} s)" if result["seed_seconds"] else "")
+    )
     print(f"search and filters (target <= {TARGETS_MS['search']} ms), {args.repeat} runs each:")
     for r in result["search"]:
         print(f"  {r['case']:<42} median {r['median_ms']:7.1f} ms   p95 {r['p95_ms']:7.1f} ms")
     print(f"all home rows of a profile (target <= {TARGETS_MS['home']} ms), {args.repeat} runs each:")
     for r in result["home"]:
         print(f"  {r['case']:<42} {r['rows']:>2} rows  median {r['median_ms']:7.1f} ms   p95 {r['p95_ms']:7.1f} ms")
-    print(f"once per process: TF-IDF fit + co-viewing matrix {result['one_off']['model_fit_ms']:,} ms; "
-          f"once per week: Top 10 rollup of a week {result['one_off']['top10_week_refresh_ms']:,} ms")
+    print(
+        f"once per process: TF-IDF fit + co-viewing matrix {result['one_off']['model_fit_ms']:,} ms; "
+        f"once per week: Top 10 rollup of a week {result['one_off']['top10_week_refresh_ms']:,} ms"
+    )
     return 0
 
 

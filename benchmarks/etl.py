@@ -44,11 +44,15 @@ def empty_catalogue(engine) -> None:
 
 def rows_written(engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT (SELECT count(*) FROM titles) + (SELECT count(*) FROM genres) + (SELECT count(*) FROM countries)"
-            " + (SELECT count(*) FROM people) + (SELECT count(*) FROM title_genres)"
-            " + (SELECT count(*) FROM title_countries) + (SELECT count(*) FROM title_people)"
-            " + (SELECT count(*) FROM episodes)")).scalar_one()
+        return conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM titles) + (SELECT count(*) FROM genres)"
+                " + (SELECT count(*) FROM countries)"
+                " + (SELECT count(*) FROM people) + (SELECT count(*) FROM title_genres)"
+                " + (SELECT count(*) FROM title_countries) + (SELECT count(*) FROM title_people)"
+                " + (SELECT count(*) FROM episodes)"
+            )
+        ).scalar_one()
 
 
 def run(csv_path: Path, runs: int) -> dict:
@@ -113,12 +117,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"Catalogue ETL benchmark ({result['titles']:,} titles, {result['rows_written']:,} rows written)")
     print(f"  full load, {len(result['runs'])} runs: {', '.join(f'{t:.3f}' for t in result['runs'])} s")
-    print(f"  median:           {result['median_seconds']:.3f} s   (target < {TARGET_SECONDS:.0f} s: "
-          f"{'met' if result['target_met'] else 'NOT met'})")
+    print(
+        f"  median:           {result['median_seconds']:.3f} s   (target < {TARGET_SECONDS:.0f} s: "
+        f"{'met' if result['target_met'] else 'NOT met'})"
+    )
     print(f"  throughput:       {result['titles_per_second']:,} titles/s, {result['rows_per_second']:,} rows/s")
     print(f"  no-change re-run: {result['rerun_seconds']:.3f} s")
-    print(f"  memory:           Python peak {result['python_peak_mib']} MiB (tracemalloc), "
-          f"process max RSS {result['process_max_rss_mib']} MiB")
+    print(
+        f"  memory:           Python peak {result['python_peak_mib']} MiB (tracemalloc), "
+        f"process max RSS {result['process_max_rss_mib']} MiB"
+    )
     return 0
 
 

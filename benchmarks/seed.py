@@ -32,11 +32,18 @@ def one_run(subscribers: int, months: int) -> dict:
     from seed import generate
 
     engine = database.get_engine()
-    summary = generate.seed(engine, generate.Options(subscribers=subscribers, months=months, end=date(2026, 11, 1),
-                                                     reset=True))
+    summary = generate.seed(
+        engine, generate.Options(subscribers=subscribers, months=months, end=date(2026, 11, 1), reset=True)
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"subscribers": subscribers, "months": months, "seconds": summary["seconds"],
-            "rows": summary["total_rows"], "rows_per_second": summary["rows_per_second"], "peak_mb": round(peak_mb)}
+    return {
+        "subscribers": subscribers,
+        "months": months,
+        "seconds": summary["seconds"],
+        "rows": summary["total_rows"],
+        "rows_per_second": summary["rows_per_second"],
+        "peak_mb": round(peak_mb),
+    }
 
 
 def run(sizes: list[int], months: int, csv: str | None) -> list[dict]:
@@ -51,8 +58,9 @@ def run(sizes: list[int], months: int, csv: str | None) -> list[dict]:
         database.dispose_engines()
         for size in sizes:
             command = [sys.executable, "-m", "benchmarks.seed", "--one", str(size), "--months", str(months)]
-            done = subprocess.run(command, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True,
-                                  check=True)
+            done = subprocess.run(
+                command, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True, check=True
+            )
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     finally:
         database.dispose_engines()
@@ -77,11 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results))
         return 0
-    print(f"targets at 10,000 x 12: <= {TARGETS['seconds']} s, >= {TARGETS['rows_per_second']:,} rows/s, "
-          f"<= {TARGETS['peak_mb']:,} MB peak")
+    print(
+        f"targets at 10,000 x 12: <= {TARGETS['seconds']} s, >= {TARGETS['rows_per_second']:,} rows/s, "
+        f"<= {TARGETS['peak_mb']:,} MB peak"
+    )
     for r in results:
-        print(f"{r['subscribers']:>8,} subscribers x {r['months']} months: {r['seconds']:7.1f} s  "
-              f"{r['rows']:>11,} rows  {r['rows_per_second']:>9,} rows/s  peak {r['peak_mb']:,} MB")
+        print(
+            f"{r['subscribers']:>8,} subscribers x {r['months']} months: {r['seconds']:7.1f} s  "
+            f"{r['rows']:>11,} rows  {r['rows_per_second']:>9,} rows/s  peak {r['peak_mb']:,} MB"
+        )
     return 0
 
 

@@ -17,8 +17,18 @@ from typing import TextIO
 from backend.catalogue import EpisodePlan, access_level_for, audience_for, episode_plan
 
 REQUIRED_COLUMNS = (
-    "show_id", "type", "title", "director", "cast", "country", "date_added",
-    "release_year", "rating", "duration", "listed_in", "description",
+    "show_id",
+    "type",
+    "title",
+    "director",
+    "cast",
+    "country",
+    "date_added",
+    "release_year",
+    "rating",
+    "duration",
+    "listed_in",
+    "description",
 )
 KINDS = {"Movie": "movie", "TV Show": "tv_show"}
 DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%Y-%m-%d")

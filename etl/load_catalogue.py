@@ -72,9 +72,23 @@ CREATE TEMP TABLE stage_raw (
 ) ON COMMIT DROP;
 """
 STAGE_COLUMNS = (
-    "show_id", "kind", "title", "description", "release_year", "date_added", "maturity_rating", "audience",
-    "duration_minutes", "seasons", "access_level",
-    "genres", "countries", "directors", "cast_members", "episodes_per_season", "episode_minutes",
+    "show_id",
+    "kind",
+    "title",
+    "description",
+    "release_year",
+    "date_added",
+    "maturity_rating",
+    "audience",
+    "duration_minutes",
+    "seasons",
+    "access_level",
+    "genres",
+    "countries",
+    "directors",
+    "cast_members",
+    "episodes_per_season",
+    "episode_minutes",
 )
 # An empty CSV field is NULL, except in these columns, where it is the empty string.
 NOT_NULL_TEXT_COLUMNS = ("description",)
@@ -103,16 +117,29 @@ def stage_row(t: CleanTitle) -> tuple:
     plan = t.episode_plan()
     join = LIST_SEPARATOR.join
     return (
-        t.show_id, t.kind, t.title, t.description, t.release_year, t.date_added, t.maturity_rating, t.audience,
-        t.duration_minutes, t.seasons, t.access_level,
-        join(t.genres), join(t.countries), join(t.directors), join(t.cast),
+        t.show_id,
+        t.kind,
+        t.title,
+        t.description,
+        t.release_year,
+        t.date_added,
+        t.maturity_rating,
+        t.audience,
+        t.duration_minutes,
+        t.seasons,
+        t.access_level,
+        join(t.genres),
+        join(t.countries),
+        join(t.directors),
+        join(t.cast),
         ",".join(map(str, plan.episodes_per_season)) if plan else None,
         plan.minutes if plan else None,
     )
 
 
-def copy_csv(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
-             not_null: Sequence[str] = ()) -> None:
+def copy_csv(
+    cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence], *, not_null: Sequence[str] = ()
+) -> None:
     """COPY rows (str, int, date or None) into `table` as CSV (scale-out rule 11).
 
     None and '' are both written as an empty field, which COPY reads as NULL, except in the
@@ -183,10 +210,12 @@ FROM titles t JOIN changed_titles USING (show_id) JOIN stage_titles s USING (sho
 """
 
 # Links are exploded from the staged arrays where they are used (never materialised).
-GENRE_LINKS = ("SELECT c.title_id, x.name, x.position "
-               "FROM changed_ids c, unnest(c.genres) WITH ORDINALITY x (name, position)")
-COUNTRY_LINKS = ("SELECT c.title_id, x.name, x.position "
-                 "FROM changed_ids c, unnest(c.countries) WITH ORDINALITY x (name, position)")
+GENRE_LINKS = (
+    "SELECT c.title_id, x.name, x.position FROM changed_ids c, unnest(c.genres) WITH ORDINALITY x (name, position)"
+)
+COUNTRY_LINKS = (
+    "SELECT c.title_id, x.name, x.position FROM changed_ids c, unnest(c.countries) WITH ORDINALITY x (name, position)"
+)
 PEOPLE_LINKS = """
 SELECT c.title_id, 'director' AS role, x.name, x.position
 FROM changed_ids c, unnest(c.directors) WITH ORDINALITY x (name, position)
@@ -326,8 +355,15 @@ def check_deactivations(cursor, allow_mass_deactivation: bool, overwrite_edits: 
         )
 
 
-def merge(cursor, now: datetime, summary: LoadSummary, step: Callable[[str], None], *,
-          allow_mass_deactivation: bool = False, overwrite_edits: bool = False) -> None:
+def merge(
+    cursor,
+    now: datetime,
+    summary: LoadSummary,
+    step: Callable[[str], None],
+    *,
+    allow_mass_deactivation: bool = False,
+    overwrite_edits: bool = False,
+) -> None:
     check_deactivations(cursor, allow_mass_deactivation, overwrite_edits)
     cursor.execute(COUNT_KEPT_EDITS, {"overwrite": overwrite_edits})
     summary.kept_edits = cursor.fetchone()[0]
@@ -355,8 +391,14 @@ class NoValidRows(ValueError):
 
 # --- the load ----------------------------------------------------------------------------------------
 
-LOAD_STEPS = ("CSV read and cleaned", "staged with COPY", "titles merged",
-              "genres, countries and people linked", "episodes generated", "committed")
+LOAD_STEPS = (
+    "CSV read and cleaned",
+    "staged with COPY",
+    "titles merged",
+    "genres, countries and people linked",
+    "episodes generated",
+    "committed",
+)
 
 
 @contextmanager
@@ -377,15 +419,26 @@ def read_catalogue(csv_path: Path) -> CleanCatalogue:
         return clean_catalogue(read_records(stream))
 
 
-def load_catalogue(engine: Engine, csv_path: Path, *, on_step: StepCallback | None = None,
-                   allow_mass_deactivation: bool = False, overwrite_edits: bool = False) -> LoadSummary:
+def load_catalogue(
+    engine: Engine,
+    csv_path: Path,
+    *,
+    on_step: StepCallback | None = None,
+    allow_mass_deactivation: bool = False,
+    overwrite_edits: bool = False,
+) -> LoadSummary:
     """Clean and load `csv_path` in one transaction; returns what changed and what is there now."""
     with _gc_paused():
         return _load(engine, csv_path, on_step, allow_mass_deactivation, overwrite_edits)
 
 
-def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None, allow_mass_deactivation: bool,
-          overwrite_edits: bool = False) -> LoadSummary:
+def _load(
+    engine: Engine,
+    csv_path: Path,
+    on_step: StepCallback | None,
+    allow_mass_deactivation: bool,
+    overwrite_edits: bool = False,
+) -> LoadSummary:
     started = time.perf_counter()
     done = 0
 
@@ -414,8 +467,9 @@ def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None, allow_ma
         copy_csv(cursor, "stage_raw", STAGE_COLUMNS, map(stage_row, catalogue.titles), not_null=NOT_NULL_TEXT_COLUMNS)
         cursor.execute(SPLIT_STAGE)
         step("staged with COPY")
-        merge(cursor, now, summary, step, allow_mass_deactivation=allow_mass_deactivation,
-              overwrite_edits=overwrite_edits)
+        merge(
+            cursor, now, summary, step, allow_mass_deactivation=allow_mass_deactivation, overwrite_edits=overwrite_edits
+        )
         cursor.execute(ACTIVE_CATALOGUE_COUNTS)
         summary.genres, summary.countries, summary.people, summary.episodes = cursor.fetchone()
     step("committed")
@@ -425,15 +479,30 @@ def _load(engine: Engine, csv_path: Path, on_step: StepCallback | None, allow_ma
     return summary
 
 
-def run_logged(engine: Engine, csv_path: Path, *, started_by: str = "cli", on_step: StepCallback | None = None,
-               allow_mass_deactivation: bool = False, overwrite_edits: bool = False) -> LoadSummary:
+def run_logged(
+    engine: Engine,
+    csv_path: Path,
+    *,
+    started_by: str = "cli",
+    on_step: StepCallback | None = None,
+    allow_mass_deactivation: bool = False,
+    overwrite_edits: bool = False,
+) -> LoadSummary:
     """`load_catalogue` with a row in the run log, marked failed if the load raises (or is interrupted)."""
-    parameters = {"csv": str(csv_path), "allow_mass_deactivation": allow_mass_deactivation,
-                  "overwrite_edits": overwrite_edits}
+    parameters = {
+        "csv": str(csv_path),
+        "allow_mass_deactivation": allow_mass_deactivation,
+        "overwrite_edits": overwrite_edits,
+    }
     run_id = jobs.start_run(engine, JOB_NAME, parameters, started_by=started_by)
     try:
-        summary = load_catalogue(engine, csv_path, on_step=on_step, allow_mass_deactivation=allow_mass_deactivation,
-                                 overwrite_edits=overwrite_edits)
+        summary = load_catalogue(
+            engine,
+            csv_path,
+            on_step=on_step,
+            allow_mass_deactivation=allow_mass_deactivation,
+            overwrite_edits=overwrite_edits,
+        )
     except BaseException as error:
         jobs.finish_run(engine, run_id, error=f"{type(error).__name__}: {error}".rstrip(": "))
         raise
@@ -449,8 +518,14 @@ def _terminal_progress() -> tuple[StepCallback, Callable[[], None]]:
     """A tqdm bar on stderr when it is a terminal (silent otherwise)."""
     from tqdm import tqdm
 
-    bar = tqdm(total=len(LOAD_STEPS), desc="Loading catalogue", unit="step", file=sys.stderr,
-               disable=None, bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total}{postfix}")
+    bar = tqdm(
+        total=len(LOAD_STEPS),
+        desc="Loading catalogue",
+        unit="step",
+        file=sys.stderr,
+        disable=None,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total}{postfix}",
+    )
 
     def on_step(name: str, done: int, total: int) -> None:
         bar.set_postfix_str(name)
@@ -484,12 +559,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m etl.load_catalogue", description=__doc__.splitlines()[0])
     parser.add_argument("--csv", help="path of netflix_titles.csv (default: $NETFLIX_CSV, data/, or Kaggle)")
     parser.add_argument("--json", action="store_true", help="print one JSON line with the summary")
-    parser.add_argument("--allow-mass-deactivation", action="store_true",
-                        help=f"accept a CSV that lacks over {MAX_DEACTIVATION_SHARE * 100:.0f}%% of the active titles")
-    parser.add_argument("--overwrite-edits", action="store_true",
-                        help="replace titles edited or deactivated by an admin in the app with the CSV's values")
-    parser.add_argument("--if-empty", action="store_true",
-                        help="only load when no catalogue is loaded yet; a missing CSV is then not an error")
+    parser.add_argument(
+        "--allow-mass-deactivation",
+        action="store_true",
+        help=f"accept a CSV that lacks over {MAX_DEACTIVATION_SHARE * 100:.0f}%% of the active titles",
+    )
+    parser.add_argument(
+        "--overwrite-edits",
+        action="store_true",
+        help="replace titles edited or deactivated by an admin in the app with the CSV's values",
+    )
+    parser.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="only load when no catalogue is loaded yet; a missing CSV is then not an error",
+    )
     args = parser.parse_args(argv)
 
     engine = database.get_engine()
@@ -504,8 +588,13 @@ def main(argv: list[str] | None = None) -> int:
 
     on_step, close_progress = _terminal_progress()
     try:
-        summary = run_logged(engine, csv_path, on_step=on_step, allow_mass_deactivation=args.allow_mass_deactivation,
-                             overwrite_edits=args.overwrite_edits)
+        summary = run_logged(
+            engine,
+            csv_path,
+            on_step=on_step,
+            allow_mass_deactivation=args.allow_mass_deactivation,
+            overwrite_edits=args.overwrite_edits,
+        )
     except (BadHeader, NoValidRows, MassDeactivation) as error:
         print(f"\n{csv_path}: {error}. Nothing was changed.", file=sys.stderr)
         return 2

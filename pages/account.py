@@ -18,8 +18,9 @@ with left:
         st.image(picture, width=140)
     else:
         st.markdown("## :material/account_circle:")
-    upload = st.file_uploader("Picture (PNG, JPEG or WebP, at most 1 MB)", type=["png", "jpg", "jpeg", "webp"],
-                              key="avatar_upload")
+    upload = st.file_uploader(
+        "Picture (PNG, JPEG or WebP, at most 1 MB)", type=["png", "jpg", "jpeg", "webp"], key="avatar_upload"
+    )
     if upload is not None and st.button("Use this picture"):
         try:
             users.set_avatar(engine(), user.user_id, upload.getvalue())
@@ -32,8 +33,12 @@ with right, st.form("details"):
     st.subheader("Profile")
     name = st.text_input("Name", value=current.display_name, max_chars=users.MAX_NAME_LENGTH)
     bio = st.text_area("Bio", value=current.bio, max_chars=users.MAX_BIO_LENGTH)
-    phone = st.text_input("Phone", value=current.phone_e164 or "", max_chars=40,
-                          help="With its country code, e.g. +44 20 7946 0958. Stored as +442079460958.")
+    phone = st.text_input(
+        "Phone",
+        value=current.phone_e164 or "",
+        max_chars=40,
+        help="With its country code, e.g. +44 20 7946 0958. Stored as +442079460958.",
+    )
     if st.form_submit_button("Save profile", type="primary"):
         try:
             current = users.update_details(engine(), user.user_id, name=name, bio=bio, phone=phone)

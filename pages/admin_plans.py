@@ -12,14 +12,28 @@ through_app()
 st.title("Plans")
 listing = allowed(lambda: admin.list_plans(engine(), acting_user_id=acting_user_id()))
 show_flash()
-st.caption("A new price applies to new periods only: subscribers pay the old price until their next renewal. "
-           "A plan with subscribers is never deleted: take it off sale and they keep it.")
+st.caption(
+    "A new price applies to new periods only: subscribers pay the old price until their next renewal. "
+    "A plan with subscribers is never deleted: take it off sale and they keep it."
+)
 st.dataframe(
-    [{"plan": p["name"], "price": f"{p['currency']} {p['price']:,.2f} / {p['billing_period']}",
-      "on sale": p["is_active"], "screens": p["max_streams"], "resolution": p["resolution"],
-      "access": p["access_level"], "validity days": p["validity_days"], "live subscribers": p["live_subscribers"],
-      "subscribers ever": p["subscribers_ever"]} for p in listing],
-    hide_index=True, width="stretch")
+    [
+        {
+            "plan": p["name"],
+            "price": f"{p['currency']} {p['price']:,.2f} / {p['billing_period']}",
+            "on sale": p["is_active"],
+            "screens": p["max_streams"],
+            "resolution": p["resolution"],
+            "access": p["access_level"],
+            "validity days": p["validity_days"],
+            "live subscribers": p["live_subscribers"],
+            "subscribers ever": p["subscribers_ever"],
+        }
+        for p in listing
+    ],
+    hide_index=True,
+    width="stretch",
+)
 
 
 def plan_form(key: str, plan: dict | None, submit: str) -> PlanInput | None:
@@ -27,23 +41,43 @@ def plan_form(key: str, plan: dict | None, submit: str) -> PlanInput | None:
     plan = plan or {}
     with st.form(key):
         name = st.text_input("Name", value=plan.get("name", ""), max_chars=admin.MAX_PLAN_NAME, key=f"{key}_name")
-        price = st.text_input("Price (USD)", value=str(plan.get("price", "")), placeholder="12.99",
-                              help="Above 0 and at most 1,000.00.", key=f"{key}_price")
+        price = st.text_input(
+            "Price (USD)",
+            value=str(plan.get("price", "")),
+            placeholder="12.99",
+            help="Above 0 and at most 1,000.00.",
+            key=f"{key}_price",
+        )
         left, middle, right = st.columns(3)
-        period = left.selectbox("Billing period", admin.BILLING_PERIODS, key=f"{key}_period",
-                                index=admin.BILLING_PERIODS.index(plan.get("billing_period", "month")))
-        validity = middle.number_input("Validity days", value=plan.get("validity_days", 31), step=1,
-                                       help="1 to 400 days.", key=f"{key}_validity")
-        streams = right.number_input("Streams at once", value=plan.get("max_streams", 1), step=1, help="1 to 10.",
-                                     key=f"{key}_streams")
+        period = left.selectbox(
+            "Billing period",
+            admin.BILLING_PERIODS,
+            key=f"{key}_period",
+            index=admin.BILLING_PERIODS.index(plan.get("billing_period", "month")),
+        )
+        validity = middle.number_input(
+            "Validity days", value=plan.get("validity_days", 31), step=1, help="1 to 400 days.", key=f"{key}_validity"
+        )
+        streams = right.number_input(
+            "Streams at once", value=plan.get("max_streams", 1), step=1, help="1 to 10.", key=f"{key}_streams"
+        )
         left, right = st.columns(2)
-        resolution = left.selectbox("Resolution", admin.RESOLUTIONS, key=f"{key}_resolution",
-                                    index=admin.RESOLUTIONS.index(plan.get("resolution", "1080p")))
-        access = right.selectbox("Access level", admin.ACCESS_LEVELS, key=f"{key}_access",
-                                 index=admin.ACCESS_LEVELS.index(plan.get("access_level", "basic")),
-                                 help="basic: titles released before 2020; premium: every title.")
-        description = st.text_area("Description", value=plan.get("description", ""), max_chars=admin.MAX_DESCRIPTION,
-                                   key=f"{key}_description")
+        resolution = left.selectbox(
+            "Resolution",
+            admin.RESOLUTIONS,
+            key=f"{key}_resolution",
+            index=admin.RESOLUTIONS.index(plan.get("resolution", "1080p")),
+        )
+        access = right.selectbox(
+            "Access level",
+            admin.ACCESS_LEVELS,
+            key=f"{key}_access",
+            index=admin.ACCESS_LEVELS.index(plan.get("access_level", "basic")),
+            help="basic: titles released before 2020; premium: every title.",
+        )
+        description = st.text_area(
+            "Description", value=plan.get("description", ""), max_chars=admin.MAX_DESCRIPTION, key=f"{key}_description"
+        )
         if not st.form_submit_button(submit, type="primary", key=f"{key}_submit"):
             return None
     return PlanInput(name, price, period, validity, streams, resolution, access, description)
@@ -53,8 +87,10 @@ create, edit = st.tabs(["Create a plan", "Edit a plan"])
 with create:
     entered = plan_form("create_plan", None, "Create plan")
     if entered:
-        attempt(lambda: admin.create_plan(engine(), entered, acting_user_id=acting_user_id()),
-                f"Plan {entered.name.strip()} created. It is on sale now.")
+        attempt(
+            lambda: admin.create_plan(engine(), entered, acting_user_id=acting_user_id()),
+            f"Plan {entered.name.strip()} created. It is on sale now.",
+        )
 
 with edit:
     if not listing:
@@ -65,16 +101,24 @@ with edit:
     chosen = by_id[st.selectbox("Plan", by_id, key="edit_plan_id", format_func=labels.get)]
     entered = plan_form(f"edit_plan_{chosen['plan_id']}", chosen, "Save changes")
     if entered:
-        attempt(lambda: admin.update_plan(engine(), chosen["plan_id"], entered, acting_user_id=acting_user_id()),
-                f"Plan {entered.name.strip()} saved.")
+        attempt(
+            lambda: admin.update_plan(engine(), chosen["plan_id"], entered, acting_user_id=acting_user_id()),
+            f"Plan {entered.name.strip()} saved.",
+        )
     left, right = st.columns(2)
     if chosen["is_active"]:
         if left.button("Take off sale", key="deactivate_plan"):
-            attempt(lambda: admin.set_plan_active(engine(), chosen["plan_id"], False, acting_user_id=acting_user_id()),
-                    f"{chosen['name']} is off sale. Its subscribers keep it.")
+            attempt(
+                lambda: admin.set_plan_active(engine(), chosen["plan_id"], False, acting_user_id=acting_user_id()),
+                f"{chosen['name']} is off sale. Its subscribers keep it.",
+            )
     elif left.button("Put back on sale", key="activate_plan"):
-        attempt(lambda: admin.set_plan_active(engine(), chosen["plan_id"], True, acting_user_id=acting_user_id()),
-                f"{chosen['name']} is on sale again.")
+        attempt(
+            lambda: admin.set_plan_active(engine(), chosen["plan_id"], True, acting_user_id=acting_user_id()),
+            f"{chosen['name']} is on sale again.",
+        )
     if chosen["subscribers_ever"] == 0 and right.button("Delete plan", key="delete_plan"):
-        attempt(lambda: admin.delete_plan(engine(), chosen["plan_id"], acting_user_id=acting_user_id()),
-                f"{chosen['name']} deleted.")
+        attempt(
+            lambda: admin.delete_plan(engine(), chosen["plan_id"], acting_user_id=acting_user_id()),
+            f"{chosen['name']} deleted.",
+        )

@@ -43,8 +43,11 @@ if not totals["titles"]:
     st.stop()
 st.caption(f"{totals['titles']:,} titles · {totals['movies']:,} films · {totals['tv_shows']:,} series")
 if who.allowed is not None:
-    st.info(f"Showing titles for the {md(who.profile.name)} profile: "
-            f"{md(', '.join(discovery.AUDIENCE_LABELS[a] for a in who.allowed))}.", icon=":material/child_care:")
+    st.info(
+        f"Showing titles for the {md(who.profile.name)} profile: "
+        f"{md(', '.join(discovery.AUDIENCE_LABELS[a] for a in who.allowed))}.",
+        icon=":material/child_care:",
+    )
 
 options = facets()
 from_link("browse_query", "q")
@@ -60,35 +63,61 @@ if person:
 query = st.text_input("Search titles, cast or directors", key="browse_query", placeholder="e.g. Kota Factory")
 with st.expander("Filters and sort", expanded=False, icon=":material/tune:"):
     a, b, c = st.columns(3)
-    kinds = a.pills("Type", list(discovery.KIND_LABELS), selection_mode="multi",
-                    format_func=discovery.KIND_LABELS.get, key="browse_kinds")
+    kinds = a.pills(
+        "Type",
+        list(discovery.KIND_LABELS),
+        selection_mode="multi",
+        format_func=discovery.KIND_LABELS.get,
+        key="browse_kinds",
+    )
     genres = b.multiselect("Genre", options.genres, key="browse_genres")
     countries = c.multiselect("Country", options.countries, key="browse_countries")
     a, b, c = st.columns(3)
-    years = a.slider("Release year", options.year_min, options.year_max, (options.year_min, options.year_max),
-                     key="browse_years")
-    audiences = b.multiselect("Maturity", list(who.allowed or discovery.AUDIENCE_LABELS),
-                              format_func=discovery.AUDIENCE_LABELS.get, key="browse_audiences")
-    access = c.pills("Access level", list(discovery.ACCESS_LABELS), selection_mode="multi",
-                     format_func=discovery.ACCESS_LABELS.get, key="browse_access")
+    years = a.slider(
+        "Release year", options.year_min, options.year_max, (options.year_min, options.year_max), key="browse_years"
+    )
+    audiences = b.multiselect(
+        "Maturity",
+        list(who.allowed or discovery.AUDIENCE_LABELS),
+        format_func=discovery.AUDIENCE_LABELS.get,
+        key="browse_audiences",
+    )
+    access = c.pills(
+        "Access level",
+        list(discovery.ACCESS_LABELS),
+        selection_mode="multi",
+        format_func=discovery.ACCESS_LABELS.get,
+        key="browse_access",
+    )
     sort = st.selectbox("Sort by", list(discovery.SORTS), format_func=discovery.SORT_LABELS.get, key="browse_sort")
 
 filters = discovery.Filters(
-    query=query, kinds=tuple(kinds or ()), genres=tuple(genres), countries=tuple(countries),
+    query=query,
+    kinds=tuple(kinds or ()),
+    genres=tuple(genres),
+    countries=tuple(countries),
     year_from=years[0] if years[0] > options.year_min else None,
     year_to=years[1] if years[1] < options.year_max else None,
-    audiences=tuple(audiences), access_levels=tuple(access or ()), person=person or None, sort=sort)
+    audiences=tuple(audiences),
+    access_levels=tuple(access or ()),
+    person=person or None,
+    sort=sort,
+)
 if st.session_state.get("browse_filters") != filters:  # new search or filters: back to page 1
     st.session_state["browse_filters"] = filters
     st.session_state["browse_page"] = 1
 
-results = discovery.browse(engine(), filters, allowed=who.allowed, page=st.session_state["browse_page"],
-                           page_size=PAGE_SIZE)
+results = discovery.browse(
+    engine(), filters, allowed=who.allowed, page=st.session_state["browse_page"], page_size=PAGE_SIZE
+)
 for note in results.notes:
     st.warning(note)
 if not results.total:
-    st.warning(f"No title, cast member or director matches “{md(results.query)}”." if results.query
-               else "No titles match these filters.")
+    st.warning(
+        f"No title, cast member or director matches “{md(results.query)}”."
+        if results.query
+        else "No titles match these filters."
+    )
     st.stop()
 
 first = (results.page - 1) * PAGE_SIZE + 1

@@ -115,8 +115,14 @@ def current_user() -> users.User | None:
 def sign_in(email: str, password: str) -> users.User:
     """Check the password (throttled, in the database) and start a session with a 7-day cookie."""
     user = users.authenticate(engine(), email, password)
-    st.session_state.update(authentication_status=True, username=user.email, email=user.email,
-                            name=user.display_name, roles=[user.role], logout=None)
+    st.session_state.update(
+        authentication_status=True,
+        username=user.email,
+        email=user.email,
+        name=user.display_name,
+        roles=[user.role],
+        logout=None,
+    )
     _authenticator().cookie_controller.set_cookie()
     st.session_state["session_expires_at"] = _cookie_expiry()
     st.session_state["user_id"] = user.user_id
@@ -165,8 +171,11 @@ def active_profile(user: users.User) -> users.Profile:
     if st.session_state.get("profile_id") not in ids:
         st.session_state["profile_id"] = ids[0]
     st.sidebar.selectbox(
-        "Watching as", ids, key="profile_id",
-        format_func=lambda pid: next(f"{p.name} (Kids)" if p.is_kids else p.name for p in profiles
-                                     if p.profile_id == pid),
+        "Watching as",
+        ids,
+        key="profile_id",
+        format_func=lambda pid: next(
+            f"{p.name} (Kids)" if p.is_kids else p.name for p in profiles if p.profile_id == pid
+        ),
     )
     return next(p for p in profiles if p.profile_id == st.session_state["profile_id"])

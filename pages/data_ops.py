@@ -45,8 +45,15 @@ def run_etl(source: str, upload, overwrite: bool, mass: bool) -> None:
         return
     status, on_step = live_progress(f"Loading the catalogue from {name}…")
     try:
-        result = dataops.run_catalogue_etl(engine(), path, acting_user_id=acting_user_id(), source_name=name,
-                                           overwrite_edits=overwrite, allow_mass_deactivation=mass, on_step=on_step)
+        result = dataops.run_catalogue_etl(
+            engine(),
+            path,
+            acting_user_id=acting_user_id(),
+            source_name=name,
+            overwrite_edits=overwrite,
+            allow_mass_deactivation=mass,
+            on_step=on_step,
+        )
     except DataOpsError as error:
         status.update(label="Catalogue not loaded", state="error")
         st.error(str(error))
@@ -65,8 +72,15 @@ def run_etl(source: str, upload, overwrite: bool, mass: bool) -> None:
 def run_seed(subscribers: int, months: int, seed: int, reset: bool) -> None:
     status, on_step = live_progress(f"Seeding {subscribers:,} subscribers over {months} months…")
     try:
-        result = dataops.run_seeder(engine(), acting_user_id=acting_user_id(), subscribers=subscribers,
-                                    months=months, seed=seed, reset=reset, on_progress=on_step)
+        result = dataops.run_seeder(
+            engine(),
+            acting_user_id=acting_user_id(),
+            subscribers=subscribers,
+            months=months,
+            seed=seed,
+            reset=reset,
+            on_progress=on_step,
+        )
     except DataOpsError as error:
         status.update(label="Not seeded", state="error")
         st.error(str(error))
@@ -79,22 +93,34 @@ def run_seed(subscribers: int, months: int, seed: int, reset: bool) -> None:
 etl_tab, seed_tab, history_tab, export_tab = st.tabs(["Catalogue ETL", "Seeder", "History of runs", "Exports"])
 with etl_tab:
     with st.form("etl"):
-        source = st.radio("Catalogue CSV", ("configured", "upload"), horizontal=True,
-                          format_func={"configured": "The configured file ($NETFLIX_CSV or data/netflix_titles.csv)",
-                                       "upload": "Upload a CSV"}.get)
+        source = st.radio(
+            "Catalogue CSV",
+            ("configured", "upload"),
+            horizontal=True,
+            format_func={
+                "configured": "The configured file ($NETFLIX_CSV or data/netflix_titles.csv)",
+                "upload": "Upload a CSV",
+            }.get,
+        )
         upload = st.file_uploader("CSV in the Kaggle netflix_titles.csv format", type=["csv"])
-        overwrite = st.checkbox("Overwrite admin edits", help="Titles edited or (de)activated in the app take the "
-                                                              "CSV's values again (--overwrite-edits).")
-        mass = st.checkbox("Allow mass deactivation", help="Accept a CSV that lacks over half of the active titles "
-                                                           "(--allow-mass-deactivation).")
+        overwrite = st.checkbox(
+            "Overwrite admin edits",
+            help="Titles edited or (de)activated in the app take the CSV's values again (--overwrite-edits).",
+        )
+        mass = st.checkbox(
+            "Allow mass deactivation",
+            help="Accept a CSV that lacks over half of the active titles (--allow-mass-deactivation).",
+        )
         submitted = st.form_submit_button("Run the catalogue ETL", type="primary")
     if submitted:
         run_etl(source, upload, overwrite, mass)
 
 with seed_tab:
     with st.form("seed"):
-        st.caption("Generates a believable history of subscriptions, billing and viewing for demo accounts. "
-                   "A second run needs “Replace the seeded data”, which replaces exactly the seeded accounts.")
+        st.caption(
+            "Generates a believable history of subscriptions, billing and viewing for demo accounts. "
+            "A second run needs “Replace the seeded data”, which replaces exactly the seeded accounts."
+        )
         left, middle, right = st.columns(3)
         subscribers = left.number_input("Subscribers", value=500, step=100)
         months = middle.number_input("Months", value=12, step=1)
@@ -110,17 +136,28 @@ with history_tab:
     if runs.empty:
         st.info("No runs yet.")
     else:
-        st.dataframe(runs, hide_index=True, width="stretch",
-                     column_config={"summary": st.column_config.JsonColumn("summary", width="large")})
+        st.dataframe(
+            runs,
+            hide_index=True,
+            width="stretch",
+            column_config={"summary": st.column_config.JsonColumn("summary", width="large")},
+        )
 
 with export_tab:
-    st.caption(f"CSV with a header row, newest first, at most {dataops.EXPORT_ROW_LIMIT:,} rows per file. "
-               "Users are exported without password hashes. Full dumps: see docs/operations.md.")
+    st.caption(
+        f"CSV with a header row, newest first, at most {dataops.EXPORT_ROW_LIMIT:,} rows per file. "
+        "Users are exported without password hashes. Full dumps: see docs/operations.md."
+    )
     estimates = dataops.export_row_counts(engine(), acting_user_id=acting_user_id())
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     app_engine, user_id = engine(), acting_user_id()  # the download runs in another thread, later
     for table in dataops.EXPORTS:
-        st.download_button(f"{table} (about {estimates[table]:,} rows)", key=f"export_{table}",
-                           data=lambda table=table: dataops.export_csv(app_engine, table, acting_user_id=user_id),
-                           file_name=f"reelhouse-{table}-{stamp}.csv", mime="text/csv", on_click="ignore",
-                           icon=":material/download:")
+        st.download_button(
+            f"{table} (about {estimates[table]:,} rows)",
+            key=f"export_{table}",
+            data=lambda table=table: dataops.export_csv(app_engine, table, acting_user_id=user_id),
+            file_name=f"reelhouse-{table}-{stamp}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )

@@ -57,8 +57,9 @@ def viewer() -> Viewer:
     profile = next((p for p in profiles if p.profile_id == wanted), profiles[0])
     st.session_state["_viewer_profile_id"] = profile.profile_id
     entitled = subscriptions.entitlement(engine(), user.user_id)
-    return Viewer(user, profile, discovery.allowed_audiences(profile),
-                  entitled.access_level if entitled.allowed else None)
+    return Viewer(
+        user, profile, discovery.allowed_audiences(profile), entitled.access_level if entitled.allowed else None
+    )
 
 
 def open_deep_link() -> None:
@@ -71,15 +72,23 @@ def open_deep_link() -> None:
 def badges(card: Card, who: Viewer) -> str:
     """Year · Film/Series · rating · duration · access, as escaped Markdown."""
     parts = [str(card.release_year or ""), card.kind_label, card.maturity_rating or "Unrated", card.duration]
-    access = f":orange-badge[{card.access_label}]" if card.access_level == "premium" else \
-        f":gray-badge[{card.access_label}]"
+    access = (
+        f":orange-badge[{card.access_label}]" if card.access_level == "premium" else f":gray-badge[{card.access_label}]"
+    )
     if card.access_level == "premium" and not who.is_guest and who.access_level != "premium":
         access += " :small[needs a Premium plan]"
     return " · ".join(md(p) for p in parts if p) + " " + access
 
 
-def title_card(card: Card, who: Viewer, *, note: str | None = None, progress: float | None = None,
-               rank: int | None = None, extra: Callable[[Card], None] | None = None) -> None:
+def title_card(
+    card: Card,
+    who: Viewer,
+    *,
+    note: str | None = None,
+    progress: float | None = None,
+    rank: int | None = None,
+    extra: Callable[[Card], None] | None = None,
+) -> None:
     st.image(posters.poster_svg(card.show_id, card.title, card.kind, card.access_level), width="stretch")
     label = f"{rank}. {card.title}" if rank else card.title
     st.page_link(TITLE_PAGE, label=md(label), query_params={"title": card.show_id})
@@ -90,14 +99,26 @@ def title_card(card: Card, who: Viewer, *, note: str | None = None, progress: fl
         extra(card)
 
 
-def card_grid(cards: list[Card], who: Viewer, *, columns: int = 6, notes: dict[str, str] | None = None,
-              progress: dict[str, float] | None = None, ranked: bool = False,
-              extra: Callable[[Card], None] | None = None) -> None:
+def card_grid(
+    cards: list[Card],
+    who: Viewer,
+    *,
+    columns: int = 6,
+    notes: dict[str, str] | None = None,
+    progress: dict[str, float] | None = None,
+    ranked: bool = False,
+    extra: Callable[[Card], None] | None = None,
+) -> None:
     """Cards in rows of `columns`."""
     for start in range(0, len(cards), columns):
         cells = st.columns(columns)
-        for offset, card in enumerate(cards[start:start + columns]):
+        for offset, card in enumerate(cards[start : start + columns]):
             with cells[offset]:
-                title_card(card, who, note=(notes or {}).get(card.show_id),
-                           progress=(progress or {}).get(card.show_id),
-                           rank=start + offset + 1 if ranked else None, extra=extra)
+                title_card(
+                    card,
+                    who,
+                    note=(notes or {}).get(card.show_id),
+                    progress=(progress or {}).get(card.show_id),
+                    rank=start + offset + 1 if ranked else None,
+                    extra=extra,
+                )

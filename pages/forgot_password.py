@@ -14,5 +14,7 @@ with st.form("forgot_password"):
 if submitted:
     account_links.request_password_reset(engine(), email, app_base_url())
     minutes = int(account_links.RESET_VALID.total_seconds() // 60)
-    st.info(f"If an account uses that address, a link to choose a new password is on its way. "
-            f"It works once, for {minutes} minutes.")
+    st.info(
+        f"If an account uses that address, a link to choose a new password is on its way. "
+        f"It works once, for {minutes} minutes."
+    )

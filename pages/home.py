@@ -19,8 +19,12 @@ if flash:
 
 
 def remove_button(card) -> None:
-    if st.button("Remove", key=f"cw_remove_{card.show_id}", icon=":material/close:",
-                 help="Remove from Continue Watching (your progress is kept)"):
+    if st.button(
+        "Remove",
+        key=f"cw_remove_{card.show_id}",
+        icon=":material/close:",
+        help="Remove from Continue Watching (your progress is kept)",
+    ):
         playback.remove_from_continue_watching(engine(), who.user.user_id, who.profile.profile_id, card.title_id)
         st.session_state["home_flash"] = f"Removed “{md(card.title)}” from Continue Watching."
         st.rerun()
@@ -30,5 +34,12 @@ rows = home.home_rows(engine(), who.user.user_id, who.profile, length=COLUMNS)
 for row in rows:
     st.subheader(md(row.title), anchor=False)
     st.caption(md(row.caption))
-    card_grid(row.cards, who, columns=10 if row.ranked else COLUMNS, notes=row.notes, progress=row.progress,
-              ranked=row.ranked, extra=remove_button if row.removable else None)
+    card_grid(
+        row.cards,
+        who,
+        columns=10 if row.ranked else COLUMNS,
+        notes=row.notes,
+        progress=row.progress,
+        ranked=row.ranked,
+        extra=remove_button if row.removable else None,
+    )

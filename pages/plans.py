@@ -44,8 +44,10 @@ if current is not None and current.is_live:
 st.header(f"Check out: {chosen.name}")
 first_time = current is None
 if first_time and lifecycle.TRIAL_DAYS > 0:
-    st.markdown(f"Your first **{lifecycle.TRIAL_DAYS} days are free**. Nothing is charged today; "
-                f"we will charge **{chosen.price_label}** when the trial ends unless you cancel before.")
+    st.markdown(
+        f"Your first **{lifecycle.TRIAL_DAYS} days are free**. Nothing is charged today; "
+        f"we will charge **{chosen.price_label}** when the trial ends unless you cancel before."
+    )
     button = f"Start {lifecycle.TRIAL_DAYS}-day free trial"
 else:
     st.markdown(f"You pay **{chosen.price_label}** now; it renews automatically until you cancel.")
@@ -54,10 +56,15 @@ saved = subscriptions.card_on_file(engine(), user.user_id)
 key = st.session_state.setdefault("checkout_key", uuid.uuid4().hex)
 with st.form("checkout"):
     use_saved = saved is not None and st.checkbox(
-        f"Pay with my saved {saved['brand']} ending {saved['last4']}", value=True)
-    number = st.text_input("Card number", max_chars=23, placeholder="4242 4242 4242 4242",
-                           help="Test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined, "
-                                "4000 0000 0000 9995 has insufficient funds, 4000 0000 0000 0119 is a network error.")
+        f"Pay with my saved {saved['brand']} ending {saved['last4']}", value=True
+    )
+    number = st.text_input(
+        "Card number",
+        max_chars=23,
+        placeholder="4242 4242 4242 4242",
+        help="Test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined, "
+        "4000 0000 0000 9995 has insufficient funds, 4000 0000 0000 0119 is a network error.",
+    )
     month_col, year_col, cvc_col = st.columns(3)
     exp_month = month_col.number_input("Expiry month", min_value=1, max_value=12, value=12)
     exp_year = year_col.number_input("Expiry year", min_value=2000, max_value=2100, value=2030)
@@ -66,8 +73,9 @@ with st.form("checkout"):
 if submitted:
     card = None if use_saved else subscriptions.CardDetails(number, int(exp_month), int(exp_year), cvc)
     try:
-        result = subscriptions.checkout(engine(), user.user_id, chosen.plan_id, card, key,
-                                        gateway=gateway.default_gateway())
+        result = subscriptions.checkout(
+            engine(), user.user_id, chosen.plan_id, card, key, gateway=gateway.default_gateway()
+        )
     except subscriptions.BillingError as error:
         st.session_state.pop("checkout_key", None)  # the next try is a new attempt
         st.error(str(error))
@@ -75,6 +83,8 @@ if submitted:
         st.session_state.pop("checkout_key", None)
         st.session_state.pop("checkout_plan", None)
         st.session_state["billing_flash"] = (
-            f"Your free trial of {chosen.name} has started." if result.trial
-            else f"Payment received: welcome to {chosen.name}!")
+            f"Your free trial of {chosen.name} has started."
+            if result.trial
+            else f"Payment received: welcome to {chosen.name}!"
+        )
         st.switch_page("pages/subscription.py")

@@ -62,9 +62,11 @@ if sub is None:
 else:
     price = f"{sub.currency} {sub.price:,.2f} / {sub.billing_period}"
     if sub.status == "past_due":
-        st.error(f"Your payment of {sub.currency} {sub.price:,.2f} failed. We will retry over the next days; "
-                 f"update your card or retry now to keep watching after {day(sub.grace_until)}.",
-                 icon=":material/warning:")
+        st.error(
+            f"Your payment of {sub.currency} {sub.price:,.2f} failed. We will retry over the next days; "
+            f"update your card or retry now to keep watching after {day(sub.grace_until)}.",
+            icon=":material/warning:",
+        )
         retry_col, card_col = st.columns(2)
         if retry_col.button("Retry now", type="primary"):
             key = st.session_state.setdefault("retry_key", uuid.uuid4().hex)
@@ -109,24 +111,32 @@ else:
         others = [p for p in plans.active_plans(engine()) if p.plan_id != sub.plan_id]
         if others:
             with st.form("change_plan"):
-                st.markdown("**Change plan**: an upgrade applies at once (the new price from your next billing "
-                            "date); a downgrade applies at your next billing date.")
+                st.markdown(
+                    "**Change plan**: an upgrade applies at once (the new price from your next billing "
+                    "date); a downgrade applies at your next billing date."
+                )
                 target = st.selectbox("New plan", others, format_func=lambda p: f"{p.name} ({p.price_label})")
                 if st.form_submit_button("Change plan"):
-                    messages = {"upgraded": f"Changed to {target.name}: it applies now.",
-                                "downgraded": f"Changed to {target.name}.",
-                                "downgrade_scheduled": f"You move to {target.name} on your next billing date, "
-                                                       f"{day(sub.current_period_end)}.",
-                                "downgrade_undone": f"You stay on {sub.plan_name}."}
-                    act(lambda: subscriptions.change_plan(engine(), uid, target.plan_id, gateway=gw),
-                        lambda outcome: messages[outcome])
+                    messages = {
+                        "upgraded": f"Changed to {target.name}: it applies now.",
+                        "downgraded": f"Changed to {target.name}.",
+                        "downgrade_scheduled": f"You move to {target.name} on your next billing date, "
+                        f"{day(sub.current_period_end)}.",
+                        "downgrade_undone": f"You stay on {sub.plan_name}.",
+                    }
+                    act(
+                        lambda: subscriptions.change_plan(engine(), uid, target.plan_id, gateway=gw),
+                        lambda outcome: messages[outcome],
+                    )
         end = sub.trial_end if sub.status == "trialing" else sub.current_period_end
         if sub.cancel_at_period_end:
             if st.button("Resume subscription", type="primary"):
                 act(lambda: subscriptions.resume(engine(), uid, gateway=gw), "Your subscription continues.")
         elif st.button("Cancel subscription"):
-            act(lambda: subscriptions.cancel(engine(), uid, gateway=gw),
-                f"Cancelled. You can watch until {day(end)}, and resume before then.")
+            act(
+                lambda: subscriptions.cancel(engine(), uid, gateway=gw),
+                f"Cancelled. You can watch until {day(end)}, and resume before then.",
+            )
 
 st.header("Payment method")
 card = subscriptions.card_on_file(engine(), uid)
@@ -143,14 +153,26 @@ history = subscriptions.billing_history(engine(), uid)
 if not history:
     st.caption("No payments yet.")
 else:
-    st.dataframe(pd.DataFrame([{
-        "Date": f"{h['attempted_at']:%Y-%m-%d}", "Plan": h["plan_name"],
-        "Period": f"{h['period_start']:%Y-%m-%d} to {h['period_end']:%Y-%m-%d}" if h["period_start"] else "",
-        "Amount": f"{h['currency']} {h['amount']:,.2f}",
-        "Status": "Paid" if h["status"] == "succeeded"
-        else f"Failed ({(h['failure_reason'] or '').replace('_', ' ')})",
-        "Receipt": h["receipt"] or "",
-    } for h in history]), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Date": f"{h['attempted_at']:%Y-%m-%d}",
+                    "Plan": h["plan_name"],
+                    "Period": f"{h['period_start']:%Y-%m-%d} to {h['period_end']:%Y-%m-%d}"
+                    if h["period_start"]
+                    else "",
+                    "Amount": f"{h['currency']} {h['amount']:,.2f}",
+                    "Status": "Paid"
+                    if h["status"] == "succeeded"
+                    else f"Failed ({(h['failure_reason'] or '').replace('_', ' ')})",
+                    "Receipt": h["receipt"] or "",
+                }
+                for h in history
+            ]
+        ),
+        hide_index=True,
+    )
     paid = [h for h in history if h["receipt"]]
     if paid:
         chosen = st.selectbox("Receipt", paid, format_func=lambda h: f"{h['receipt']} · {h['attempted_at']:%Y-%m-%d}")

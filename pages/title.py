@@ -60,8 +60,9 @@ with info:
     if card.genres:
         cells = st.columns(min(len(card.genres), 4))
         for i, genre in enumerate(card.genres):
-            cells[i % len(cells)].page_link(BROWSE_PAGE, label=md(genre), query_params={"genre": genre},
-                                            icon=":material/label:")
+            cells[i % len(cells)].page_link(
+                BROWSE_PAGE, label=md(genre), query_params={"genre": genre}, icon=":material/label:"
+            )
     st.write(md(details.description))
     facts = []
     if details.countries:
@@ -81,8 +82,11 @@ with info:
         if left.button("Play", icon=":material/play_arrow:", type="primary", width="stretch"):
             play({"title": card.show_id})
         saved = library.in_list(engine(), uid, pid, card.title_id)
-        if middle.button("Remove from My List" if saved else "Add to My List",
-                         icon=":material/check:" if saved else ":material/add:", width="stretch"):
+        if middle.button(
+            "Remove from My List" if saved else "Add to My List",
+            icon=":material/check:" if saved else ":material/add:",
+            width="stretch",
+        ):
             if saved:
                 library.remove_from_list(engine(), uid, pid, card.show_id)
                 st.session_state["title_flash"] = "Removed from My List."
@@ -105,32 +109,44 @@ if card.kind == "tv_show":
             name, length, action = st.columns([6, 1, 1], vertical_alignment="center")
             name.markdown(f"**{episode.episode_number}.** {md(episode.name)}")
             length.caption(f"{episode.duration_minutes} min")
-            if not who.is_guest and action.button("Play", key=f"play_{episode.episode_id}",
-                                                  icon=":material/play_arrow:"):
+            if not who.is_guest and action.button(
+                "Play", key=f"play_{episode.episode_id}", icon=":material/play_arrow:"
+            ):
                 play({"title": card.show_id, "episode": str(episode.episode_id)})
 
 st.header("Ratings and reviews", anchor=False)
 summary = library.rating_summary(engine(), card.title_id)
 if summary.total:
-    st.markdown(f"{SCORE_ICONS[2]} {summary.love:,} loved · {SCORE_ICONS[1]} {summary.up:,} liked · "
-                f"{SCORE_ICONS[-1]} {summary.down:,} not for them · "
-                f"**{summary.liked_share:.0%}** of {summary.total:,} members liked it")
+    st.markdown(
+        f"{SCORE_ICONS[2]} {summary.love:,} loved · {SCORE_ICONS[1]} {summary.up:,} liked · "
+        f"{SCORE_ICONS[-1]} {summary.down:,} not for them · "
+        f"**{summary.liked_share:.0%}** of {summary.total:,} members liked it"
+    )
 else:
     st.caption("No ratings yet.")
 
 if not who.is_guest:
     mine = library.my_rating(engine(), who.user.user_id, who.profile.profile_id, card.title_id)
     with st.form("rate_form"):
-        score = st.segmented_control("Your rating", list(library.SCORES),
-                                     format_func=lambda s: f"{SCORE_ICONS[s]} {library.SCORES[s]}",
-                                     default=mine.score if mine else None, key="rate_score")
-        review = st.text_area("Review (optional)", value=(mine.review or "") if mine else "",
-                              max_chars=library.MAX_REVIEW_LENGTH, key="rate_review",
-                              placeholder="What did you think? Shown to other members without your name.")
+        score = st.segmented_control(
+            "Your rating",
+            list(library.SCORES),
+            format_func=lambda s: f"{SCORE_ICONS[s]} {library.SCORES[s]}",
+            default=mine.score if mine else None,
+            key="rate_score",
+        )
+        review = st.text_area(
+            "Review (optional)",
+            value=(mine.review or "") if mine else "",
+            max_chars=library.MAX_REVIEW_LENGTH,
+            key="rate_review",
+            placeholder="What did you think? Shown to other members without your name.",
+        )
         if st.form_submit_button("Save rating" if mine is None else "Update rating", type="primary"):
             try:
-                library.rate(engine(), who.user.user_id, who.profile.profile_id, card.show_id, score, review,
-                             allowed=who.allowed)
+                library.rate(
+                    engine(), who.user.user_id, who.profile.profile_id, card.show_id, score, review, allowed=who.allowed
+                )
             except library.LibraryError as error:
                 st.error(str(error))
             else:
@@ -139,8 +155,12 @@ if not who.is_guest:
 else:
     st.caption("Sign in to rate this title.")
 
-for item in library.reviews(engine(), card.title_id, user_id=who.user.user_id if who.user else None,
-                            profile_id=who.profile.profile_id if who.profile else None):
+for item in library.reviews(
+    engine(),
+    card.title_id,
+    user_id=who.user.user_id if who.user else None,
+    profile_id=who.profile.profile_id if who.profile else None,
+):
     with st.container(border=True):
         who_said = "Your review" if item.mine else "A member"
         st.caption(f"{SCORE_ICONS[item.score]} {who_said} · {item.updated_at:%-d %B %Y}")
@@ -148,8 +168,9 @@ for item in library.reviews(engine(), card.title_id, user_id=who.user.user_id if
 
 st.header("More like this", anchor=False)
 models = recommend.models(engine())
-similar = discovery.cards(engine(), recommend.similar_titles(models, card.title_id, allowed=who.allowed,
-                                                                           limit=12), who.allowed)
+similar = discovery.cards(
+    engine(), recommend.similar_titles(models, card.title_id, allowed=who.allowed, limit=12), who.allowed
+)
 if similar:
     st.caption("Similar in genre, cast, director and story, and watched by the same members.")
     card_grid(similar, who, columns=6)

@@ -21,8 +21,12 @@ from pages.discovery_ui import md
 through_app()
 
 DEVICE_COOKIE = "reelhouse_device"
-REMEDY_PAGES = {"plans": "pages/plans.py", "subscription": "pages/subscription.py",
-                "profiles": "pages/profiles.py", "sign-in": "pages/sign_in.py"}
+REMEDY_PAGES = {
+    "plans": "pages/plans.py",
+    "subscription": "pages/subscription.py",
+    "profiles": "pages/profiles.py",
+    "sign-in": "pages/sign_in.py",
+}
 
 
 def now() -> datetime:
@@ -45,8 +49,11 @@ def runtime_label(seconds: int) -> str:
 
 def header(title: playback.WatchTitle, episode: playback.Episode | None) -> None:
     st.title(md(title.title), anchor=False)
-    facts = [str(title.release_year or ""), title.maturity_rating or "Unrated",
-             "Premium" if title.access_level == "premium" else ""]
+    facts = [
+        str(title.release_year or ""),
+        title.maturity_rating or "Unrated",
+        "Premium" if title.access_level == "premium" else "",
+    ]
     if episode is not None:
         facts.append(f"{episode.label} · {md(episode.name)} · {runtime_label(episode.duration_minutes * 60)}")
     else:
@@ -62,8 +69,13 @@ def clip_caption(runtime_seconds: int, clip: media.Media) -> str:
 def show_trailer(title: playback.WatchTitle) -> None:
     trailer = media.trailer_for(title.show_id)
     st.subheader("Trailer")
-    player(key=f"trailer-{title.show_id}", src=trailer.url, runtime_seconds=trailer.seconds, report=False,
-           caption="trailer")
+    player(
+        key=f"trailer-{title.show_id}",
+        src=trailer.url,
+        runtime_seconds=trailer.seconds,
+        report=False,
+        caption="trailer",
+    )
 
 
 def remedy_link(why: playback.PlaybackRefused) -> None:
@@ -81,8 +93,10 @@ def show_refusal(why: playback.PlaybackRefused, title: playback.WatchTitle, uid:
         st.subheader("Watching now")
         for device in why.devices:
             left, right = st.columns([4, 1], vertical_alignment="center")
-            left.markdown(f"**{md(device.device_label)}** · {md(device.profile_name)} · "
-                          f"{md(device.title)} (since {device.started_at:%H:%M} UTC)")
+            left.markdown(
+                f"**{md(device.device_label)}** · {md(device.profile_name)} · "
+                f"{md(device.title)} (since {device.started_at:%H:%M} UTC)"
+            )
             if right.button("End this stream", key=f"end-{device.lease_id}"):
                 playback.end_stream(engine(), uid, device.lease_id, now())
                 st.session_state.pop("watch", None)
@@ -150,13 +164,19 @@ def play_panel(uid: int, title: playback.WatchTitle, lease_id: int) -> None:
         return
     session: playback.Session = watch["session"]
     clip = media.clip_for(title.show_id)
-    report = player(key=f"player-{session.lease_id}", src=clip.url, runtime_seconds=session.duration_seconds,
-                    start_seconds=session.position_seconds, caption=clip_caption(session.duration_seconds, clip),
-                    stop=watch["stopped"] is not None, device=device_id(),
-                    every=playback.REPORT_EVERY_SECONDS, idle=playback.PAUSED_HEARTBEAT_SECONDS)
+    report = player(
+        key=f"player-{session.lease_id}",
+        src=clip.url,
+        runtime_seconds=session.duration_seconds,
+        start_seconds=session.position_seconds,
+        caption=clip_caption(session.duration_seconds, clip),
+        stop=watch["stopped"] is not None,
+        device=device_id(),
+        every=playback.REPORT_EVERY_SECONDS,
+        idle=playback.PAUSED_HEARTBEAT_SECONDS,
+    )
     if report is not None and watch["stopped"] is None:
-        outcome = playback.report(engine(), uid, session.lease_id, report.position_seconds, now(),
-                                  ended=report.ended)
+        outcome = playback.report(engine(), uid, session.lease_id, report.position_seconds, now(), ended=report.ended)
         if outcome.state == "stopped":
             watch["stopped"] = "This stream was stopped: it was ended from another device, or played elsewhere."
             st.rerun(scope="fragment")
@@ -175,8 +195,9 @@ def play_panel(uid: int, title: playback.WatchTitle, lease_id: int) -> None:
 
 
 def member_page(user: users.User, title: playback.WatchTitle) -> None:
-    profile = next(p for p in users.list_profiles(engine(), user.user_id)
-                   if p.profile_id == st.session_state.get("profile_id"))
+    profile = next(
+        p for p in users.list_profiles(engine(), user.user_id) if p.profile_id == st.session_state.get("profile_id")
+    )
     if st.query_params.get("trailer") == "1":
         header(title, None)
         try:

@@ -42,8 +42,10 @@ class PlanBook:
         plans = plans.sort_values(["billing_period", "price", "plan_id"]).reset_index(drop=True)
         annual = (plans["billing_period"] == "year").to_numpy()
         price_cents = np.array([int(p * 100) for p in plans["price"]], dtype=np.int64)
-        mrr = [int(lifecycle.monthly_recurring(p, b) * 100) for p, b in zip(plans["price"], plans["billing_period"],
-                                                                          strict=True)]
+        mrr = [
+            int(lifecycle.monthly_recurring(p, b) * 100)
+            for p, b in zip(plans["price"], plans["billing_period"], strict=True)
+        ]
         ladder = np.flatnonzero(~annual)
         if ladder.size == 0:
             raise ValueError("the seeder needs at least one active monthly plan")
@@ -53,8 +55,16 @@ class PlanBook:
         weights = np.where(annual, 0.05, 1.0)
         if ladder.size >= 3:
             weights[ladder] = np.r_[0.30, np.full(ladder.size - 2, 0.45 / (ladder.size - 2)), 0.20]
-        return cls(plans["plan_id"].to_numpy(np.int64), price_cents, np.array(mrr, dtype=np.int64), annual, tier,
-                   ladder, plans["access_level"].to_numpy(), weights / weights.sum())
+        return cls(
+            plans["plan_id"].to_numpy(np.int64),
+            price_cents,
+            np.array(mrr, dtype=np.int64),
+            annual,
+            tier,
+            ladder,
+            plans["access_level"].to_numpy(),
+            weights / weights.sum(),
+        )
 
 
 @dataclass
@@ -66,8 +76,9 @@ class Log:
     def add(self, **columns) -> None:
         n = max(np.size(v) for v in columns.values())
         for name, values in columns.items():
-            self.parts.setdefault(name, []).append(np.broadcast_to(values, n).copy() if np.ndim(values) == 0
-                                                   else np.asarray(values))
+            self.parts.setdefault(name, []).append(
+                np.broadcast_to(values, n).copy() if np.ndim(values) == 0 else np.asarray(values)
+            )
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({name: np.concatenate(chunks) for name, chunks in self.parts.items()})
@@ -95,17 +106,38 @@ def add_months(instants: np.ndarray, months: np.ndarray) -> np.ndarray:
 class Simulation:
     """State per account (arrays of length n) and per subscription (arrays with room to grow)."""
 
-    def __init__(self, rng: np.random.Generator, plans: PlanBook, user_ids: np.ndarray, created: np.ndarray,
-                 engagement: np.ndarray, end: int, first_subscription_id: int):
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        plans: PlanBook,
+        user_ids: np.ndarray,
+        created: np.ndarray,
+        engagement: np.ndarray,
+        end: int,
+        first_subscription_id: int,
+    ):
         self.rng, self.plans, self.end = rng, plans, end
         self.user_ids, self.engagement = user_ids, engagement
         n = user_ids.size
         self.events, self.payments = Log(), Log()
         room = capacity(n)
         self.first_id = first_subscription_id
-        self.sub = {name: np.zeros(room, dtype=np.int64) for name in (
-            "account", "plan", "started_at", "trial_end", "period_start", "period_end", "canceled_at",
-            "grace_until", "ended_at", "anchor", "settled_at")}
+        self.sub = {
+            name: np.zeros(room, dtype=np.int64)
+            for name in (
+                "account",
+                "plan",
+                "started_at",
+                "trial_end",
+                "period_start",
+                "period_end",
+                "canceled_at",
+                "grace_until",
+                "ended_at",
+                "anchor",
+                "settled_at",
+            )
+        }
         self.sub_status = np.full(room, "", dtype=object)
         self.sub_reason = np.full(room, None, dtype=object)
         self.sub_cancel = np.zeros(room, dtype=bool)
@@ -128,20 +160,39 @@ class Simulation:
         self.latest[accounts] = index
         return index
 
-    def _event(self, subs: np.ndarray, kind: str, at: np.ndarray, plan: np.ndarray, mrr: np.ndarray,
-               reason: str | None = None) -> None:
+    def _event(
+        self, subs: np.ndarray, kind: str, at: np.ndarray, plan: np.ndarray, mrr: np.ndarray, reason: str | None = None
+    ) -> None:
         if subs.size:
-            self.events.add(account=self.sub["account"][subs], sub=subs, kind=kind, at=at,
-                            plan=plan, mrr=mrr, reason=reason or "")
+            self.events.add(
+                account=self.sub["account"][subs], sub=subs, kind=kind, at=at, plan=plan, mrr=mrr, reason=reason or ""
+            )
 
-    def _payment(self, subs: np.ndarray, at: np.ndarray, amount: np.ndarray, ok: np.ndarray,
-                 period_start: np.ndarray, period_end: np.ndarray, attempt: np.ndarray) -> None:
+    def _payment(
+        self,
+        subs: np.ndarray,
+        at: np.ndarray,
+        amount: np.ndarray,
+        ok: np.ndarray,
+        period_start: np.ndarray,
+        period_end: np.ndarray,
+        attempt: np.ndarray,
+    ) -> None:
         if subs.size:
             reasons = FAILURE_REASONS[self.rng.integers(0, FAILURE_REASONS.size, subs.size)]
-            self.payments.add(account=self.sub["account"][subs], sub=subs, plan=self.sub["plan"][subs], at=at,
-                              amount=amount, ok=ok, reason=np.where(ok, "", reasons), period_start=period_start,
-                              period_end=period_end, number=self.period_number[self.sub["account"][subs]],
-                              attempt=attempt)
+            self.payments.add(
+                account=self.sub["account"][subs],
+                sub=subs,
+                plan=self.sub["plan"][subs],
+                at=at,
+                amount=amount,
+                ok=ok,
+                reason=np.where(ok, "", reasons),
+                period_start=period_start,
+                period_end=period_end,
+                number=self.period_number[self.sub["account"][subs]],
+                attempt=attempt,
+            )
 
     def _period_end(self, subs: np.ndarray, number: np.ndarray) -> np.ndarray:
         months = np.where(self.plans.annual[self.sub["plan"][subs]], 12, 1) * number
@@ -196,8 +247,15 @@ class Simulation:
         self.sub["anchor"][paid] = at[converts]
         self.period_number[self.sub["account"][paid]] = 1
         self._open_period(paid, at[converts])
-        self._payment(paid, at[converts], self.plans.price_cents[self.sub["plan"][paid]], True,
-                      self.sub["period_start"][paid], self.sub["period_end"][paid], 1)
+        self._payment(
+            paid,
+            at[converts],
+            self.plans.price_cents[self.sub["plan"][paid]],
+            True,
+            self.sub["period_start"][paid],
+            self.sub["period_end"][paid],
+            1,
+        )
         self.paid_before[self.sub["account"][paid]] = True
         self._event(paid, "trial_converted", at[converts], self.plans.plan_id[self.sub["plan"][paid]], self._mrr(paid))
         # Not converted: most said so during the trial; the trial then simply ends.
@@ -276,8 +334,13 @@ class Simulation:
         undo_at = self._uniform_between(at[undo], period_end[undo])
         undone = subs[undo][undo_at < self.end]
         self.sub_scheduled[undone] = NO_PLAN
-        self._event(undone, "downgrade_undone", undo_at[undo_at < self.end],
-                    self.plans.plan_id[self.sub["plan"][undone]], self._mrr(undone))
+        self._event(
+            undone,
+            "downgrade_undone",
+            undo_at[undo_at < self.end],
+            self.plans.plan_id[self.sub["plan"][undone]],
+            self._mrr(undone),
+        )
 
     def _cancel(self, subs: np.ndarray, at: np.ndarray, period_end: np.ndarray) -> np.ndarray:
         """Cancellations at period end (some taken back); returns the subscriptions still cancelling."""
@@ -287,8 +350,13 @@ class Simulation:
         undo_at = self._uniform_between(at[undo], period_end[undo])
         undone = subs[undo][undo_at < self.end]
         self.sub_cancel[undone], self.sub["canceled_at"][undone] = False, 0
-        self._event(undone, "cancel_undone", undo_at[undo_at < self.end],
-                    self.plans.plan_id[self.sub["plan"][undone]], self._mrr(undone))
+        self._event(
+            undone,
+            "cancel_undone",
+            undo_at[undo_at < self.end],
+            self.plans.plan_id[self.sub["plan"][undone]],
+            self._mrr(undone),
+        )
         return np.setdiff1d(subs, undone)
 
     def _renew(self, subs: np.ndarray) -> np.ndarray:
@@ -299,8 +367,9 @@ class Simulation:
         moving = subs[downgrading]
         self.sub["plan"][moving] = self.sub_scheduled[moving]
         self.sub_scheduled[subs] = NO_PLAN
-        self._event(moving, "downgraded", due[downgrading], self.plans.plan_id[self.sub["plan"][moving]],
-                    self._mrr(moving))
+        self._event(
+            moving, "downgraded", due[downgrading], self.plans.plan_id[self.sub["plan"][moving]], self._mrr(moving)
+        )
         self.period_number[self.sub["account"][subs]] += 1
         next_end = self._period_end(subs, self.period_number[self.sub["account"][subs]])
         ok = self.rng.random(subs.size) >= 0.07
@@ -308,8 +377,7 @@ class Simulation:
         renewed = subs[ok]  # after a downgrade too, as the billing job logs it
         self._event(renewed, "renewed", due[ok], self.plans.plan_id[self.sub["plan"][renewed]], self._mrr(renewed))
         failed = subs[~ok]
-        self._event(failed, "payment_failed", due[~ok], self.plans.plan_id[self.sub["plan"][failed]],
-                    self._mrr(failed))
+        self._event(failed, "payment_failed", due[~ok], self.plans.plan_id[self.sub["plan"][failed]], self._mrr(failed))
         recovered, in_grace = self._retry(failed, due[~ok], next_end[~ok])
         going_on = np.r_[subs[ok], recovered]
         self._open_period(going_on, self.sub["period_end"][going_on])
@@ -331,8 +399,13 @@ class Simulation:
             trying = pending & (at < self.end)
             ok = trying & (self.rng.random(subs.size) < 0.45)
             self._payment(subs[trying], at[trying], amount[trying], ok[trying], due[trying], next_end[trying], attempt)
-            self._event(subs[ok], "payment_recovered", at[ok], self.plans.plan_id[self.sub["plan"][subs[ok]]],
-                        self._mrr(subs[ok]))
+            self._event(
+                subs[ok],
+                "payment_recovered",
+                at[ok],
+                self.plans.plan_id[self.sub["plan"][subs[ok]]],
+                self._mrr(subs[ok]),
+            )
             recovered |= ok
             recovered_at[ok] = at[ok]
             pending &= ~ok
@@ -363,12 +436,20 @@ class Simulation:
         self.sub["anchor"][subs] = at
         self.period_number[accounts] = 1
         self._open_period(subs, at)
-        self._payment(subs, at, self.plans.price_cents[plan], True, self.sub["period_start"][subs],
-                      self.sub["period_end"][subs], 1)
+        self._payment(
+            subs,
+            at,
+            self.plans.price_cents[plan],
+            True,
+            self.sub["period_start"][subs],
+            self.sub["period_end"][subs],
+            1,
+        )
         before = self.paid_before[accounts]
         self._event(subs[before], "reactivated", at[before], self.plans.plan_id[plan[before]], self._mrr(subs[before]))
-        self._event(subs[~before], "subscribed", at[~before], self.plans.plan_id[plan[~before]],
-                    self._mrr(subs[~before]))
+        self._event(
+            subs[~before], "subscribed", at[~before], self.plans.plan_id[plan[~before]], self._mrr(subs[~before])
+        )
         self.paid_before[accounts] = True
         return subs
 
@@ -382,30 +463,46 @@ class Simulation:
         i = np.arange(self.count)
         plan = self.sub["plan"][i]
         scheduled = self.sub_scheduled[i]
-        return pd.DataFrame({
-            "user_id": self.user_ids[self.sub["account"][i]], "subscription_id": self.first_id + i,
-            "plan_id": self.plans.plan_id[plan], "status": self.sub_status[i],
-            "price": cents_text(self.plans.price_cents[plan]),
-            "billing_period": np.where(self.plans.annual[plan], "year", "month"),
-            "started_at": self.sub["started_at"][i], "trial_end": self.sub["trial_end"][i],
-            "current_period_start": self.sub["period_start"][i], "current_period_end": self.sub["period_end"][i],
-            "cancel_at_period_end": self.sub_cancel[i], "canceled_at": self.sub["canceled_at"][i],
-            "grace_until": self.sub["grace_until"][i], "ended_at": self.sub["ended_at"][i],
-            "end_reason": self.sub_reason[i],
-            "scheduled_plan_id": pd.Series(self.plans.plan_id[scheduled], dtype="Int64").where(scheduled != NO_PLAN),
-            "billing_anchor": self.sub["anchor"][i],
-        })
+        return pd.DataFrame(
+            {
+                "user_id": self.user_ids[self.sub["account"][i]],
+                "subscription_id": self.first_id + i,
+                "plan_id": self.plans.plan_id[plan],
+                "status": self.sub_status[i],
+                "price": cents_text(self.plans.price_cents[plan]),
+                "billing_period": np.where(self.plans.annual[plan], "year", "month"),
+                "started_at": self.sub["started_at"][i],
+                "trial_end": self.sub["trial_end"][i],
+                "current_period_start": self.sub["period_start"][i],
+                "current_period_end": self.sub["period_end"][i],
+                "cancel_at_period_end": self.sub_cancel[i],
+                "canceled_at": self.sub["canceled_at"][i],
+                "grace_until": self.sub["grace_until"][i],
+                "ended_at": self.sub["ended_at"][i],
+                "end_reason": self.sub_reason[i],
+                "scheduled_plan_id": pd.Series(self.plans.plan_id[scheduled], dtype="Int64").where(
+                    scheduled != NO_PLAN
+                ),
+                "billing_anchor": self.sub["anchor"][i],
+            }
+        )
 
     def _events(self) -> pd.DataFrame:
         log = self.events.frame()
         log["order"] = np.arange(len(log))
         log["user_id"] = self.user_ids[log["account"]]
         log = log.sort_values(["user_id", "at", "order"], kind="stable").reset_index(drop=True)
-        return pd.DataFrame({
-            "user_id": log["user_id"], "subscription_id": self.first_id + log["sub"], "kind": log["kind"],
-            "occurred_at": log["at"], "plan_id": log["plan"], "mrr": cents_text(log["mrr"].to_numpy()),
-            "reason": log["reason"].mask(log["reason"] == ""),
-        })
+        return pd.DataFrame(
+            {
+                "user_id": log["user_id"],
+                "subscription_id": self.first_id + log["sub"],
+                "kind": log["kind"],
+                "occurred_at": log["at"],
+                "plan_id": log["plan"],
+                "mrr": cents_text(log["mrr"].to_numpy()),
+                "reason": log["reason"].mask(log["reason"] == ""),
+            }
+        )
 
     def _payments(self) -> pd.DataFrame:
         log = self.payments.frame()
@@ -414,18 +511,31 @@ class Simulation:
         sub_id = self.first_id + log["sub"]
         had_trial = self.sub["trial_end"][log["sub"].to_numpy()] > 0
         first = log["number"].to_numpy() == 1
-        kind = np.select([log["attempt"].to_numpy() > 1, first & had_trial, first], ["retry", "conversion", "checkout"],
-                         "renewal")
-        return pd.DataFrame({
-            "user_id": log["user_id"], "subscription_id": sub_id,
-            "plan_id": self.plans.plan_id[log["plan"]], "amount": cents_text(log["amount"].to_numpy()),
-            "status": np.where(log["ok"], "succeeded", "failed"),
-            "idempotency_key": "seed-" + sub_id.astype(str) + "-" + log["number"].astype(str) + "-"
-                               + log["attempt"].astype(str),
-            "failure_reason": log["reason"].mask(log["reason"] == ""), "period_start": log["period_start"],
-            "period_end": log["period_end"], "attempted_at": log["at"], "kind": kind,
-            "card_brand": CARD_BRAND, "card_last4": CARD_LAST4,
-        })
+        kind = np.select(
+            [log["attempt"].to_numpy() > 1, first & had_trial, first], ["retry", "conversion", "checkout"], "renewal"
+        )
+        return pd.DataFrame(
+            {
+                "user_id": log["user_id"],
+                "subscription_id": sub_id,
+                "plan_id": self.plans.plan_id[log["plan"]],
+                "amount": cents_text(log["amount"].to_numpy()),
+                "status": np.where(log["ok"], "succeeded", "failed"),
+                "idempotency_key": "seed-"
+                + sub_id.astype(str)
+                + "-"
+                + log["number"].astype(str)
+                + "-"
+                + log["attempt"].astype(str),
+                "failure_reason": log["reason"].mask(log["reason"] == ""),
+                "period_start": log["period_start"],
+                "period_end": log["period_end"],
+                "attempted_at": log["at"],
+                "kind": kind,
+                "card_brand": CARD_BRAND,
+                "card_last4": CARD_LAST4,
+            }
+        )
 
 
 def cents_text(cents: np.ndarray) -> np.ndarray:
@@ -434,8 +544,15 @@ def cents_text(cents: np.ndarray) -> np.ndarray:
     return np.char.add(np.char.add((cents // 100).astype(str), "."), np.char.zfill((cents % 100).astype(str), 2))
 
 
-def simulate(rng: np.random.Generator, plans: PlanBook, user_ids: np.ndarray, created: np.ndarray,
-             engagement: np.ndarray, end: int, first_subscription_id: int) -> Business:
+def simulate(
+    rng: np.random.Generator,
+    plans: PlanBook,
+    user_ids: np.ndarray,
+    created: np.ndarray,
+    engagement: np.ndarray,
+    end: int,
+    first_subscription_id: int,
+) -> Business:
     """Run the accounts' history up to `end`; subscriptions are numbered from the reserved `first_subscription_id`."""
     simulation = Simulation(rng, plans, user_ids, created, engagement, end, first_subscription_id)
     simulation.run()

@@ -59,8 +59,13 @@ class Options:
         return int((end - relativedelta(months=self.months)).timestamp()), int(end.timestamp())
 
     def as_json(self) -> dict:
-        return {"subscribers": self.subscribers, "months": self.months, "end": self.end.isoformat(),
-                "seed": self.seed, "reset": self.reset}
+        return {
+            "subscribers": self.subscribers,
+            "months": self.months,
+            "end": self.end.isoformat(),
+            "seed": self.seed,
+            "reset": self.reset,
+        }
 
 
 # --- reading what is there ---------------------------------------------------------------------------
@@ -74,18 +79,36 @@ def seeded_accounts(engine: Engine) -> int:
 def _plans_and_catalogue(engine: Engine, rng: np.random.Generator) -> tuple[pd.DataFrame, viewing.Catalogue]:
     with engine.begin() as conn:
         plans.ensure_default_plans(conn)
-        plan_frame = pd.DataFrame(conn.execute(text("""
-            SELECT plan_id, price, billing_period, access_level FROM plans WHERE is_active""")).mappings().all())
-        titles = pd.DataFrame(conn.execute(text("""
+        plan_frame = pd.DataFrame(
+            conn.execute(
+                text("""
+            SELECT plan_id, price, billing_period, access_level FROM plans WHERE is_active""")
+            )
+            .mappings()
+            .all()
+        )
+        titles = pd.DataFrame(
+            conn.execute(
+                text("""
             SELECT t.title_id, t.kind, t.duration_minutes, t.access_level, t.audience, t.release_year,
                    (SELECT g.genre_id FROM title_genres g WHERE g.title_id = t.title_id ORDER BY g.position LIMIT 1)
                        AS genre_id
-            FROM titles t WHERE t.is_active""")).mappings().all(),
-            columns=["title_id", "kind", "duration_minutes", "access_level", "audience", "release_year", "genre_id"])
-        episodes = pd.DataFrame(conn.execute(text("""
+            FROM titles t WHERE t.is_active""")
+            )
+            .mappings()
+            .all(),
+            columns=["title_id", "kind", "duration_minutes", "access_level", "audience", "release_year", "genre_id"],
+        )
+        episodes = pd.DataFrame(
+            conn.execute(
+                text("""
             SELECT episode_id, title_id, season_number, episode_number, duration_minutes
-            FROM episodes WHERE is_active""")).mappings().all(),
-            columns=["episode_id", "title_id", "season_number", "episode_number", "duration_minutes"])
+            FROM episodes WHERE is_active""")
+            )
+            .mappings()
+            .all(),
+            columns=["episode_id", "title_id", "season_number", "episode_number", "duration_minutes"],
+        )
     if plan_frame.empty:
         raise SeedError("there is no active plan to subscribe to: activate one (Admin > Plans) first")
     try:
@@ -122,8 +145,13 @@ class Generated:
     password_hash: str
 
 
-def generate(rng: np.random.Generator, options: Options, plan_frame: pd.DataFrame,
-             catalogue: viewing.Catalogue, first_ids: dict[str, int]) -> Generated:
+def generate(
+    rng: np.random.Generator,
+    options: Options,
+    plan_frame: pd.DataFrame,
+    catalogue: viewing.Catalogue,
+    first_ids: dict[str, int],
+) -> Generated:
     """Accounts, profiles, visitors and the subscription business (viewing comes later, in chunks)."""
     start, end = options.window()
     accounts = population.make_accounts(rng, options.subscribers, start, end, options.seed)
@@ -136,10 +164,23 @@ def generate(rng: np.random.Generator, options: Options, plan_frame: pd.DataFram
     members = accounts[accounts["role"] == "subscriber"]
     engagement = rng.lognormal(0.0, 0.6, len(members))
     book = business.PlanBook.from_frame(plan_frame)
-    result = business.simulate(rng, book, members["user_id"].to_numpy(), members["created_at"].to_numpy(),
-                               engagement, end, first_ids["subscriptions"])
-    return Generated(accounts, profiles, visitors, result, pd.Series(engagement, index=members["user_id"].to_numpy()),
-                     _shared_password_hash(rng))
+    result = business.simulate(
+        rng,
+        book,
+        members["user_id"].to_numpy(),
+        members["created_at"].to_numpy(),
+        engagement,
+        end,
+        first_ids["subscriptions"],
+    )
+    return Generated(
+        accounts,
+        profiles,
+        visitors,
+        result,
+        pd.Series(engagement, index=members["user_id"].to_numpy()),
+        _shared_password_hash(rng),
+    )
 
 
 def _stamps(values) -> pd.Series:
@@ -152,30 +193,76 @@ def _copy_people(conn: Connection, g: Generated) -> dict[str, int]:
     a = g.accounts
     created = _stamps(a["created_at"])
     counts = {
-        "users": copy_csv(conn, "users", pd.DataFrame({
-            "user_id": a["user_id"], "email": a["email"], "display_name": a["display_name"],
-            "password_hash": g.password_hash, "role": a["role"], "country_code": a["country_code"],
-            "phone_e164": a["phone_e164"], "tokens_valid_after": created, "created_at": created,
-            "updated_at": created, "is_seeded": True})),
-        "user_logins": copy_csv(conn, "user_logins", pd.DataFrame({
-            "email": a["email"], "user_id": a["user_id"], "created_at": created})),
+        "users": copy_csv(
+            conn,
+            "users",
+            pd.DataFrame(
+                {
+                    "user_id": a["user_id"],
+                    "email": a["email"],
+                    "display_name": a["display_name"],
+                    "password_hash": g.password_hash,
+                    "role": a["role"],
+                    "country_code": a["country_code"],
+                    "phone_e164": a["phone_e164"],
+                    "tokens_valid_after": created,
+                    "created_at": created,
+                    "updated_at": created,
+                    "is_seeded": True,
+                }
+            ),
+        ),
+        "user_logins": copy_csv(
+            conn, "user_logins", pd.DataFrame({"email": a["email"], "user_id": a["user_id"], "created_at": created})
+        ),
     }
     p = g.profiles
-    counts["profiles"] = copy_csv(conn, "profiles", pd.DataFrame({
-        "user_id": p["user_id"], "profile_id": p["profile_id"], "name": p["name"], "is_kids": p["is_kids"],
-        "maturity_cap": p["maturity_cap"], "created_at": _stamps(p["created_at"])}))
+    counts["profiles"] = copy_csv(
+        conn,
+        "profiles",
+        pd.DataFrame(
+            {
+                "user_id": p["user_id"],
+                "profile_id": p["profile_id"],
+                "name": p["name"],
+                "is_kids": p["is_kids"],
+                "maturity_cap": p["maturity_cap"],
+                "created_at": _stamps(p["created_at"]),
+            }
+        ),
+    )
     v = g.visitors
-    counts["visitors"] = copy_csv(conn, "visitors", pd.DataFrame({
-        "first_seen_at": _stamps(v["first_seen_at"]), "traffic_source": v["traffic_source"],
-        "landing_page": v["landing_page"], "country_code": v["country_code"], "device_type": v["device_type"],
-        "signed_up_user_id": v["signed_up_user_id"], "signed_up_at": _stamps(v["signed_up_at"]), "is_seeded": True}))
+    counts["visitors"] = copy_csv(
+        conn,
+        "visitors",
+        pd.DataFrame(
+            {
+                "first_seen_at": _stamps(v["first_seen_at"]),
+                "traffic_source": v["traffic_source"],
+                "landing_page": v["landing_page"],
+                "country_code": v["country_code"],
+                "device_type": v["device_type"],
+                "signed_up_user_id": v["signed_up_user_id"],
+                "signed_up_at": _stamps(v["signed_up_at"]),
+                "is_seeded": True,
+            }
+        ),
+    )
     return counts
 
 
 def _copy_business(conn: Connection, b: business.Business) -> dict[str, int]:
     s = b.subscriptions.copy()
-    for column in ("started_at", "trial_end", "current_period_start", "current_period_end", "canceled_at",
-                   "grace_until", "ended_at", "billing_anchor"):
+    for column in (
+        "started_at",
+        "trial_end",
+        "current_period_start",
+        "current_period_end",
+        "canceled_at",
+        "grace_until",
+        "ended_at",
+        "billing_anchor",
+    ):
         s[column] = _stamps(s[column])
     s["created_at"] = s["updated_at"] = s["started_at"]
     e = b.events.assign(occurred_at=lambda f: _stamps(f["occurred_at"]))
@@ -183,10 +270,12 @@ def _copy_business(conn: Connection, b: business.Business) -> dict[str, int]:
     for column in ("period_start", "period_end", "attempted_at"):
         p[column] = _stamps(p[column])
     cards = _cards(b.subscriptions)
-    return {"payment_methods": copy_csv(conn, "payment_methods", cards),
-            "subscriptions": copy_csv(conn, "subscriptions", s),
-            "subscription_events": copy_csv(conn, "subscription_events", e),
-            "payment_attempts": copy_csv(conn, "payment_attempts", p)}
+    return {
+        "payment_methods": copy_csv(conn, "payment_methods", cards),
+        "subscriptions": copy_csv(conn, "subscriptions", s),
+        "subscription_events": copy_csv(conn, "subscription_events", e),
+        "payment_attempts": copy_csv(conn, "payment_attempts", p),
+    }
 
 
 def _cards(subscriptions: pd.DataFrame) -> pd.DataFrame:
@@ -194,54 +283,83 @@ def _cards(subscriptions: pd.DataFrame) -> pd.DataFrame:
     members still in their grace period keep failing (they must update them); the rest keep paying."""
     latest = subscriptions.sort_values("started_at").drop_duplicates("user_id", keep="last")
     failing = (latest["status"] == "past_due").to_numpy()
-    return pd.DataFrame({
-        "user_id": latest["user_id"].to_numpy(), "brand": business.CARD_BRAND, "last4": business.CARD_LAST4,
-        "exp_month": 12, "exp_year": pd.to_datetime(latest["started_at"].to_numpy(), unit="s").year + 4,
-        "gateway_token": np.where(failing, "tok_sim_insufficient_funds_seed", "tok_sim_ok_seed"),
-        "updated_at": _stamps(latest["started_at"].to_numpy()),
-    })
+    return pd.DataFrame(
+        {
+            "user_id": latest["user_id"].to_numpy(),
+            "brand": business.CARD_BRAND,
+            "last4": business.CARD_LAST4,
+            "exp_month": 12,
+            "exp_year": pd.to_datetime(latest["started_at"].to_numpy(), unit="s").year + 4,
+            "gateway_token": np.where(failing, "tok_sim_insufficient_funds_seed", "tok_sim_ok_seed"),
+            "updated_at": _stamps(latest["started_at"].to_numpy()),
+        }
+    )
 
 
 def _copy_viewing(conn: Connection, v: viewing.Viewing) -> dict[str, int]:
     pb = v.playback
-    playback = as_columns({
-        "user_id": ("int8", pb["user_id"]), "profile_id": ("int8", pb["profile_id"]),
-        "title_id": ("int8", pb["title_id"]), "episode_id": ("int8", pb["episode_id"]),
-        "device": ("text", pb["device"]), "started_at": ("timestamptz", pb["started_at"]),
-        "ended_at": ("timestamptz", pb["ended_at"]),
-        "start_position_seconds": ("int4", pb["start_position_seconds"]),
-        "end_position_seconds": ("int4", pb["end_position_seconds"]),
-        "watched_seconds": ("int4", pb["watched_seconds"]), "duration_seconds": ("int4", pb["duration_seconds"]),
-        "completed": ("bool", pb["completed"]),
-    }, nulls={"episode_id": pb["is_film"]})
+    playback = as_columns(
+        {
+            "user_id": ("int8", pb["user_id"]),
+            "profile_id": ("int8", pb["profile_id"]),
+            "title_id": ("int8", pb["title_id"]),
+            "episode_id": ("int8", pb["episode_id"]),
+            "device": ("text", pb["device"]),
+            "started_at": ("timestamptz", pb["started_at"]),
+            "ended_at": ("timestamptz", pb["ended_at"]),
+            "start_position_seconds": ("int4", pb["start_position_seconds"]),
+            "end_position_seconds": ("int4", pb["end_position_seconds"]),
+            "watched_seconds": ("int4", pb["watched_seconds"]),
+            "duration_seconds": ("int4", pb["duration_seconds"]),
+            "completed": ("bool", pb["completed"]),
+        },
+        nulls={"episode_id": pb["is_film"]},
+    )
     pr = v.progress
-    progress = as_columns({
-        "user_id": ("int8", pr["user_id"].to_numpy()), "profile_id": ("int8", pr["profile_id"].to_numpy()),
-        "title_id": ("int8", pr["title_id"].to_numpy()),
-        "episode_id": ("int8", pr["episode_id"].fillna(0).to_numpy(np.int64)),
-        "position_seconds": ("int4", pr["position_seconds"].to_numpy()),
-        "duration_seconds": ("int4", pr["duration_seconds"].to_numpy()),
-        "completed": ("bool", pr["completed"].to_numpy()), "updated_at": ("timestamptz", pr["updated_at"].to_numpy()),
-    }, nulls={"episode_id": pr["episode_id"].isna().to_numpy()})
+    progress = as_columns(
+        {
+            "user_id": ("int8", pr["user_id"].to_numpy()),
+            "profile_id": ("int8", pr["profile_id"].to_numpy()),
+            "title_id": ("int8", pr["title_id"].to_numpy()),
+            "episode_id": ("int8", pr["episode_id"].fillna(0).to_numpy(np.int64)),
+            "position_seconds": ("int4", pr["position_seconds"].to_numpy()),
+            "duration_seconds": ("int4", pr["duration_seconds"].to_numpy()),
+            "completed": ("bool", pr["completed"].to_numpy()),
+            "updated_at": ("timestamptz", pr["updated_at"].to_numpy()),
+        },
+        nulls={"episode_id": pr["episode_id"].isna().to_numpy()},
+    )
     li = v.lists
-    lists = as_columns({"user_id": ("int8", li["user_id"].to_numpy()),
-                        "profile_id": ("int8", li["profile_id"].to_numpy()),
-                        "title_id": ("int8", li["title_id"].to_numpy()),
-                        "added_at": ("timestamptz", li["added_at"].to_numpy())})
+    lists = as_columns(
+        {
+            "user_id": ("int8", li["user_id"].to_numpy()),
+            "profile_id": ("int8", li["profile_id"].to_numpy()),
+            "title_id": ("int8", li["title_id"].to_numpy()),
+            "added_at": ("timestamptz", li["added_at"].to_numpy()),
+        }
+    )
     ra = v.ratings.assign(created_at=lambda f: _stamps(f["created_at"]), updated_at=lambda f: _stamps(f["updated_at"]))
-    return {"playback_events": copy_binary(conn, "playback_events", playback),
-            "viewing_progress": copy_binary(conn, "viewing_progress", progress),
-            "list_entries": copy_binary(conn, "list_entries", lists),
-            "ratings": copy_csv(conn, "ratings", ra)}
+    return {
+        "playback_events": copy_binary(conn, "playback_events", playback),
+        "viewing_progress": copy_binary(conn, "viewing_progress", progress),
+        "list_entries": copy_binary(conn, "list_entries", lists),
+        "ratings": copy_csv(conn, "ratings", ra),
+    }
 
 
 def _delete_seeded(conn: Connection) -> int:
     """Remove every seeded row: the per-user tables' rows of seeded users, then those users and visitors."""
     seeded = conn.execute(text("SELECT count(*) FROM users WHERE is_seeded")).scalar_one()
-    per_user = conn.execute(text("""
+    per_user = (
+        conn.execute(
+            text("""
         SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'user_id'
         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-          AND c.relname NOT IN ('users', 'visitors') ORDER BY c.relname""")).scalars().all()
+          AND c.relname NOT IN ('users', 'visitors') ORDER BY c.relname""")
+        )
+        .scalars()
+        .all()
+    )
     conn.execute(text("CREATE TEMP TABLE seeded_users ON COMMIT DROP AS SELECT user_id FROM users WHERE is_seeded"))
     conn.execute(text("ANALYZE seeded_users"))
     for table in per_user:
@@ -297,14 +415,18 @@ def seed(engine: Engine, options: Options, on_progress: Progress | None = None) 
     plan_frame, catalogue = _plans_and_catalogue(engine, rng)
     start, end = options.window()
     progress("accounts", 0, 1)
-    ids = {"users": reserve_ids(engine, "users", "user_id", options.subscribers + len(population.STAFF)),
-           "profiles": reserve_ids(engine, "profiles", "profile_id", 5 * options.subscribers),
-           "subscriptions": reserve_ids(engine, "subscriptions", "subscription_id",
-                                        business.capacity(options.subscribers))}
+    ids = {
+        "users": reserve_ids(engine, "users", "user_id", options.subscribers + len(population.STAFF)),
+        "profiles": reserve_ids(engine, "profiles", "profile_id", 5 * options.subscribers),
+        "subscriptions": reserve_ids(
+            engine, "subscriptions", "subscription_id", business.capacity(options.subscribers)
+        ),
+    }
     g = generate(rng, options, plan_frame, catalogue, ids)
     with engine.begin() as conn:
-        activity.ensure_month_partitions(conn, datetime.fromtimestamp(start, UTC).date(),
-                                         datetime.fromtimestamp(end - 1, UTC).date())
+        activity.ensure_month_partitions(
+            conn, datetime.fromtimestamp(start, UTC).date(), datetime.fromtimestamp(end - 1, UTC).date()
+        )
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK_KEY})
@@ -317,8 +439,11 @@ def seed(engine: Engine, options: Options, on_progress: Progress | None = None) 
         if fast:  # FK triggers off for this transaction; _check_integrity checks the references set-based
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         counts["removed_accounts"] = _delete_seeded(conn) if existing else 0
-        taken = conn.execute(text("SELECT email FROM user_logins WHERE email = ANY(:e)"),
-                             {"e": list(g.accounts["email"])}).scalars().all()
+        taken = (
+            conn.execute(text("SELECT email FROM user_logins WHERE email = ANY(:e)"), {"e": list(g.accounts["email"])})
+            .scalars()
+            .all()
+        )
         if taken:
             raise SeedError(f"{len(taken)} seeded emails belong to registered accounts (e.g. {taken[0]})")
         counts |= _copy_people(conn, g)
@@ -331,8 +456,18 @@ def seed(engine: Engine, options: Options, on_progress: Progress | None = None) 
         if fast:
             _check_integrity(conn)
     with engine.begin() as conn:
-        for table in ("users", "subscriptions", "subscription_events", "payment_attempts", "playback_events",
-                      "viewing_progress", "list_entries", "ratings", "profiles", "visitors"):
+        for table in (
+            "users",
+            "subscriptions",
+            "subscription_events",
+            "payment_attempts",
+            "playback_events",
+            "viewing_progress",
+            "list_entries",
+            "ratings",
+            "profiles",
+            "visitors",
+        ):
             conn.execute(text(f"ANALYZE {table}"))
     refresh_rollups(engine)
     progress("checks", 1, 1)
@@ -340,14 +475,26 @@ def seed(engine: Engine, options: Options, on_progress: Progress | None = None) 
     rows = sum(v for k, v in counts.items() if k != "removed_accounts")
     first_month = datetime.fromtimestamp(start, UTC).date()
     last_month = datetime.fromtimestamp(end - 1, UTC).date()
-    return {"rows": counts, "total_rows": rows, "seconds": round(seconds, 3),
-            "rows_per_second": round(rows / seconds),
-            "mrr_by_month": revenue.mrr_by_month(engine, first_month, last_month),
-            "demo_sign_ins": demo_sign_ins(engine), "options": options.as_json()}
+    return {
+        "rows": counts,
+        "total_rows": rows,
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(rows / seconds),
+        "mrr_by_month": revenue.mrr_by_month(engine, first_month, last_month),
+        "demo_sign_ins": demo_sign_ins(engine),
+        "options": options.as_json(),
+    }
 
 
-def _load_viewing(conn: Connection, rng: np.random.Generator, options: Options, catalogue: viewing.Catalogue,
-                  g: Generated, plan_frame: pd.DataFrame, progress: Progress) -> dict[str, int]:
+def _load_viewing(
+    conn: Connection,
+    rng: np.random.Generator,
+    options: Options,
+    catalogue: viewing.Catalogue,
+    g: Generated,
+    plan_frame: pd.DataFrame,
+    progress: Progress,
+) -> dict[str, int]:
     _start, end = options.window()
     premium = dict(zip(plan_frame["plan_id"], plan_frame["access_level"] == "premium", strict=True))
     segments = viewing.entitlement_segments(g.business.events, premium, end)
@@ -357,10 +504,11 @@ def _load_viewing(conn: Connection, rng: np.random.Generator, options: Options, 
     chunks = max(1, -(-members.size // VIEWING_CHUNK))
     for number in range(chunks):
         progress("viewing", number, chunks)
-        chunk = members[number * VIEWING_CHUNK:(number + 1) * VIEWING_CHUNK]
+        chunk = members[number * VIEWING_CHUNK : (number + 1) * VIEWING_CHUNK]
         these = segments[segments["user_id"].isin(chunk)]
-        result = viewing.simulate_viewing(rng, catalogue, these, g.profiles[g.profiles["user_id"].isin(chunk)],
-                                          g.engagement, reviews, end)
+        result = viewing.simulate_viewing(
+            rng, catalogue, these, g.profiles[g.profiles["user_id"].isin(chunk)], g.engagement, reviews, end
+        )
         for table, count in _copy_viewing(conn, result).items():
             totals[table] += count
     progress("viewing", chunks, chunks)
@@ -380,13 +528,25 @@ def refresh_rollups(engine: Engine) -> list[str]:
 def demo_sign_ins(engine: Engine) -> list[dict]:
     """A seeded subscriber on each plan (active now), and the seeded staff."""
     with engine.connect() as conn:
-        rows = conn.execute(text("""
+        rows = (
+            conn.execute(
+                text("""
             SELECT DISTINCT ON (p.plan_id) u.email, 'subscriber' AS role, p.name AS plan
             FROM subscriptions s JOIN users u ON u.user_id = s.user_id JOIN plans p ON p.plan_id = s.plan_id
             WHERE u.is_seeded AND s.status = 'active' AND NOT s.cancel_at_period_end
-            ORDER BY p.plan_id, u.user_id""")).mappings().all()
-        staff = conn.execute(text("""SELECT email, role, NULL AS plan FROM users
-                                     WHERE is_seeded AND role <> 'subscriber' ORDER BY role""")).mappings().all()
+            ORDER BY p.plan_id, u.user_id""")
+            )
+            .mappings()
+            .all()
+        )
+        staff = (
+            conn.execute(
+                text("""SELECT email, role, NULL AS plan FROM users
+                                     WHERE is_seeded AND role <> 'subscriber' ORDER BY role""")
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in [*rows, *staff]]
 
 
@@ -402,8 +562,14 @@ def _terminal_progress() -> tuple[Progress, Callable[[], None]]:
     def on_progress(phase: str, done: int, total: int) -> None:
         bar = bars.get(phase)
         if bar is None:
-            bar = bars[phase] = tqdm(total=total, desc=f"{phase:<13}", unit="step", file=sys.stderr, disable=None,
-                                     bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}]")
+            bar = bars[phase] = tqdm(
+                total=total,
+                desc=f"{phase:<13}",
+                unit="step",
+                file=sys.stderr,
+                disable=None,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}]",
+            )
         bar.update(done - bar.n)
         if done >= total:
             bar.close()
@@ -416,8 +582,11 @@ def _terminal_progress() -> tuple[Progress, Callable[[], None]]:
 
 
 def _print_summary(summary: dict, stream) -> None:
-    print(f"Seeded {summary['options']['subscribers']:,} subscribers x {summary['options']['months']} months "
-          f"in {summary['seconds']:.1f} s ({summary['rows_per_second']:,} rows/s)", file=stream)
+    print(
+        f"Seeded {summary['options']['subscribers']:,} subscribers x {summary['options']['months']} months "
+        f"in {summary['seconds']:.1f} s ({summary['rows_per_second']:,} rows/s)",
+        file=stream,
+    )
     for table, count in summary["rows"].items():
         print(f"  {table:<20} {count:>10,}", file=stream)
     months = list(summary["mrr_by_month"].items())
@@ -428,8 +597,9 @@ def _print_summary(summary: dict, stream) -> None:
         print(f"  {who['email']:<40} {who['role']}{' on ' + who['plan'] if who['plan'] else ''}", file=stream)
 
 
-def run_logged(engine: Engine, options: Options, *, started_by: str = "cli",
-               on_progress: Progress | None = None) -> dict:
+def run_logged(
+    engine: Engine, options: Options, *, started_by: str = "cli", on_progress: Progress | None = None
+) -> dict:
     """`seed` with a row in the run log (marked failed if it raises or is interrupted)."""
     run_id = jobs.start_run(engine, JOB_NAME, options.as_json(), started_by=started_by)
     try:
@@ -451,8 +621,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--if-empty", action="store_true", help="do nothing when seeded data exists")
     parser.add_argument("--json", action="store_true", help="print one final JSON line with the summary")
     args = parser.parse_args(argv)
-    options = Options(subscribers=args.subscribers, months=args.months, seed=args.seed, reset=args.reset,
-                      **({"end": args.end} if args.end else {}))
+    options = Options(
+        subscribers=args.subscribers,
+        months=args.months,
+        seed=args.seed,
+        reset=args.reset,
+        **({"end": args.end} if args.end else {}),
+    )
     engine = database.get_engine()
     if args.if_empty and seeded_accounts(engine):
         print("Seeded data exists already; nothing to do.", file=sys.stderr)
@@ -471,8 +646,16 @@ def main(argv: list[str] | None = None) -> int:
     close_progress()
     if args.json:
         _print_summary(summary, sys.stderr)
-        print(json.dumps({**summary["rows"], "seconds": summary["seconds"],
-                          "rows_per_second": summary["rows_per_second"], "mrr_by_month": summary["mrr_by_month"]}))
+        print(
+            json.dumps(
+                {
+                    **summary["rows"],
+                    "seconds": summary["seconds"],
+                    "rows_per_second": summary["rows_per_second"],
+                    "mrr_by_month": summary["mrr_by_month"],
+                }
+            )
+        )
     else:
         _print_summary(summary, sys.stdout)
     return 0

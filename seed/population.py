@@ -17,15 +17,27 @@ from faker import Faker
 DAY = 86_400
 # (country, Faker locale, calling code, national digits, share of accounts)
 MARKETS = [
-    ("US", "en_US", "1", 10, 0.36), ("GB", "en_GB", "44", 10, 0.10), ("CA", "en_CA", "1", 10, 0.06),
-    ("IN", "en_IN", "91", 10, 0.10), ("DE", "de_DE", "49", 10, 0.07), ("FR", "fr_FR", "33", 9, 0.06),
-    ("ES", "es_ES", "34", 9, 0.05), ("BR", "pt_BR", "55", 11, 0.08), ("MX", "es_MX", "52", 10, 0.05),
-    ("JP", "ja_JP", "81", 10, 0.03), ("AU", "en_AU", "61", 9, 0.04),
+    ("US", "en_US", "1", 10, 0.36),
+    ("GB", "en_GB", "44", 10, 0.10),
+    ("CA", "en_CA", "1", 10, 0.06),
+    ("IN", "en_IN", "91", 10, 0.10),
+    ("DE", "de_DE", "49", 10, 0.07),
+    ("FR", "fr_FR", "33", 9, 0.06),
+    ("ES", "es_ES", "34", 9, 0.05),
+    ("BR", "pt_BR", "55", 11, 0.08),
+    ("MX", "es_MX", "52", 10, 0.05),
+    ("JP", "ja_JP", "81", 10, 0.03),
+    ("AU", "en_AU", "61", 9, 0.04),
 ]
 # (traffic source, share of signups, visitor-to-signup conversion)
 SOURCES = [
-    ("organic_search", 0.30, 0.12), ("paid_search", 0.20, 0.09), ("social", 0.15, 0.04),
-    ("referral", 0.12, 0.20), ("direct", 0.13, 0.15), ("email", 0.06, 0.14), ("display", 0.04, 0.025),
+    ("organic_search", 0.30, 0.12),
+    ("paid_search", 0.20, 0.09),
+    ("social", 0.15, 0.04),
+    ("referral", 0.12, 0.20),
+    ("direct", 0.13, 0.15),
+    ("email", 0.06, 0.14),
+    ("display", 0.04, 0.025),
 ]
 LANDING_PAGES = np.array(["/", "/plans", "/browse", "/title", "/sign-up"])
 LANDING_WEIGHTS = np.array([0.40, 0.20, 0.20, 0.12, 0.08])
@@ -56,8 +68,9 @@ def day_weights(start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
     return days, np.exp(GROWTH * progress) * SEASON[month_index] * WEEKDAY[weekday]
 
 
-def sample_instants(rng: np.random.Generator, n: int, days: np.ndarray, weights: np.ndarray,
-                    hour_weights: np.ndarray = EVENING) -> np.ndarray:
+def sample_instants(
+    rng: np.random.Generator, n: int, days: np.ndarray, weights: np.ndarray, hour_weights: np.ndarray = EVENING
+) -> np.ndarray:
     """n instants (Unix seconds): a day by `weights`, an hour by `hour_weights`, a uniform second."""
     day = rng.choice(days, size=n, p=weights / weights.sum())
     hour = rng.choice(24, size=n, p=hour_weights / hour_weights.sum())
@@ -98,17 +111,32 @@ def make_accounts(rng: np.random.Generator, n: int, start: int, end: int, seed: 
         last[rows] = lasts[rng.integers(0, len(lasts), rows.size)]
     slugs = {name: _ascii_slug(name) for name in set(first) | set(last)}
     domains = np.array(["example.com", "example.net", "example.org"])[rng.integers(0, 3, n)]
-    emails = [f"{slugs[f]}.{slugs[la]}{i + 1}@{d}"
-              for i, (f, la, d) in enumerate(zip(first, last, domains, strict=True))]
+    emails = [
+        f"{slugs[f]}.{slugs[la]}{i + 1}@{d}" for i, (f, la, d) in enumerate(zip(first, last, domains, strict=True))
+    ]
     country = np.array([m[0] for m in MARKETS])[market]
-    accounts = pd.DataFrame({
-        "email": emails, "display_name": [f"{f} {la}" for f, la in zip(first, last, strict=True)],
-        "first_name": first, "country_code": country, "phone_e164": _phones(rng, market),
-        "role": "subscriber", "created_at": created,
-    })
-    staff = pd.DataFrame({"email": [s[0] for s in STAFF], "display_name": [s[1] for s in STAFF],
-                          "first_name": [s[1].split()[0] for s in STAFF], "country_code": "US", "phone_e164": None,
-                          "role": [s[2] for s in STAFF], "created_at": start})
+    accounts = pd.DataFrame(
+        {
+            "email": emails,
+            "display_name": [f"{f} {la}" for f, la in zip(first, last, strict=True)],
+            "first_name": first,
+            "country_code": country,
+            "phone_e164": _phones(rng, market),
+            "role": "subscriber",
+            "created_at": created,
+        }
+    )
+    staff = pd.DataFrame(
+        {
+            "email": [s[0] for s in STAFF],
+            "display_name": [s[1] for s in STAFF],
+            "first_name": [s[1].split()[0] for s in STAFF],
+            "country_code": "US",
+            "phone_e164": None,
+            "role": [s[2] for s in STAFF],
+            "created_at": start,
+        }
+    )
     return pd.concat([accounts, staff], ignore_index=True)
 
 
@@ -118,7 +146,7 @@ def _phones(rng: np.random.Generator, market: np.ndarray) -> np.ndarray:
     has = rng.random(market.size) < 0.6
     for index, (_country, _locale, code, digits, _share) in enumerate(MARKETS):
         rows = np.flatnonzero(has & (market == index))
-        national = rng.integers(2 * 10 ** (digits - 1), 10 ** digits - 1, size=rows.size, dtype=np.int64)
+        national = rng.integers(2 * 10 ** (digits - 1), 10**digits - 1, size=rows.size, dtype=np.int64)
         phones[rows] = [f"+{code}{number}" for number in national]
     return phones
 
@@ -139,11 +167,16 @@ def make_profiles(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFr
     is_kids = (slot == counts[owner] - 1) & has_kids[owner] & (slot > 0)
     names[is_kids] = "Kids"
     created = members["created_at"].to_numpy()[owner] + np.where(slot == 0, 0, rng.integers(60, 20 * DAY, owner.size))
-    return pd.DataFrame({
-        "user_id": members["user_id"].to_numpy()[owner], "name": names, "is_kids": is_kids,
-        "maturity_cap": np.where(is_kids, "older_kids", None), "created_at": created,
-        "slot": slot,
-    })
+    return pd.DataFrame(
+        {
+            "user_id": members["user_id"].to_numpy()[owner],
+            "name": names,
+            "is_kids": is_kids,
+            "maturity_cap": np.where(is_kids, "older_kids", None),
+            "created_at": created,
+            "slot": slot,
+        }
+    )
 
 
 def make_visitors(rng: np.random.Generator, accounts: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
@@ -153,22 +186,29 @@ def make_visitors(rng: np.random.Generator, accounts: pd.DataFrame, start: int, 
     n = len(members)
     share = np.array([s[1] for s in SOURCES])
     source = rng.choice(len(SOURCES), size=n, p=share / share.sum())
-    signed_up = pd.DataFrame({
-        "first_seen_at": np.maximum(members["created_at"].to_numpy() - rng.integers(0, 14 * DAY, n), start),
-        "source": source, "country_code": members["country_code"].to_numpy(),
-        "signed_up_user_id": members["user_id"].to_numpy(), "signed_up_at": members["created_at"].to_numpy(),
-    })
+    signed_up = pd.DataFrame(
+        {
+            "first_seen_at": np.maximum(members["created_at"].to_numpy() - rng.integers(0, 14 * DAY, n), start),
+            "source": source,
+            "country_code": members["country_code"].to_numpy(),
+            "signed_up_user_id": members["user_id"].to_numpy(),
+            "signed_up_at": members["created_at"].to_numpy(),
+        }
+    )
     conversion = np.array([s[2] for s in SOURCES])
     others_per_source = rng.poisson(np.bincount(source, minlength=len(SOURCES)) * (1 - conversion) / conversion)
     days, weights = day_weights(start, end)
     m = int(others_per_source.sum())
     countries = np.array([c[0] for c in MARKETS])
-    others = pd.DataFrame({
-        "first_seen_at": sample_instants(rng, m, days, weights, np.ones(24)),
-        "source": np.repeat(np.arange(len(SOURCES)), others_per_source),
-        "country_code": countries[rng.choice(len(MARKETS), size=m, p=[c[4] for c in MARKETS])],
-        "signed_up_user_id": pd.array([None] * m, dtype="Int64"), "signed_up_at": None,
-    })
+    others = pd.DataFrame(
+        {
+            "first_seen_at": sample_instants(rng, m, days, weights, np.ones(24)),
+            "source": np.repeat(np.arange(len(SOURCES)), others_per_source),
+            "country_code": countries[rng.choice(len(MARKETS), size=m, p=[c[4] for c in MARKETS])],
+            "signed_up_user_id": pd.array([None] * m, dtype="Int64"),
+            "signed_up_at": None,
+        }
+    )
     visitors = pd.concat([signed_up, others], ignore_index=True)
     total = len(visitors)
     visitors["traffic_source"] = np.array([s[0] for s in SOURCES])[visitors.pop("source").to_numpy()]

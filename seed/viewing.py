@@ -61,10 +61,21 @@ class Catalogue:
         start = np.r_[0, np.cumsum(counts)[:-1]]
         is_series = (titles["kind"] == "tv_show").to_numpy() & (counts > 0)
         runtime = titles["duration_minutes"].fillna(90).to_numpy(np.int64) * 60
-        return cls(titles["title_id"].to_numpy(np.int64), is_series, np.where(is_series, 0, runtime),
-                   (titles["access_level"] == "premium").to_numpy(), titles["audience"].isin(KIDS_AUDIENCES).to_numpy(),
-                   genre_codes, np.asarray(genre_ids), popularity, start, counts,
-                   episodes["episode_id"].to_numpy(np.int64), episodes["duration_minutes"].to_numpy(np.int64) * 60, {})
+        return cls(
+            titles["title_id"].to_numpy(np.int64),
+            is_series,
+            np.where(is_series, 0, runtime),
+            (titles["access_level"] == "premium").to_numpy(),
+            titles["audience"].isin(KIDS_AUDIENCES).to_numpy(),
+            genre_codes,
+            np.asarray(genre_ids),
+            popularity,
+            start,
+            counts,
+            episodes["episode_id"].to_numpy(np.int64),
+            episodes["duration_minutes"].to_numpy(np.int64) * 60,
+            {},
+        )
 
     def pool(self, premium_allowed: bool, kids_only: bool, genre: int) -> tuple[np.ndarray, np.ndarray]:
         """(title indexes, cumulative weights) of the titles this access, maturity and genre (-1: any) allow."""
@@ -77,8 +88,7 @@ class Catalogue:
             self._pools[key] = (members, np.cumsum(self.popularity[members]))
         return self._pools[key]
 
-    def sample(self, rng: np.random.Generator, premium: np.ndarray, kids: np.ndarray,
-               genre: np.ndarray) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, premium: np.ndarray, kids: np.ndarray, genre: np.ndarray) -> np.ndarray:
         """A title index per row, drawn from its row's pool (falling back to any genre when empty)."""
         chosen = np.full(premium.size, -1, dtype=np.int64)
         keys = pd.MultiIndex.from_arrays([premium, kids, genre])
@@ -111,24 +121,39 @@ def entitlement_segments(events: pd.DataFrame, plan_premium: dict[int, bool], en
     ev = events[["user_id", "occurred_at", "kind", "plan_id"]]
     following = ev["occurred_at"].shift(-1)
     same_user = ev["user_id"].shift(-1) == ev["user_id"]
-    seg = pd.DataFrame({
-        "user_id": ev["user_id"].to_numpy(), "start": ev["occurred_at"].to_numpy(),
-        "end": np.where(same_user, following, end).astype(np.int64),
-        "premium": ev["plan_id"].map(plan_premium).to_numpy(bool),
-        "live": ~ev["kind"].isin(ENDED_KINDS).to_numpy(),
-    })
+    seg = pd.DataFrame(
+        {
+            "user_id": ev["user_id"].to_numpy(),
+            "start": ev["occurred_at"].to_numpy(),
+            "end": np.where(same_user, following, end).astype(np.int64),
+            "premium": ev["plan_id"].map(plan_premium).to_numpy(bool),
+            "live": ~ev["kind"].isin(ENDED_KINDS).to_numpy(),
+        }
+    )
     seg = seg[seg["live"] & (seg["end"] > seg["start"])]
     # Merge stretches that touch and keep the same access.
-    new_run = ((seg["user_id"] != seg["user_id"].shift()) | (seg["start"] != seg["end"].shift())
-               | (seg["premium"] != seg["premium"].shift()))
+    new_run = (
+        (seg["user_id"] != seg["user_id"].shift())
+        | (seg["start"] != seg["end"].shift())
+        | (seg["premium"] != seg["premium"].shift())
+    )
     run = new_run.cumsum()
-    return seg.groupby(run, sort=False).agg(user_id=("user_id", "first"), start=("start", "first"),
-                                             end=("end", "last"), premium=("premium", "first")).reset_index(drop=True)
+    return (
+        seg.groupby(run, sort=False)
+        .agg(user_id=("user_id", "first"), start=("start", "first"), end=("end", "last"), premium=("premium", "first"))
+        .reset_index(drop=True)
+    )
 
 
-def simulate_viewing(rng: np.random.Generator, catalogue: Catalogue, segments: pd.DataFrame,
-                     profiles: pd.DataFrame, engagement: dict[int, float] | pd.Series, review_pool: np.ndarray,
-                     window_end: int) -> Viewing:
+def simulate_viewing(
+    rng: np.random.Generator,
+    catalogue: Catalogue,
+    segments: pd.DataFrame,
+    profiles: pd.DataFrame,
+    engagement: dict[int, float] | pd.Series,
+    review_pool: np.ndarray,
+    window_end: int,
+) -> Viewing:
     """Viewing of the accounts in `segments` (one chunk of accounts) and their `profiles`."""
     sessions = _sessions(rng, catalogue, segments, profiles, engagement)
     events = _watch(rng, catalogue, sessions)
@@ -153,7 +178,7 @@ def _sessions(rng, catalogue: Catalogue, segments: pd.DataFrame, profiles: pd.Da
     day = start - start % DAY
     start = day + rng.choice(24, size=start.size, p=EVENING / EVENING.sum()) * 3600 + rng.integers(0, 3600, start.size)
     weekday = ((day // DAY) + 3) % 7
-    keep = (rng.random(start.size) < WEEKDAY[weekday] / WEEKDAY.max())
+    keep = rng.random(start.size) < WEEKDAY[weekday] / WEEKDAY.max()
     keep &= (start >= segments["start"].to_numpy()[seg_index]) & (start < segments["end"].to_numpy()[seg_index])
     seg_index, start = seg_index[keep], start[keep]
     user = users[seg_index]
@@ -171,10 +196,19 @@ def _sessions(rng, catalogue: Catalogue, segments: pd.DataFrame, profiles: pd.Da
     premium = segments["premium"].to_numpy(bool)[seg_index]
     title = catalogue.sample(rng, premium, kids, genre)
     device = DEVICES[rng.choice(DEVICES.size, size=user.size, p=DEVICE_WEIGHTS)]
-    sessions = pd.DataFrame({
-        "user_id": user, "profile_id": profile_id, "title": title, "start": start, "premium": premium, "kids": kids,
-        "segment_end": segments["end"].to_numpy()[seg_index], "device": device, "genre": genre,
-    })
+    sessions = pd.DataFrame(
+        {
+            "user_id": user,
+            "profile_id": profile_id,
+            "title": title,
+            "start": start,
+            "premium": premium,
+            "kids": kids,
+            "segment_end": segments["end"].to_numpy()[seg_index],
+            "device": device,
+            "genre": genre,
+        }
+    )
     sessions = sessions[sessions["title"] >= 0]
     return sessions.sort_values(["user_id", "profile_id", "title", "start"], kind="stable").reset_index(drop=True)
 
@@ -211,7 +245,8 @@ def _watch(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[str, np.nd
         watched_to = np.select(
             [outcome[rows] < 0.55, outcome[rows] < 0.85],
             [runtime * rng.uniform(0.92, 1.0, rows.size), runtime * part_way[rows]],
-            start_at + rng.integers(20, 300, rows.size)).astype(np.int64)
+            start_at + rng.integers(20, 300, rows.size),
+        ).astype(np.int64)
         watched_to = np.clip(np.maximum(watched_to, start_at + 1), 1, runtime)
         last_episode[rows] = final_episode
         last_position[rows] = watched_to
@@ -232,15 +267,26 @@ def _watch(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[str, np.nd
     # Episodes of one session follow each other with a short pause.
     offset = pd.Series(watched + 20).groupby(episodes).cumsum().to_numpy() - (watched + 20)
     started = start[episodes] + offset
-    episode_id = np.where(series[episodes],
-                          catalogue.episode_id[np.minimum(catalogue.episode_start[title[episodes]] + ep_index,
-                                                          catalogue.episode_id.size - 1)], 0)
+    episode_id = np.where(
+        series[episodes],
+        catalogue.episode_id[
+            np.minimum(catalogue.episode_start[title[episodes]] + ep_index, catalogue.episode_id.size - 1)
+        ],
+        0,
+    )
     return {
-        "user_id": sessions["user_id"].to_numpy()[episodes], "profile_id": sessions["profile_id"].to_numpy()[episodes],
-        "title_id": catalogue.title_id[title[episodes]], "episode_id": episode_id,
-        "is_film": ~series[episodes], "device": sessions["device"].to_numpy()[episodes],
-        "started_at": started, "ended_at": started + watched, "start_position_seconds": start_pos,
-        "end_position_seconds": end_pos, "watched_seconds": watched, "duration_seconds": runtime,
+        "user_id": sessions["user_id"].to_numpy()[episodes],
+        "profile_id": sessions["profile_id"].to_numpy()[episodes],
+        "title_id": catalogue.title_id[title[episodes]],
+        "episode_id": episode_id,
+        "is_film": ~series[episodes],
+        "device": sessions["device"].to_numpy()[episodes],
+        "started_at": started,
+        "ended_at": started + watched,
+        "start_position_seconds": start_pos,
+        "end_position_seconds": end_pos,
+        "watched_seconds": watched,
+        "duration_seconds": runtime,
         "completed": end_pos >= lifecycle.COMPLETED_AT * runtime,
         "segment_end": sessions["segment_end"].to_numpy()[episodes],
     }
@@ -257,42 +303,86 @@ def _runtime(catalogue: Catalogue, title: np.ndarray, episode_index: np.ndarray)
 
 def _progress(events: dict[str, np.ndarray]) -> pd.DataFrame:
     """The latest position per profile and title: the last event's episode and end position."""
-    frame = pd.DataFrame({name: events[name] for name in (
-        "user_id", "profile_id", "title_id", "episode_id", "is_film", "end_position_seconds", "duration_seconds",
-        "completed", "ended_at")})
+    frame = pd.DataFrame(
+        {
+            name: events[name]
+            for name in (
+                "user_id",
+                "profile_id",
+                "title_id",
+                "episode_id",
+                "is_film",
+                "end_position_seconds",
+                "duration_seconds",
+                "completed",
+                "ended_at",
+            )
+        }
+    )
     latest = frame.sort_values(["user_id", "profile_id", "title_id", "ended_at"]).drop_duplicates(
-        ["user_id", "profile_id", "title_id"], keep="last")
-    return pd.DataFrame({
-        "user_id": latest["user_id"], "profile_id": latest["profile_id"], "title_id": latest["title_id"],
-        "episode_id": latest["episode_id"].astype("Int64").mask(latest["is_film"]),  # films: no episode
-        "position_seconds": latest["end_position_seconds"], "duration_seconds": latest["duration_seconds"],
-        "completed": latest["completed"], "updated_at": latest["ended_at"],
-    })
+        ["user_id", "profile_id", "title_id"], keep="last"
+    )
+    return pd.DataFrame(
+        {
+            "user_id": latest["user_id"],
+            "profile_id": latest["profile_id"],
+            "title_id": latest["title_id"],
+            "episode_id": latest["episode_id"].astype("Int64").mask(latest["is_film"]),  # films: no episode
+            "position_seconds": latest["end_position_seconds"],
+            "duration_seconds": latest["duration_seconds"],
+            "completed": latest["completed"],
+            "updated_at": latest["ended_at"],
+        }
+    )
 
 
 def _lists(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> pd.DataFrame:
     """My List: some watched titles, and titles saved for later from the same choices."""
     saved = sessions[rng.random(len(sessions)) < 0.06]
     extra = sessions[rng.random(len(sessions)) < 0.05]
-    later = catalogue.sample(rng, extra["premium"].to_numpy(bool), extra["kids"].to_numpy(bool),
-                             extra["genre"].to_numpy())
+    later = catalogue.sample(
+        rng, extra["premium"].to_numpy(bool), extra["kids"].to_numpy(bool), extra["genre"].to_numpy()
+    )
     found = later >= 0
-    rows = pd.concat([
-        pd.DataFrame({"user_id": saved["user_id"], "profile_id": saved["profile_id"],
-                      "title_id": catalogue.title_id[saved["title"]], "added_at": saved["start"]}),
-        pd.DataFrame({"user_id": extra["user_id"].to_numpy()[found],
-                      "profile_id": extra["profile_id"].to_numpy()[found],
-                      "title_id": catalogue.title_id[later[found]], "added_at": extra["start"].to_numpy()[found]}),
-    ])
+    rows = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "user_id": saved["user_id"],
+                    "profile_id": saved["profile_id"],
+                    "title_id": catalogue.title_id[saved["title"]],
+                    "added_at": saved["start"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "user_id": extra["user_id"].to_numpy()[found],
+                    "profile_id": extra["profile_id"].to_numpy()[found],
+                    "title_id": catalogue.title_id[later[found]],
+                    "added_at": extra["start"].to_numpy()[found],
+                }
+            ),
+        ]
+    )
     return rows.sort_values("added_at").drop_duplicates(["user_id", "profile_id", "title_id"]).reset_index(drop=True)
 
 
-def _ratings(rng, catalogue: Catalogue, progress: pd.DataFrame, review_pool: np.ndarray,
-             window_end: int) -> pd.DataFrame:
+def _ratings(
+    rng, catalogue: Catalogue, progress: pd.DataFrame, review_pool: np.ndarray, window_end: int
+) -> pd.DataFrame:
     """Thumbs down, up or love for some titles a profile finished; a few with a written review."""
     done = progress[progress["completed"].to_numpy(bool) & (rng.random(len(progress)) < 0.3)]
     score = rng.choice([-1, 1, 2], size=len(done), p=[0.12, 0.58, 0.30])
     review = np.where(rng.random(len(done)) < 0.12, review_pool[rng.integers(0, review_pool.size, len(done))], None)
     at = np.minimum(done["updated_at"].to_numpy() + rng.integers(30, 900, len(done)), window_end - 1)
-    return pd.DataFrame({"user_id": done["user_id"], "profile_id": done["profile_id"], "title_id": done["title_id"],
-                         "score": score, "review": review, "created_at": at, "updated_at": at})
+    return pd.DataFrame(
+        {
+            "user_id": done["user_id"],
+            "profile_id": done["profile_id"],
+            "title_id": done["title_id"],
+            "score": score,
+            "review": review,
+            "created_at": at,
+            "updated_at": at,
+        }
+    )

@@ -29,11 +29,20 @@ def title_id(engine, show_id: str) -> int:
         return conn.execute(text("SELECT title_id FROM titles WHERE show_id = :s"), {"s": show_id}).scalar_one()
 
 
-def watched(engine, user_id: int, profile_id: int, show_id: str, *, completed: bool = True,
-            at: datetime | None = None, position: int = 3000) -> None:
+def watched(
+    engine,
+    user_id: int,
+    profile_id: int,
+    show_id: str,
+    *,
+    completed: bool = True,
+    at: datetime | None = None,
+    position: int = 3000,
+) -> None:
     """A viewing_progress row, as the player (stream 5B) would leave it."""
     with engine.begin() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             INSERT INTO viewing_progress (user_id, profile_id, title_id, episode_id, position_seconds,
                                           duration_seconds, completed, updated_at)
             SELECT :u, :p, t.title_id,
@@ -41,5 +50,12 @@ def watched(engine, user_id: int, profile_id: int, show_id: str, *, completed: b
                    :pos, 6000, :done, :at FROM titles t WHERE t.show_id = :s
             ON CONFLICT (user_id, profile_id, title_id) DO UPDATE SET completed = EXCLUDED.completed,
                 position_seconds = EXCLUDED.position_seconds, updated_at = EXCLUDED.updated_at"""),
-            {"u": user_id, "p": profile_id, "s": show_id, "pos": position, "done": completed,
-             "at": at or datetime.now(UTC)})
+            {
+                "u": user_id,
+                "p": profile_id,
+                "s": show_id,
+                "pos": position,
+                "done": completed,
+                "at": at or datetime.now(UTC),
+            },
+        )

@@ -34,8 +34,13 @@ def test_reset_link_sets_a_new_password_once_ends_sessions_and_lifts_the_lock(en
     message, token = link_in_last_message(engine, alice.user_id, "reset-password")
     assert message["to_address"] == "alice@example.com" and message["error"] == mail.NOT_CONFIGURED
     with engine.connect() as conn:  # only a hash of the secret is stored
-        assert conn.execute(text("SELECT count(*) FROM account_links WHERE token_hash LIKE :s"),
-                            {"s": "%" + token.split(".")[1] + "%"}).scalar() == 0
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM account_links WHERE token_hash LIKE :s"),
+                {"s": "%" + token.split(".")[1] + "%"},
+            ).scalar()
+            == 0
+        )
 
     account_links.reset_password(engine, token, "brand new pass 7", now=T0 + timedelta(minutes=10))
     assert users.session_user(engine, "alice@example.com", T0 + timedelta(days=7, minutes=5)) is None
@@ -88,8 +93,7 @@ def test_email_change_happens_when_the_link_to_the_new_address_is_opened(engine,
     changed = account_links.confirm_email_change(engine, token, now=T0 + timedelta(hours=1))
     assert changed.email == "new@example.com"
     assert users.find_user_by_email(engine, "alice@example.com") is None
-    assert users.authenticate(engine, "new@example.com", PASSWORD, now=T0 + timedelta(hours=2)).user_id \
-        == alice.user_id
+    assert users.authenticate(engine, "new@example.com", PASSWORD, now=T0 + timedelta(hours=2)).user_id == alice.user_id
     with pytest.raises(users.AccountError):
         account_links.confirm_email_change(engine, token, now=T0 + timedelta(hours=2))
 
@@ -106,16 +110,23 @@ def test_email_change_to_a_taken_address_is_refused_even_if_taken_meanwhile(engi
     assert users.get_user(engine, alice.user_id).email == "alice@example.com"
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("+44 20 7946 0958", "+442079460958"),
-                                                ("(415) 555-2671", "+14155552671"), ("", None)])
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("+44 20 7946 0958", "+442079460958"), ("(415) 555-2671", "+14155552671"), ("", None)]
+)
 def test_phone_numbers_are_stored_in_e164(engine, alice, typed, stored):
     users.update_details(engine, alice.user_id, name="Alice", bio="", phone=typed)
     assert users.details(engine, alice.user_id).phone_e164 == stored
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("phone", "12", "valid phone"), ("phone", "x" * 10_000, "valid phone"),
-    ("bio", "b" * 501, "at most 500"), ("name", "", "Enter your name")])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "12", "valid phone"),
+        ("phone", "x" * 10_000, "valid phone"),
+        ("bio", "b" * 501, "at most 500"),
+        ("name", "", "Enter your name"),
+    ],
+)
 def test_bad_profile_details_are_refused_and_change_nothing(engine, alice, field, value, message):
     before = users.details(engine, alice.user_id)
     fields = {"name": "Alice", "bio": "", "phone": ""} | {field: value}
@@ -137,9 +148,14 @@ def test_pictures_are_recognised_by_their_bytes(engine, alice, data, kind):
         assert conn.execute(text("SELECT avatar_type FROM users")).scalar() == kind
 
 
-@pytest.mark.parametrize(("data", "message"), [(b"GIF89a" + b"\x00" * 10, "PNG, JPEG or WebP"),
-                                               (b"<svg onload=alert(1)>", "PNG, JPEG or WebP"),
-                                               (PNG + b"\x00" * users.MAX_AVATAR_BYTES, "at most 1 MB")])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"GIF89a" + b"\x00" * 10, "PNG, JPEG or WebP"),
+        (b"<svg onload=alert(1)>", "PNG, JPEG or WebP"),
+        (PNG + b"\x00" * users.MAX_AVATAR_BYTES, "at most 1 MB"),
+    ],
+)
 def test_other_files_and_big_pictures_are_refused(engine, alice, data, message):
     with pytest.raises(users.AccountError, match=message):
         users.set_avatar(engine, alice.user_id, data)

@@ -23,9 +23,10 @@ def quick_hashes(monkeypatch):
 @pytest.fixture
 def staff(engine):
     earlier = datetime.now(UTC) - timedelta(hours=1)
-    return {role: users.register(engine, f"{role}@example.com", f"{role.title()} One", PASSWORD, role=role,
-                                 now=earlier)
-            for role in users.ROLES}
+    return {
+        role: users.register(engine, f"{role}@example.com", f"{role.title()} One", PASSWORD, role=role, now=earlier)
+        for role in users.ROLES
+    }
 
 
 @pytest.fixture
@@ -43,8 +44,16 @@ def audit_rows(engine) -> list[dict]:
         return [dict(r) for r in conn.execute(text("SELECT * FROM audit_log ORDER BY audit_id")).mappings()]
 
 
-GOOD = PlanInput(name="Family", price="24.99", billing_period="month", validity_days=31, max_streams=6,
-                 resolution="4K", access_level="premium", description="Six screens.")
+GOOD = PlanInput(
+    name="Family",
+    price="24.99",
+    billing_period="month",
+    validity_days=31,
+    max_streams=6,
+    resolution="4K",
+    access_level="premium",
+    description="Six screens.",
+)
 
 
 def test_create_plan_is_on_sale_at_once_and_audited(engine, admin_id):
@@ -54,7 +63,12 @@ def test_create_plan_is_on_sale_at_once_and_audited(engine, admin_id):
     assert on_sale["Family"].max_streams == 6
     [row] = audit_rows(engine)
     assert (row["action"], row["target_type"], row["target_key"], row["actor_user_id"], row["actor_email"]) == (
-        "plan.create", "plan", str(plan_id), admin_id, "admin@example.com")
+        "plan.create",
+        "plan",
+        str(plan_id),
+        admin_id,
+        "admin@example.com",
+    )
     assert row["before"] is None and row["after"]["price"] == "24.99" and row["after"]["name"] == "Family"
 
 
@@ -77,6 +91,7 @@ BAD_PLANS = [
     ({"billing_period": "week"}, "The billing period must be one of: month, year."),
     ({"description": "d" * 501}, "at most 500 characters"),
 ]
+
 
 def test_bad_plan_input_is_refused_with_a_clear_message_and_nothing_changes(engine, admin_id):
     plan_id = admin.create_plan(engine, GOOD, acting_user_id=admin_id)
@@ -112,11 +127,17 @@ def test_non_admins_are_refused_in_the_backend(engine, staff):
     member = staff["subscriber"]
     for who in (None, member.user_id, staff["analyst"].user_id, 10**12):
         calls = [
-            (admin.create_plan, engine, GOOD), (admin.update_plan, engine, plan_id, GOOD),
-            (admin.set_plan_active, engine, plan_id, False), (admin.delete_plan, engine, plan_id),
-            (admin.list_plans, engine), (admin.search_users, engine, ""),
-            (admin.account_page, engine, member.user_id), (admin.change_role, engine, member.user_id, "admin"),
-            (admin.suspend, engine, member.user_id), (admin.restore, engine, member.user_id), (audit.entries, engine),
+            (admin.create_plan, engine, GOOD),
+            (admin.update_plan, engine, plan_id, GOOD),
+            (admin.set_plan_active, engine, plan_id, False),
+            (admin.delete_plan, engine, plan_id),
+            (admin.list_plans, engine),
+            (admin.search_users, engine, ""),
+            (admin.account_page, engine, member.user_id),
+            (admin.change_role, engine, member.user_id, "admin"),
+            (admin.suspend, engine, member.user_id),
+            (admin.restore, engine, member.user_id),
+            (audit.entries, engine),
             (audit.actions, engine),
         ]
         for function, *args in calls:
@@ -135,8 +156,14 @@ def test_a_suspended_admin_is_refused(engine, staff):
 
 def paying_member(engine, plan_id: int, start: datetime) -> users.User:
     member = users.register(engine, "payer@example.com", "Pat Payer", PASSWORD, now=start - timedelta(minutes=1))
-    subscriptions.checkout(engine, member.user_id, plan_id,
-                           subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"), "k1", now=start)
+    subscriptions.checkout(
+        engine,
+        member.user_id,
+        plan_id,
+        subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"),
+        "k1",
+        now=start,
+    )
     return member
 
 
@@ -147,8 +174,13 @@ def test_a_price_change_applies_to_new_periods_only(engine, admin_id):
     billing.settle_account(engine, gateway.default_gateway(), member.user_id, start + timedelta(days=10))
     assert subscriptions.current(engine, member.user_id).price == Decimal("24.99")
 
-    changed = admin.update_plan(engine, plan_id, PlanInput(**{**GOOD.__dict__, "price": "29.99"}),
-                                acting_user_id=admin_id, now=start + timedelta(days=11))
+    changed = admin.update_plan(
+        engine,
+        plan_id,
+        PlanInput(**{**GOOD.__dict__, "price": "29.99"}),
+        acting_user_id=admin_id,
+        now=start + timedelta(days=11),
+    )
     assert changed == {"price": Decimal("29.99")}
     assert subscriptions.current(engine, member.user_id).price == Decimal("24.99")  # this period: as agreed
     billing.settle_account(engine, gateway.default_gateway(), member.user_id, datetime.now(UTC))
@@ -171,8 +203,9 @@ def test_a_plan_with_subscribers_is_deactivated_never_deleted_and_keeps_its_bill
     with pytest.raises(AdminError, match=re.escape("has subscribers, so it cannot be deleted. Deactivate it instead.")):
         admin.delete_plan(engine, plan_id, acting_user_id=admin_id)
     with pytest.raises(AdminError, match="billing period of a plan with subscribers cannot change"):
-        admin.update_plan(engine, plan_id, PlanInput(**{**GOOD.__dict__, "billing_period": "year"}),
-                          acting_user_id=admin_id)
+        admin.update_plan(
+            engine, plan_id, PlanInput(**{**GOOD.__dict__, "billing_period": "year"}), acting_user_id=admin_id
+        )
     admin.set_plan_active(engine, plan_id, False, acting_user_id=admin_id)
     assert "Family" not in [p.name for p in plans.active_plans(engine)]
     assert subscriptions.current(engine, member.user_id).plan_id == plan_id  # the member keeps it
@@ -180,7 +213,8 @@ def test_a_plan_with_subscribers_is_deactivated_never_deleted_and_keeps_its_bill
     assert "Family" in [p.name for p in plans.active_plans(engine)]
     assert [(r["action"], r["before"], r["after"]) for r in audit_rows(engine)][-2:] == [
         ("plan.deactivate", {"is_active": True}, {"is_active": False}),
-        ("plan.activate", {"is_active": False}, {"is_active": True})]
+        ("plan.activate", {"is_active": False}, {"is_active": True}),
+    ]
 
 
 def test_an_unused_plan_can_be_deleted_but_not_the_last_one_on_sale_deactivated(engine, admin_id):
@@ -250,9 +284,11 @@ def test_search_and_account_page(engine, staff, admin_id):
     member = paying_member(engine, plan_id, datetime.now(UTC) - timedelta(days=1))
     assert [r.email for r in admin.search_users(engine, "PAT pay", acting_user_id=admin_id)] == [member.email]
     assert [r.email for r in admin.search_users(engine, "", role="analyst", acting_user_id=admin_id)] == [
-        "analyst@example.com"]
+        "analyst@example.com"
+    ]
     assert [r.user_id for r in admin.search_users(engine, str(member.user_id), acting_user_id=admin_id)] == [
-        member.user_id]
+        member.user_id
+    ]
     assert admin.search_users(engine, "%", acting_user_id=admin_id) == []  # no wildcards
     page = admin.account_page(engine, member.user_id, acting_user_id=admin_id)
     assert page["account"]["email"] == member.email and "password_hash" not in page["account"]
@@ -265,8 +301,10 @@ def test_audit_log_filters(engine, staff, admin_id):
     admin.suspend(engine, staff["subscriber"].user_id, acting_user_id=admin_id)
     assert [e["action"] for e in audit.entries(engine, acting_user_id=admin_id)] == ["user.suspend", "plan.create"]
     assert [e["action"] for e in audit.entries(engine, acting_user_id=admin_id, action="plan.")] == ["plan.create"]
-    assert [e["target_key"] for e in audit.entries(engine, acting_user_id=admin_id, target_type="plan",
-                                                   target_key=str(plan_id))] == [str(plan_id)]
+    assert [
+        e["target_key"]
+        for e in audit.entries(engine, acting_user_id=admin_id, target_type="plan", target_key=str(plan_id))
+    ] == [str(plan_id)]
     assert audit.entries(engine, acting_user_id=admin_id, actor_email="nobody") == []
     today = datetime.now(UTC).date()
     assert len(audit.entries(engine, acting_user_id=admin_id, since=today, until=today)) == 2

@@ -32,25 +32,50 @@ def title_id(engine, show_id: str) -> int:
 
 def catalogue_rows(engine) -> list[tuple]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("""
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text("""
             SELECT t.*, ARRAY(SELECT genre_id FROM title_genres g WHERE g.title_id = t.title_id ORDER BY position),
                    (SELECT count(*) FROM episodes e WHERE e.title_id = t.title_id AND e.is_active)
-            FROM titles t ORDER BY title_id"""))]
+            FROM titles t ORDER BY title_id""")
+            )
+        ]
 
 
 def as_input(detail: dict, **changes) -> TitleInput:
-    fields = {k: detail[k] for k in ("title", "kind", "description", "release_year", "access_level",
-                                     "duration_minutes", "seasons", "genres", "date_added")}
+    fields = {
+        k: detail[k]
+        for k in (
+            "title",
+            "kind",
+            "description",
+            "release_year",
+            "access_level",
+            "duration_minutes",
+            "seasons",
+            "genres",
+            "date_added",
+        )
+    }
     return TitleInput(**{**fields, "maturity_rating": detail["maturity_rating"] or "", **changes})
 
 
 def test_an_edit_survives_the_next_etl_run_and_is_overwritten_on_request(engine, admin_id):
     lantern = title_id(engine, "t1")
     detail = content.get_title(engine, lantern, acting_user_id=admin_id)
-    changed = content.update_title(engine, lantern, as_input(detail, title="The Paper Lantern (Director's Cut)",
-                                                              maturity_rating="R", access_level="premium",
-                                                              genres=["Dramas", "Cult Movies"]),
-                                   acting_user_id=admin_id)
+    changed = content.update_title(
+        engine,
+        lantern,
+        as_input(
+            detail,
+            title="The Paper Lantern (Director's Cut)",
+            maturity_rating="R",
+            access_level="premium",
+            genres=["Dramas", "Cult Movies"],
+        ),
+        acting_user_id=admin_id,
+    )
     assert set(changed) == {"title", "maturity_rating", "access_level", "genres"}
     edited = content.get_title(engine, lantern, acting_user_id=admin_id)
     assert (edited["audience"], edited["genres"]) == ("adults", ["Dramas", "Cult Movies"])
@@ -65,7 +90,10 @@ def test_an_edit_survives_the_next_etl_run_and_is_overwritten_on_request(engine,
     assert (overwritten.kept_edits, overwritten.updated) == (0, 1)
     restored = content.get_title(engine, lantern, acting_user_id=admin_id)
     assert (restored["title"], restored["maturity_rating"], restored["access_level"]) == (
-        "The Paper Lantern", "PG-13", "basic")
+        "The Paper Lantern",
+        "PG-13",
+        "basic",
+    )
     assert restored["genres"] == ["Dramas", "Independent Movies"] and restored["edited_at"] is None
     [row] = audit.entries(engine, acting_user_id=admin_id)
     assert row["before"]["title"] == "The Paper Lantern" and row["after"]["access_level"] == "premium"
@@ -84,26 +112,50 @@ def test_a_deactivated_title_stays_out_until_reactivated_or_overwritten(engine, 
 
 
 def test_an_added_series_gets_episodes_and_is_never_deactivated_by_the_csv(engine, admin_id, tmp_path):
-    added = content.create_title(engine, TitleInput(
-        title="Night Ferry", kind="tv_show", description="A crossing.", release_year=2025, maturity_rating="TV-14",
-        access_level="premium", seasons=2, genres=["Crime TV Shows", "Brand New Genre"]), acting_user_id=admin_id)
+    added = content.create_title(
+        engine,
+        TitleInput(
+            title="Night Ferry",
+            kind="tv_show",
+            description="A crossing.",
+            release_year=2025,
+            maturity_rating="TV-14",
+            access_level="premium",
+            seasons=2,
+            genres=["Crime TV Shows", "Brand New Genre"],
+        ),
+        acting_user_id=admin_id,
+    )
     assert re.fullmatch(r"a\d+", added["show_id"])
     detail = content.get_title(engine, added["title_id"], acting_user_id=admin_id)
     assert (detail["origin"], detail["audience"], detail["is_active"]) == ("admin", "teens", True)
     with engine.connect() as conn:
-        seasons = conn.execute(text("SELECT DISTINCT season_number FROM episodes WHERE title_id = :t AND is_active "
-                                    "ORDER BY 1"), {"t": added["title_id"]}).scalars().all()
+        seasons = (
+            conn.execute(
+                text("SELECT DISTINCT season_number FROM episodes WHERE title_id = :t AND is_active ORDER BY 1"),
+                {"t": added["title_id"]},
+            )
+            .scalars()
+            .all()
+        )
     assert seasons == [1, 2]
 
     content.update_title(engine, added["title_id"], as_input(detail, seasons=1), acting_user_id=admin_id)
     with engine.connect() as conn:
-        seasons = conn.execute(text("SELECT DISTINCT season_number FROM episodes WHERE title_id = :t AND is_active"),
-                               {"t": added["title_id"]}).scalars().all()
+        seasons = (
+            conn.execute(
+                text("SELECT DISTINCT season_number FROM episodes WHERE title_id = :t AND is_active"),
+                {"t": added["title_id"]},
+            )
+            .scalars()
+            .all()
+        )
     assert seasons == [1]
 
     smaller = tmp_path / "smaller.csv"  # the CSV without t8: only CSV titles can go
-    smaller.write_text("".join(line for line in QUIRKS_CSV.read_text().splitlines(keepends=True)
-                               if not line.startswith("t8,")))
+    smaller.write_text(
+        "".join(line for line in QUIRKS_CSV.read_text().splitlines(keepends=True) if not line.startswith("t8,"))
+    )
     summary = etl.load_catalogue(engine, smaller, overwrite_edits=True)
     assert summary.deactivated == 1
     assert content.get_title(engine, added["title_id"], acting_user_id=admin_id)["is_active"] is True
@@ -140,8 +192,9 @@ def test_bad_title_input_is_refused_with_a_clear_message_and_nothing_changes(eng
                 attempt(*args, acting_user_id=admin_id)
             assert message in str(refused.value), (change, str(refused.value))
     with pytest.raises(AdminError, match=re.escape("The number of seasons must be from 1 to 60.")):
-        content.create_title(engine, TitleInput(**{**good.__dict__, "kind": "tv_show", "seasons": 61}),
-                             acting_user_id=admin_id)
+        content.create_title(
+            engine, TitleInput(**{**good.__dict__, "kind": "tv_show", "seasons": 61}), acting_user_id=admin_id
+        )
     assert catalogue_rows(engine) == before
     assert audit.entries(engine, acting_user_id=admin_id) == []
 
@@ -152,9 +205,13 @@ def test_non_admins_cannot_touch_the_catalogue(engine, admin_id):
     good = as_input(content.get_title(engine, lantern, acting_user_id=admin_id))
     before = catalogue_rows(engine)
     for who in (None, analyst.user_id):
-        for function, *args in [(content.create_title, engine, good), (content.update_title, engine, lantern, good),
-                                (content.set_title_active, engine, lantern, False), (content.find_titles, engine),
-                                (content.get_title, engine, lantern)]:
+        for function, *args in [
+            (content.create_title, engine, good),
+            (content.update_title, engine, lantern, good),
+            (content.set_title_active, engine, lantern, False),
+            (content.find_titles, engine),
+            (content.get_title, engine, lantern),
+        ]:
             with pytest.raises(users.NotAuthorised):
                 function(*args, acting_user_id=who)
     assert catalogue_rows(engine) == before
@@ -164,8 +221,7 @@ def test_find_titles_by_name_show_id_and_status(engine, admin_id):
     assert [t["show_id"] for t in content.find_titles(engine, "harbour", acting_user_id=admin_id)] == ["t2"]
     assert [t["show_id"] for t in content.find_titles(engine, "T5", acting_user_id=admin_id)] == ["t5"]
     content.set_title_active(engine, title_id(engine, "t5"), False, acting_user_id=admin_id)
-    assert [t["show_id"] for t in content.find_titles(engine, "", status="inactive", acting_user_id=admin_id)] == [
-        "t5"]
+    assert [t["show_id"] for t in content.find_titles(engine, "", status="inactive", acting_user_id=admin_id)] == ["t5"]
     assert [t["show_id"] for t in content.find_titles(engine, "", status="edited", acting_user_id=admin_id)] == ["t5"]
     with pytest.raises(AdminError, match="The status must be one of"):
         content.find_titles(engine, "", status="deleted", acting_user_id=admin_id)

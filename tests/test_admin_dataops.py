@@ -22,16 +22,22 @@ def quick_hashes(monkeypatch):
 
 @pytest.fixture
 def staff(engine):
-    return {role: users.register(engine, f"{role}@example.com", f"{role.title()} One", "correct horse 42", role=role)
-            for role in users.ROLES}
+    return {
+        role: users.register(engine, f"{role}@example.com", f"{role.title()} One", "correct horse 42", role=role)
+        for role in users.ROLES
+    }
 
 
 def test_etl_from_an_upload_reports_progress_rejections_and_the_cli_summary(engine, staff, capsys):
     steps = []
     upload = dataops.save_upload(QUIRKS_CSV.read_bytes())
-    result = dataops.run_catalogue_etl(engine, upload, acting_user_id=staff["analyst"].user_id,
-                                       source_name="catalogue_quirks.csv",
-                                       on_step=lambda name, done, total: steps.append((name, done, total)))
+    result = dataops.run_catalogue_etl(
+        engine,
+        upload,
+        acting_user_id=staff["analyst"].user_id,
+        source_name="catalogue_quirks.csv",
+        on_step=lambda name, done, total: steps.append((name, done, total)),
+    )
     upload.unlink()
     assert steps == [(name, n, len(etl.LOAD_STEPS)) for n, name in enumerate(etl.LOAD_STEPS, start=1)]
     assert result.summary["titles"] == 9 and result.summary["rejected"] == 8
@@ -82,8 +88,15 @@ def test_seeder_runs_once_with_progress_and_refuses_a_second_run_without_reset(e
     analyst = staff["analyst"].user_id
     dataops.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=analyst)
     phases = []
-    result = dataops.run_seeder(engine, acting_user_id=analyst, subscribers=40, months=2, seed=3,
-                                end=date(2026, 3, 1), on_progress=lambda phase, done, total: phases.append(phase))
+    result = dataops.run_seeder(
+        engine,
+        acting_user_id=analyst,
+        subscribers=40,
+        months=2,
+        seed=3,
+        end=date(2026, 3, 1),
+        on_progress=lambda phase, done, total: phases.append(phase),
+    )
     assert {"accounts", "subscriptions", "viewing", "checks"} <= set(phases)
     assert result.lines[0].startswith("Seeded 40 subscribers x 2 months in ")
     assert any(line.split() == ["users", str(result.summary["rows"]["users"])] for line in result.lines)
@@ -91,23 +104,28 @@ def test_seeder_runs_once_with_progress_and_refuses_a_second_run_without_reset(e
 
     with pytest.raises(DataOpsError, match=re.escape("Not seeded: ") + ".*run with --reset to replace them"):
         dataops.run_seeder(engine, acting_user_id=analyst, subscribers=40, months=2, seed=3)
-    again = dataops.run_seeder(engine, acting_user_id=analyst, subscribers=40, months=2, seed=3, reset=True,
-                               end=date(2026, 3, 1))
+    again = dataops.run_seeder(
+        engine, acting_user_id=analyst, subscribers=40, months=2, seed=3, reset=True, end=date(2026, 3, 1)
+    )
     assert again.summary["rows"]["removed_accounts"] == result.summary["rows"]["users"]
     runs = dataops.run_history(engine, acting_user_id=analyst, job="seed")
     assert list(runs["status"]) == ["succeeded", "failed", "succeeded"]
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"subscribers": 0}, "Subscribers must be from 1 to 100,000"),
-    ({"subscribers": 100_001}, "Subscribers must be from 1 to 100,000"),
-    ({"months": 0}, "Months must be from 1 to 36."),
-    ({"seed": -1}, "The seed is a whole number of 0 or more."),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"subscribers": 0}, "Subscribers must be from 1 to 100,000"),
+        ({"subscribers": 100_001}, "Subscribers must be from 1 to 100,000"),
+        ({"months": 0}, "Months must be from 1 to 36."),
+        ({"seed": -1}, "The seed is a whole number of 0 or more."),
+    ],
+)
 def test_bad_seeder_options_are_refused_before_anything_runs(engine, staff, options, message):
     with pytest.raises(DataOpsError, match=re.escape(message)):
-        dataops.run_seeder(engine, acting_user_id=staff["admin"].user_id,
-                           **({"subscribers": 10, "months": 1, "seed": 1} | options))
+        dataops.run_seeder(
+            engine, acting_user_id=staff["admin"].user_id, **({"subscribers": 10, "months": 1, "seed": 1} | options)
+        )
     assert dataops.run_history(engine, acting_user_id=staff["admin"].user_id).empty
 
 
@@ -117,8 +135,14 @@ def test_exports_leave_out_password_hashes_and_are_limited(engine, staff):
     rows = list(csv.DictReader(io.StringIO(data.decode())))
     assert {r["email"] for r in rows} == {f"{role}@example.com" for role in users.ROLES}
     assert "password_hash" not in rows[0] and "$2b$" not in data.decode()
-    assert len(list(csv.reader(io.StringIO(dataops.export_csv(engine, "users", acting_user_id=admin_id,
-                                                              limit=1).decode())))) == 2
+    assert (
+        len(
+            list(
+                csv.reader(io.StringIO(dataops.export_csv(engine, "users", acting_user_id=admin_id, limit=1).decode()))
+            )
+        )
+        == 2
+    )
     for table in dataops.EXPORTS:  # every export runs and starts with its header
         header = next(csv.reader(io.StringIO(dataops.export_csv(engine, table, acting_user_id=admin_id).decode())))
         assert len(header) > 3 and "password_hash" not in header, table
@@ -129,8 +153,12 @@ def test_exports_leave_out_password_hashes_and_are_limited(engine, staff):
 
 def test_subscribers_are_refused_every_data_operation(engine, staff, tmp_path):
     member = staff["subscriber"].user_id
-    for function, *args in [(dataops.run_catalogue_etl, engine, QUIRKS_CSV), (dataops.run_history, engine),
-                            (dataops.export_csv, engine, "users"), (dataops.export_row_counts, engine)]:
+    for function, *args in [
+        (dataops.run_catalogue_etl, engine, QUIRKS_CSV),
+        (dataops.run_history, engine),
+        (dataops.export_csv, engine, "users"),
+        (dataops.export_row_counts, engine),
+    ]:
         with pytest.raises(users.NotAuthorised):
             function(*args, acting_user_id=member)
     with pytest.raises(users.NotAuthorised):

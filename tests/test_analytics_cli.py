@@ -55,8 +55,14 @@ def test_identity_every_month_and_rollups_match_the_raw_replay(seeded):
     assert len(metrics) == 12 and metrics["end_mrr"].iloc[-1] > 0
     assert metrics["churned_subscribers"].sum() > 0 and metrics["reactivation_mrr"].sum() > 0
     for _, r in metrics.iterrows():
-        assert r["end_mrr"] == (r["start_mrr"] + r["new_mrr"] + r["expansion_mrr"] + r["reactivation_mrr"]
-                                - r["contraction_mrr"] - r["churned_mrr"]), r["month"]
+        assert r["end_mrr"] == (
+            r["start_mrr"]
+            + r["new_mrr"]
+            + r["expansion_mrr"]
+            + r["reactivation_mrr"]
+            - r["contraction_mrr"]
+            - r["churned_mrr"]
+        ), r["month"]
         assert r["moved_in_mrr"] == r["moved_out_mrr"] == 0
     for earlier, later in zip(metrics.itertuples(), metrics.iloc[1:].itertuples(), strict=False):
         assert later.start_mrr == earlier.end_mrr and later.active_start == earlier.active_end
@@ -74,9 +80,16 @@ def test_identity_holds_per_plan_and_country_segment(seeded):
     for filters in segments:
         frame = analytics.monthly_metrics(engine, YEAR, filters, acting_user_id=admin)
         for _, r in frame.iterrows():
-            assert r["end_mrr"] == (r["start_mrr"] + r["new_mrr"] + r["expansion_mrr"] + r["reactivation_mrr"]
-                                    + r["moved_in_mrr"] - r["contraction_mrr"] - r["churned_mrr"]
-                                    - r["moved_out_mrr"])
+            assert r["end_mrr"] == (
+                r["start_mrr"]
+                + r["new_mrr"]
+                + r["expansion_mrr"]
+                + r["reactivation_mrr"]
+                + r["moved_in_mrr"]
+                - r["contraction_mrr"]
+                - r["churned_mrr"]
+                - r["moved_out_mrr"]
+            )
         if filters.plan_ids:
             total_end += frame["end_mrr"].iloc[-1]
     assert total_end == analytics.monthly_metrics(engine, YEAR, acting_user_id=admin)["end_mrr"].iloc[-1]
@@ -117,14 +130,16 @@ def test_mrr_by_plan_adds_up_and_matches_the_plan_filter(seeded):
 
 def test_cli_csv_and_filters(seeded, cli):
     engine, admin, _ = seeded
-    code, out, _ = cli("metrics", "--start", "2026-01", "--end", "2026-06", "--format", "csv", "--plan", "basic",
-                       "--country", "us")
+    code, out, _ = cli(
+        "metrics", "--start", "2026-01", "--end", "2026-06", "--format", "csv", "--plan", "basic", "--country", "us"
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     with engine.connect() as conn:
         basic = conn.execute(text("SELECT plan_id FROM plans WHERE name = 'Basic'")).scalar_one()
-    expected = analytics.monthly_metrics(engine, Period(date(2026, 1, 1), date(2026, 6, 1)),
-                                         Filters((basic,), ("US",)), acting_user_id=admin)
+    expected = analytics.monthly_metrics(
+        engine, Period(date(2026, 1, 1), date(2026, 6, 1)), Filters((basic,), ("US",)), acting_user_id=admin
+    )
     assert [r["end_mrr"] for r in rows] == [str(v) for v in expected["end_mrr"]]
     assert [r["churn_rate"] for r in rows] == ["" if v is None else str(v) for v in expected["churn_rate"]]
     assert rows[0]["month"] == "2026-01" and list(rows[0]) == analytics.METRIC_COLUMNS
@@ -141,14 +156,25 @@ def test_cli_refuses_bad_input_with_a_clear_message(cli):
 
 def test_python_m_refresh_prints_its_timings_and_metrics_print_null_for_na(seeded):
     env = {**os.environ, "DATABASE_URL": seeded[2]}
-    done = subprocess.run([sys.executable, "-m", "backend.analytics", "refresh", "--since", "2026-05"], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=database.PROJECT_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.analytics", "refresh", "--since", "2026-05"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=database.PROJECT_ROOT,
+    )
     assert done.returncode == 0, done.stderr
     timings = json.loads(done.stdout)["refresh_seconds"]
     assert {"revenue_monthly", "trial_monthly", "payments_monthly"} <= set(timings)
-    done = subprocess.run([sys.executable, "-m", "backend.analytics", "metrics", "--start", "2025-06", "--end",
-                           "2025-07"], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=database.PROJECT_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.analytics", "metrics", "--start", "2025-06", "--end", "2025-07"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=database.PROJECT_ROOT,
+    )
     first = json.loads(done.stdout)["months"][0]  # the month before the seeded year: nobody active, no trials
     assert first["churn_rate"] is None and first["trial_conversion"] is None and first["arpu"] is None
     assert first["end_mrr"] == "0.00"

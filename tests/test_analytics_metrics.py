@@ -53,18 +53,20 @@ def world(module_db_url):
     gw = gateways.SimulatedGateway()
     people = {}
     for name, country in zip("ABCDEGHIJ", ["US", "US", "US", "GB", "GB", "GB", "US", "US", "US"], strict=True):
-        people[name] = users.register(engine, f"{name.lower()}@example.com", name, "correct horse 42",
-                                      now=at(1, 1)).user_id
+        people[name] = users.register(
+            engine, f"{name.lower()}@example.com", name, "correct horse 42", now=at(1, 1)
+        ).user_id
         with engine.begin() as conn:
-            conn.execute(text("UPDATE users SET country_code = :c WHERE user_id = :u"),
-                         {"c": country, "u": people[name]})
-    admin = users.register(engine, "admin@example.com", "Ada Admin", "correct horse 42", role="admin",
-                           now=at(1, 1)).user_id
+            conn.execute(
+                text("UPDATE users SET country_code = :c WHERE user_id = :u"), {"c": country, "u": people[name]}
+            )
+    admin = users.register(
+        engine, "admin@example.com", "Ada Admin", "correct horse 42", role="admin", now=at(1, 1)
+    ).user_id
 
     def checkout(who, plan_name, when, card=GOOD):
         billing.run(engine, when, gateway=gw)
-        subscriptions.checkout(engine, people[who], plan[plan_name], card, f"{who}{when:%m%d}", gateway=gw,
-                               now=when)
+        subscriptions.checkout(engine, people[who], plan[plan_name], card, f"{who}{when:%m%d}", gateway=gw, now=when)
 
     def act(when, action, *args):
         billing.run(engine, when, gateway=gw)
@@ -101,24 +103,40 @@ def by_month(frame) -> dict:
 def test_the_history_is_what_the_scenario_says(world):
     engine, _, _ = world
     with engine.connect() as conn:
-        kinds = dict(conn.execute(text("""
+        kinds = dict(
+            conn.execute(
+                text("""
             SELECT u.display_name, string_agg(e.kind, ',' ORDER BY e.occurred_at, e.event_id)
             FROM subscription_events e JOIN users u USING (user_id)
-            WHERE e.kind NOT IN ('renewed', 'downgrade_scheduled', 'cancel_scheduled') GROUP BY 1""")).all())
+            WHERE e.kind NOT IN ('renewed', 'downgrade_scheduled', 'cancel_scheduled') GROUP BY 1""")
+            ).all()
+        )
     assert kinds == {
-        "A": "trial_started,trial_converted,upgraded", "B": "trial_started,trial_converted,downgraded",
+        "A": "trial_started,trial_converted,upgraded",
+        "B": "trial_started,trial_converted,downgraded",
         "C": "trial_started,trial_converted,churned",
         "D": "trial_started,trial_converted,payment_failed,payment_recovered",
         "E": "trial_started,trial_converted,payment_failed,churned,reactivated",
-        "G": "trial_started,trial_converted", "H": "trial_started,trial_expired", "I": "trial_started,trial_expired",
-        "J": "trial_started,trial_converted"}
+        "G": "trial_started,trial_converted",
+        "H": "trial_started,trial_expired",
+        "I": "trial_started,trial_expired",
+        "J": "trial_started,trial_converted",
+    }
 
 
 def test_mrr_movements_and_subscribers(world):
     engine, _, admin = world
     m = by_month(analytics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
-    columns = ["start_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr",
-               "end_mrr", "arr"]
+    columns = [
+        "start_mrr",
+        "new_mrr",
+        "expansion_mrr",
+        "reactivation_mrr",
+        "contraction_mrr",
+        "churned_mrr",
+        "end_mrr",
+        "arr",
+    ]
     got = {k: tuple(row[c] for c in columns) for k, row in m.items()}
     assert got == {
         # Jan: A 7.99 + B 19.99 + C 13.99 + D 13.99 + E 7.99 = 63.95, all new; ARR x12
@@ -132,14 +150,32 @@ def test_mrr_movements_and_subscribers(world):
         5: (D("75.94"), D("0.00"), D("0.00"), D("0.00"), D("0.00"), D("0.00"), D("75.94"), D("911.28")),
         6: (D("75.94"), D("0.00"), D("0.00"), D("0.00"), D("0.00"), D("0.00"), D("75.94"), D("911.28")),
     }
-    counts = ["active_start", "active_end", "new_subscribers", "reactivated_subscribers", "churned_subscribers",
-              "churned_voluntary", "churned_involuntary"]
+    counts = [
+        "active_start",
+        "active_end",
+        "new_subscribers",
+        "reactivated_subscribers",
+        "churned_subscribers",
+        "churned_voluntary",
+        "churned_involuntary",
+    ]
     assert {k: tuple(int(row[c]) for c in counts) for k, row in m.items()} == {
-        1: (0, 5, 5, 0, 0, 0, 0), 2: (5, 5, 1, 0, 1, 0, 1), 3: (5, 4, 0, 0, 1, 1, 0),
-        4: (4, 6, 1, 1, 0, 0, 0), 5: (6, 6, 0, 0, 0, 0, 0), 6: (6, 6, 0, 0, 0, 0, 0)}
+        1: (0, 5, 5, 0, 0, 0, 0),
+        2: (5, 5, 1, 0, 1, 0, 1),
+        3: (5, 4, 0, 0, 1, 1, 0),
+        4: (4, 6, 1, 1, 0, 0, 0),
+        5: (6, 6, 0, 0, 0, 0, 0),
+        6: (6, 6, 0, 0, 0, 0, 0),
+    }
     for row in m.values():
-        assert row["end_mrr"] == (row["start_mrr"] + row["new_mrr"] + row["expansion_mrr"]
-                                  + row["reactivation_mrr"] - row["contraction_mrr"] - row["churned_mrr"])
+        assert row["end_mrr"] == (
+            row["start_mrr"]
+            + row["new_mrr"]
+            + row["expansion_mrr"]
+            + row["reactivation_mrr"]
+            - row["contraction_mrr"]
+            - row["churned_mrr"]
+        )
     # The rollup agrees with the raw replay (revenue.mrr_movements) month by month.
     raw = revenue.mrr_movements(engine, date(2026, 1, 1), date(2026, 6, 1))
     assert [r.end_mrr for r in raw.itertuples()] == [m[k]["end_mrr"] for k in range(1, 7)]
@@ -148,8 +184,15 @@ def test_mrr_movements_and_subscribers(world):
 def test_rates_retention_arpu_ltv_and_quick_ratio(world):
     engine, _, admin = world
     m = by_month(analytics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
-    columns = ["churn_rate", "voluntary_churn_rate", "involuntary_churn_rate", "gross_revenue_churn_rate",
-               "net_revenue_churn_rate", "nrr", "grr"]
+    columns = [
+        "churn_rate",
+        "voluntary_churn_rate",
+        "involuntary_churn_rate",
+        "gross_revenue_churn_rate",
+        "net_revenue_churn_rate",
+        "nrr",
+        "grr",
+    ]
     got = {k: tuple(row[c] for c in columns) for k, row in m.items()}
     assert got == {
         1: (None,) * 7,  # nobody was active at the start of January: n/a, never 0
@@ -166,20 +209,29 @@ def test_rates_retention_arpu_ltv_and_quick_ratio(world):
     assert {k: (row["arpu"], row["ltv"], row["quick_ratio"]) for k, row in m.items()} == {
         # ARPU = end MRR / active at end. LTV = ARPU / mean churn of the months before (n/a ones skipped).
         # Quick ratio = (new + expansion) / (churn + contraction).
-        1: (D("12.79"), None, None),                 # 63.95 / 5; no earlier rate; nothing lost
-        2: (D("13.59"), None, D("1.20")),            # 67.95 / 5; Jan's rate is n/a; 23.99 / 19.99
-        3: (D("13.49"), D("67.45"), D("0.00")),      # 53.96 / 4; 13.49 / .2 (Feb); 0 / 13.99
-        4: (D("12.66"), D("63.28"), None),           # 75.94 / 6 = 12.6567; / mean(.2, .2) = 63.283; 13.99 / 0
-        5: (D("12.66"), D("94.92"), None),           # 12.65667 / mean(.2, .2, 0) = 94.925 -> half-even 94.92
-        6: (D("12.66"), D("126.57"), None),          # 12.65667 / mean(.2, .2, 0, 0) = 126.567
+        1: (D("12.79"), None, None),  # 63.95 / 5; no earlier rate; nothing lost
+        2: (D("13.59"), None, D("1.20")),  # 67.95 / 5; Jan's rate is n/a; 23.99 / 19.99
+        3: (D("13.49"), D("67.45"), D("0.00")),  # 53.96 / 4; 13.49 / .2 (Feb); 0 / 13.99
+        4: (D("12.66"), D("63.28"), None),  # 75.94 / 6 = 12.6567; / mean(.2, .2) = 63.283; 13.99 / 0
+        5: (D("12.66"), D("94.92"), None),  # 12.65667 / mean(.2, .2, 0) = 94.925 -> half-even 94.92
+        6: (D("12.66"), D("126.57"), None),  # 12.65667 / mean(.2, .2, 0, 0) = 126.567
     }
 
 
 def test_trials_cash_and_failed_payments(world):
     engine, _, admin = world
     m = by_month(analytics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
-    columns = ["trials_started", "trials_converted", "trial_conversion", "cash_collected", "failed_payment_attempts",
-               "failed_renewals", "renewals_recovered", "renewals_lost", "recovery_rate"]
+    columns = [
+        "trials_started",
+        "trials_converted",
+        "trial_conversion",
+        "cash_collected",
+        "failed_payment_attempts",
+        "failed_renewals",
+        "renewals_recovered",
+        "renewals_lost",
+        "recovery_rate",
+    ]
     got = {k: tuple(row[c] for c in columns) for k, row in m.items()}
     assert got == {
         # Jan: 5 trials, all paid; cash = the 5 conversions 7.99 + 19.99 + 13.99 + 13.99 + 7.99
@@ -201,33 +253,85 @@ def test_trials_cash_and_failed_payments(world):
 def test_plan_filter_moves_switches_in_and_out_of_the_selection(world):
     engine, plan, admin = world
     feb = Period(date(2026, 2, 1), date(2026, 2, 1))
-    columns = ["start_mrr", "new_mrr", "expansion_mrr", "moved_in_mrr", "contraction_mrr", "churned_mrr",
-               "moved_out_mrr", "end_mrr", "active_start", "active_end", "churn_rate"]
+    columns = [
+        "start_mrr",
+        "new_mrr",
+        "expansion_mrr",
+        "moved_in_mrr",
+        "contraction_mrr",
+        "churned_mrr",
+        "moved_out_mrr",
+        "end_mrr",
+        "active_start",
+        "active_end",
+        "churn_rate",
+    ]
 
     def february(*names):
         frame = analytics.monthly_metrics(engine, feb, Filters(tuple(plan[n] for n in names)), acting_user_id=admin)
         return tuple(frame.iloc[0][c] for c in columns)
 
     # Premium: B (19.99) leaves for Basic, A (7.99 on Basic) arrives at 19.99: moved, not churn or new.
-    assert february("Premium") == (D("19.99"), D("0.00"), D("0.00"), D("19.99"), D("0.00"), D("0.00"),
-                                   D("19.99"), D("19.99"), 1, 1, D("0.0000"))
+    assert february("Premium") == (
+        D("19.99"),
+        D("0.00"),
+        D("0.00"),
+        D("19.99"),
+        D("0.00"),
+        D("0.00"),
+        D("19.99"),
+        D("19.99"),
+        1,
+        1,
+        D("0.0000"),
+    )
     # Basic: A 7.99 + E 7.99 at the start; A moves out, B moves in at 7.99, E churns (1 of 2).
-    assert february("Basic") == (D("15.98"), D("0.00"), D("0.00"), D("7.99"), D("0.00"), D("7.99"),
-                                 D("7.99"), D("7.99"), 2, 1, D("0.5000"))
+    assert february("Basic") == (
+        D("15.98"),
+        D("0.00"),
+        D("0.00"),
+        D("7.99"),
+        D("0.00"),
+        D("7.99"),
+        D("7.99"),
+        D("7.99"),
+        2,
+        1,
+        D("0.5000"),
+    )
     # Both: the switches are expansion and contraction again.
-    assert february("Basic", "Premium") == (D("35.97"), D("0.00"), D("12.00"), D("0.00"), D("12.00"), D("7.99"),
-                                            D("0.00"), D("27.98"), 3, 2, D("0.3333"))
+    assert february("Basic", "Premium") == (
+        D("35.97"),
+        D("0.00"),
+        D("12.00"),
+        D("0.00"),
+        D("12.00"),
+        D("7.99"),
+        D("0.00"),
+        D("27.98"),
+        3,
+        2,
+        D("0.3333"),
+    )
     # Every plan selected = no filter.
     everything = analytics.monthly_metrics(engine, HALF_YEAR, Filters(tuple(plan.values())), acting_user_id=admin)
     assert everything.equals(analytics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
     # The identity with moves holds under any filter.
     for names in (("Premium",), ("Basic",), ("Standard",), ("Standard Annual",), ("Basic", "Standard")):
-        frame = analytics.monthly_metrics(engine, HALF_YEAR, Filters(tuple(plan[n] for n in names)),
-                                          acting_user_id=admin)
+        frame = analytics.monthly_metrics(
+            engine, HALF_YEAR, Filters(tuple(plan[n] for n in names)), acting_user_id=admin
+        )
         for _, r in frame.iterrows():
-            assert r["end_mrr"] == (r["start_mrr"] + r["new_mrr"] + r["expansion_mrr"] + r["reactivation_mrr"]
-                                    + r["moved_in_mrr"] - r["contraction_mrr"] - r["churned_mrr"]
-                                    - r["moved_out_mrr"])
+            assert r["end_mrr"] == (
+                r["start_mrr"]
+                + r["new_mrr"]
+                + r["expansion_mrr"]
+                + r["reactivation_mrr"]
+                + r["moved_in_mrr"]
+                - r["contraction_mrr"]
+                - r["churned_mrr"]
+                - r["moved_out_mrr"]
+            )
 
 
 def test_country_filter(world):
@@ -235,9 +339,15 @@ def test_country_filter(world):
     m = by_month(analytics.monthly_metrics(engine, HALF_YEAR, Filters(countries=("GB",)), acting_user_id=admin))
     # GB = D, E, G. Feb: start D 13.99 + E 7.99; G new 11.99; E churns; cash D 13.99 + G 143.88; all 6 failures.
     feb = m[2]
-    assert (feb["start_mrr"], feb["new_mrr"], feb["churned_mrr"], feb["end_mrr"], feb["cash_collected"],
-            feb["failed_payment_attempts"], feb["recovery_rate"]) == (
-        D("21.98"), D("11.99"), D("7.99"), D("25.98"), D("157.87"), 6, D("0.5000"))
+    assert (
+        feb["start_mrr"],
+        feb["new_mrr"],
+        feb["churned_mrr"],
+        feb["end_mrr"],
+        feb["cash_collected"],
+        feb["failed_payment_attempts"],
+        feb["recovery_rate"],
+    ) == (D("21.98"), D("11.99"), D("7.99"), D("25.98"), D("157.87"), 6, D("0.5000"))
     # Mar: none of H, I, J is in GB.
     assert (m[3]["trials_started"], m[3]["trial_conversion"]) == (0, None)
     assert m[4]["reactivation_mrr"] == D("7.99") and m[4]["new_mrr"] == D("0.00")
@@ -248,8 +358,9 @@ def test_refresh_is_idempotent_and_incremental(world):
 
     def snapshot():
         with engine.connect() as conn:
-            return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all()))
-                    for t in analytics.REVENUE_ROLLUPS}
+            return {
+                t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all())) for t in analytics.REVENUE_ROLLUPS
+            }
 
     before = snapshot()
     analytics.refresh_revenue(engine, now=END)

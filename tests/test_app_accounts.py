@@ -16,14 +16,16 @@ PASSWORD = "correct horse 42"
 
 @pytest.fixture
 def member(engine):
-    return users.register(engine, "member@example.com", "Mia Member", PASSWORD,
-                          now=datetime.now(UTC) - timedelta(minutes=1))
+    return users.register(
+        engine, "member@example.com", "Mia Member", PASSWORD, now=datetime.now(UTC) - timedelta(minutes=1)
+    )
 
 
 @pytest.fixture
 def admin(engine):
-    return users.register(engine, "boss@example.com", "Ada Admin", PASSWORD, role="admin",
-                          now=datetime.now(UTC) - timedelta(minutes=1))
+    return users.register(
+        engine, "boss@example.com", "Ada Admin", PASSWORD, role="admin", now=datetime.now(UTC) - timedelta(minutes=1)
+    )
 
 
 def test_guests_get_browse_sign_in_and_register(db_url):
@@ -48,12 +50,15 @@ def test_register_page_creates_the_account(engine):
     assert users.find_user_by_email(engine, "NEW@example.com").display_name == "Zoë <script>x</script>"
 
 
-@pytest.mark.parametrize(("name", "email", "password", "again", "message"), [
-    ("A", "a@example.com", "short", "short", "At least 10 characters"),
-    ("A", "not an email", PASSWORD, PASSWORD, "valid email"),
-    ("A", "a@example.com", PASSWORD, PASSWORD + "x", "differ"),
-    ("", "a@example.com", PASSWORD, PASSWORD, "Enter your name"),
-])
+@pytest.mark.parametrize(
+    ("name", "email", "password", "again", "message"),
+    [
+        ("A", "a@example.com", "short", "short", "At least 10 characters"),
+        ("A", "not an email", PASSWORD, PASSWORD, "valid email"),
+        ("A", "a@example.com", PASSWORD, PASSWORD + "x", "differ"),
+        ("", "a@example.com", PASSWORD, PASSWORD, "Enter your name"),
+    ],
+)
 def test_register_page_refuses_bad_input_with_a_message(engine, name, email, password, again, message):
     at = app_as(None).switch_page("pages/register.py").run()
     for field, value in zip(at.text_input, (name, email, password, again), strict=True):
@@ -197,12 +202,14 @@ def test_reset_and_confirm_pages_refuse_a_bad_link(db_url):
 
 def test_guests_see_only_active_plans_with_their_prices(engine):
     with engine.begin() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             INSERT INTO plans (name, price, billing_period, validity_days, access_level, max_streams, resolution,
                                description, is_active)
             VALUES ('Basic', 7.99, 'month', 30, 'basic', 1, '720p', '', TRUE),
                    ('Premium', 22.99, 'month', 30, 'premium', 4, '4K', 'Spatial audio', TRUE),
-                   ('Retired', 1.00, 'month', 30, 'basic', 1, '480p', '', FALSE)"""))
+                   ('Retired', 1.00, 'month', 30, 'basic', 1, '480p', '', FALSE)""")
+        )
     at = app_as(None).switch_page("pages/plans.py").run()
     assert not at.exception
     assert [h.value for h in at.subheader] == ["Basic", "Premium"]

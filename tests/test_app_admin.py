@@ -28,8 +28,10 @@ def people(engine):
     with engine.begin() as conn:
         plans.ensure_default_plans(conn)
     earlier = datetime.now(UTC) - timedelta(minutes=5)
-    return {role: users.register(engine, f"{role}@example.com", f"{role.title()} Person", PASSWORD, role=role,
-                                 now=earlier) for role in users.ROLES}
+    return {
+        role: users.register(engine, f"{role}@example.com", f"{role.title()} Person", PASSWORD, role=role, now=earlier)
+        for role in users.ROLES
+    }
 
 
 def admin_page(user, name: str) -> AppTest:
@@ -70,7 +72,8 @@ def test_non_admins_are_refused_by_the_page_itself(people, name):
 
 def test_data_operations_page_refuses_subscribers_and_serves_analysts(people):
     assert [e.value for e in page_alone(people["subscriber"], "data_ops.py").error] == [
-        "You do not have access to this."]
+        "You do not have access to this."
+    ]
     at = admin_page(people["analyst"], "data_ops.py")
     assert at.title[0].value == "Data operations" and not at.error
     assert [b.label for b in at.button if b.label.startswith("Run")] == ["Run the catalogue ETL", "Run the seeder"]
@@ -132,8 +135,9 @@ def test_catalogue_page_edits_a_title_and_refuses_bad_input(engine, people):
     at.button(key=f"edit_title_{lantern}_submit").click().run()
     assert at.success[0].value == "The Paper Lantern (Restored) saved."
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT title, access_level, edited_at FROM titles WHERE title_id = :t"),
-                           {"t": lantern}).one()
+        row = conn.execute(
+            text("SELECT title, access_level, edited_at FROM titles WHERE title_id = :t"), {"t": lantern}
+        ).one()
     assert row.title == "The Paper Lantern (Restored)" and row.access_level == "premium" and row.edited_at
 
 
@@ -209,6 +213,7 @@ def test_data_operations_page_runs_the_etl_and_the_seeder(engine, people, monkey
 
     next(b for b in at.button if b.label == "Run the seeder").click().run()
     assert [e.value for e in at.error] == [
-        "Not seeded: 32 seeded accounts exist already: run with --reset to replace them. Nothing was changed."]
+        "Not seeded: 32 seeded accounts exist already: run with --reset to replace them. Nothing was changed."
+    ]
     history = at.dataframe[0].value
     assert list(history["status"])[:3] == ["failed", "succeeded", "succeeded"]

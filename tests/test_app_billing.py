@@ -24,8 +24,9 @@ def plan_ids(engine):
 
 @pytest.fixture
 def member(engine, plan_ids):
-    return users.register(engine, "member@example.com", "Mia Member", PASSWORD,
-                          now=datetime.now(UTC) - timedelta(minutes=1))
+    return users.register(
+        engine, "member@example.com", "Mia Member", PASSWORD, now=datetime.now(UTC) - timedelta(minutes=1)
+    )
 
 
 def fill_card(at, card: str) -> AppTest:
@@ -63,8 +64,14 @@ def test_declined_card_shows_a_message_and_changes_nothing(engine, member, plan_
 
 def paying(engine, member, plan_ids, plan="Basic"):
     start = datetime.now(UTC) - timedelta(days=lifecycle.TRIAL_DAYS + 2)
-    subscriptions.checkout(engine, member.user_id, plan_ids[plan],
-                           subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"), "k", now=start)
+    subscriptions.checkout(
+        engine,
+        member.user_id,
+        plan_ids[plan],
+        subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"),
+        "k",
+        now=start,
+    )
     billing.settle_account(engine, gateway.default_gateway(), member.user_id, datetime.now(UTC))
     assert subscriptions.current(engine, member.user_id).status == "active"
 
@@ -95,10 +102,14 @@ def test_subscription_page_changes_plan_cancels_and_resumes(engine, member, plan
 def test_past_due_banner_retry_and_update_card(engine, member, plan_ids):
     paying(engine, member, plan_ids)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
-                     {"t": gateway.SimulatedGateway.token_for("insufficient_funds"), "u": member.user_id})
-        conn.execute(text("UPDATE subscriptions SET current_period_end = :t WHERE user_id = :u"),
-                     {"t": datetime.now(UTC) - timedelta(hours=1), "u": member.user_id})
+        conn.execute(
+            text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
+            {"t": gateway.SimulatedGateway.token_for("insufficient_funds"), "u": member.user_id},
+        )
+        conn.execute(
+            text("UPDATE subscriptions SET current_period_end = :t WHERE user_id = :u"),
+            {"t": datetime.now(UTC) - timedelta(hours=1), "u": member.user_id},
+        )
     billing.run(engine, gateway=gateway.default_gateway())
     at = app_as(member).switch_page("pages/subscription.py").run()
     assert "Your payment of USD 7.99 failed" in at.error[0].value

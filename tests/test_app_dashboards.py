@@ -1,7 +1,6 @@
 """The Overview and Revenue dashboards under AppTest on a small seeded year: admins and analysts see them,
 the numbers are the backend's, a filter changes them, and anyone else is refused on the server."""
 
-
 import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
@@ -12,8 +11,19 @@ from pages.dashboards.common import format_value
 from tests.conftest import app_as, demo_staff
 
 OVERVIEW, REVENUE = "pages/dashboards/overview.py", "pages/dashboards/revenue.py"
-TILES = ["MRR", "ARR", "Active subscribers", "ARPU", "Subscriber churn", "Gross revenue churn", "NRR", "LTV",
-         "Quick ratio", "Trial conversion", "Cash collected"]
+TILES = [
+    "MRR",
+    "ARR",
+    "Active subscribers",
+    "ARPU",
+    "Subscriber churn",
+    "Gross revenue churn",
+    "NRR",
+    "LTV",
+    "Quick ratio",
+    "Trial conversion",
+    "Cash collected",
+]
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 

@@ -2,7 +2,6 @@
 staff see every chart explained with its CSV download, the figures are the backend's, the widgets work,
 and anyone else is refused on the server."""
 
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -30,9 +29,15 @@ def explained(at) -> int:
     return sum(c.value.startswith("How this is computed") for c in at.caption)
 
 
-@pytest.mark.parametrize(("page", "title", "charts"), [
-    (CHURN, "Churn & retention", 8), (ENGAGEMENT, "Engagement", 10), (CONTENT, "Content", 7),
-    (ACQUISITION, "Acquisition", 4)])
+@pytest.mark.parametrize(
+    ("page", "title", "charts"),
+    [
+        (CHURN, "Churn & retention", 8),
+        (ENGAGEMENT, "Engagement", 10),
+        (CONTENT, "Content", 7),
+        (ACQUISITION, "Acquisition", 4),
+    ],
+)
 def test_each_page_draws_its_charts_each_explained_with_a_download(engine, page, title, charts):
     at = app_as(demo_staff(engine, "analyst")).switch_page(page).run()
     assert not at.exception
@@ -51,7 +56,7 @@ def test_churn_page_shows_the_models_test_figures_and_mrr_at_risk(engine):
     assert metrics["PR-AUC (test month)"] == format_value(run["pr_auc"], "ratio")
     assert metrics["MRR at risk"] == format_value(totals["mrr_at_risk"], "money") != "$0.00"
     assert any("Kaplan-Meier estimate (statsmodels)" in c.value for c in at.caption)
-    assert len(at.dataframe) == 2   # the at-risk list, and the pending cancellations apart
+    assert len(at.dataframe) == 2  # the at-risk list, and the pending cancellations apart
     at.radio(key="survival_group").set_value("cohort").run()
     assert not at.exception
 

@@ -13,8 +13,9 @@ from tests.conftest import app_as
 from tests.discovery_fixtures import DISCOVERY_CSV, member, title_id
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
-KIDS_TITLES = {md(t) for t in ("Kids Paradise", "Little Dragon Tales", "Dragon Academy", "Galaxy Kids",
-                                "Under_score Story")}
+KIDS_TITLES = {
+    md(t) for t in ("Kids Paradise", "Little Dragon Tales", "Dragon Academy", "Galaxy Kids", "Under_score Story")
+}
 
 
 @pytest.fixture

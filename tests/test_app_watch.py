@@ -26,9 +26,14 @@ def plan_ids(engine):
 def member(engine, plan_ids, plan: str | None, email="watcher@example.com") -> users.User:
     user = users.register(engine, email, "Wes Watcher", PASSWORD, now=datetime.now(UTC) - timedelta(minutes=5))
     if plan:
-        subscriptions.checkout(engine, user.user_id, plan_ids[plan],
-                               subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"), "k",
-                               now=datetime.now(UTC) - timedelta(minutes=1))
+        subscriptions.checkout(
+            engine,
+            user.user_id,
+            plan_ids[plan],
+            subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"),
+            "k",
+            now=datetime.now(UTC) - timedelta(minutes=1),
+        )
     return user
 
 
@@ -43,8 +48,9 @@ def watch(user, query: dict):
 
 def leases(engine, user) -> int:
     with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM stream_leases WHERE user_id = :u AND ended_at IS NULL"),
-                            {"u": user.user_id}).scalar_one()
+        return conn.execute(
+            text("SELECT count(*) FROM stream_leases WHERE user_id = :u AND ended_at IS NULL"), {"u": user.user_id}
+        ).scalar_one()
 
 
 def test_a_guest_gets_the_trailer_and_a_way_to_sign_in(engine, plan_ids):
@@ -81,8 +87,10 @@ def test_a_basic_plan_is_refused_a_premium_title_with_the_upgrade(engine, plan_i
 def test_a_kids_profile_is_refused_an_adult_title(engine, plan_ids):
     user = member(engine, plan_ids, "Premium")
     with engine.begin() as conn:  # the account's only (so active) profile is a Kids one
-        conn.execute(text("UPDATE profiles SET name = 'Kiddo', is_kids = TRUE, maturity_cap = 'older_kids' "
-                          "WHERE user_id = :u"), {"u": user.user_id})
+        conn.execute(
+            text("UPDATE profiles SET name = 'Kiddo', is_kids = TRUE, maturity_cap = 'older_kids' WHERE user_id = :u"),
+            {"u": user.user_id},
+        )
     at = watch(user, {"title": "t2"})
     assert "not available on the Kiddo profile" in at.error[0].value
     assert any("Switch to an adult profile" in link.label for link in at.get("page_link"))
@@ -115,8 +123,9 @@ def test_beyond_the_plans_screens_the_devices_are_listed_and_one_can_be_ended(en
     user = member(engine, plan_ids, "Basic")  # one screen
     profile = users.list_profiles(engine, user.user_id)[0]
     film = playback.find_title(engine, "t1")
-    elsewhere = playback.start(engine, user.user_id, profile, film, None, 0, "living-room-tv", "Living room TV",
-                               datetime.now(UTC))
+    elsewhere = playback.start(
+        engine, user.user_id, profile, film, None, 0, "living-room-tv", "Living room TV", datetime.now(UTC)
+    )
     at = watch(user, {"title": "t3"})
     assert "1 screen at once" in at.error[0].value
     assert any("Living room TV" in m.value and "The Paper Lantern" in m.value for m in at.markdown)

@@ -18,22 +18,33 @@ from etl import load_catalogue as etl
 from etl.cleaning import BadHeader
 from tests.conftest import QUIRKS_CSV, run_at_once
 
-CATALOGUE_TABLES = ("titles", "genres", "countries", "people", "title_genres", "title_countries",
-                    "title_people", "episodes")
+CATALOGUE_TABLES = (
+    "titles",
+    "genres",
+    "countries",
+    "people",
+    "title_genres",
+    "title_countries",
+    "title_people",
+    "episodes",
+)
 
 
 def snapshot(engine) -> dict[str, list]:
     """Every row of every catalogue table, in a stable order."""
     with engine.connect() as conn:
-        return {table: conn.execute(text(f"SELECT * FROM {table} ORDER BY {table}")).all()
-                for table in CATALOGUE_TABLES}
+        return {
+            table: conn.execute(text(f"SELECT * FROM {table} ORDER BY {table}")).all() for table in CATALOGUE_TABLES
+        }
 
 
 def foreign_keys(engine) -> list[tuple]:
     with engine.connect() as conn:
-        return conn.execute(text("""
+        return conn.execute(
+            text("""
             SELECT conrelid::regclass::text, conname, convalidated FROM pg_constraint
-            WHERE contype = 'f' ORDER BY 1, 2""")).all()
+            WHERE contype = 'f' ORDER BY 1, 2""")
+        ).all()
 
 
 def edited_csv(tmp_path: Path, edit) -> Path:
@@ -59,20 +70,37 @@ def test_fixture_rows_land_with_links_in_order(engine):
         assert (t3["maturity_rating"], t3["audience"], t3["duration_minutes"]) == (None, "unrated", 74)
         t7 = conn.execute(text("SELECT description, date_added FROM titles WHERE show_id = 't7'")).one()
         assert t7 == ("", None)  # an empty description stays an empty string
-        countries = conn.execute(text("""
+        countries = (
+            conn.execute(
+                text("""
             SELECT c.name FROM title_countries tc JOIN countries c USING (country_id)
-            JOIN titles t USING (title_id) WHERE t.show_id = 't4' ORDER BY tc.position""")).scalars().all()
+            JOIN titles t USING (title_id) WHERE t.show_id = 't4' ORDER BY tc.position""")
+            )
+            .scalars()
+            .all()
+        )
         assert countries == ["France", "Belgium"]
-        people = conn.execute(text("""
+        people = conn.execute(
+            text("""
             SELECT tp.role, p.name FROM title_people tp JOIN people p USING (person_id)
             JOIN titles t USING (title_id) WHERE t.show_id IN ('t5', 't6', 't8')
-            ORDER BY t.show_id, tp.role, tp.position""")).all()
-        assert people == [("cast", 'Gus "Gizmo" Hale'), ("cast", "Ivy Chen"),
-                          ("cast", "Jo Back\\slash"), ("cast", "Kim Lee"), ("director", "Hal Ortiz"),
-                          ("cast", "Ned Frost"), ("director", "Mo Diaz"), ("director", "Ada Quill")]
-        seasons = conn.execute(text("""
+            ORDER BY t.show_id, tp.role, tp.position""")
+        ).all()
+        assert people == [
+            ("cast", 'Gus "Gizmo" Hale'),
+            ("cast", "Ivy Chen"),
+            ("cast", "Jo Back\\slash"),
+            ("cast", "Kim Lee"),
+            ("director", "Hal Ortiz"),
+            ("cast", "Ned Frost"),
+            ("director", "Mo Diaz"),
+            ("director", "Ada Quill"),
+        ]
+        seasons = conn.execute(
+            text("""
             SELECT e.season_number, count(*) FROM episodes e JOIN titles t USING (title_id)
-            WHERE t.show_id = 't8' GROUP BY 1 ORDER BY 1""")).all()
+            WHERE t.show_id = 't8' GROUP BY 1 ORDER BY 1""")
+        ).all()
         assert [n for _, n in seasons] == list(episode_plan("t8", 3).episodes_per_season)
         assert conn.execute(text("SELECT bool_and(is_generated) FROM episodes")).scalar() is True
 
@@ -98,21 +126,29 @@ def test_changed_added_and_removed_titles(engine, tmp_path):
             if line.startswith("t8,"):  # one season fewer
                 line = line.replace("3 Seasons", "2 Seasons")
             out.append(line)
-        out.append("t20,Movie,Brand New,,,Chile,\"May 1, 2021\",2021,R,100 min,Dramas,Added later.\n")
+        out.append('t20,Movie,Brand New,,,Chile,"May 1, 2021",2021,R,100 min,Dramas,Added later.\n')
         return out
 
     summary = etl.load_catalogue(engine, edited_csv(tmp_path, edit))
     assert (summary.inserted, summary.updated, summary.deactivated) == (1, 2, 1)
     assert summary.titles == 9
     with engine.connect() as conn:
-        cast = conn.execute(text("""
+        cast = (
+            conn.execute(
+                text("""
             SELECT p.name FROM title_people tp JOIN people p USING (person_id) JOIN titles t USING (title_id)
-            WHERE t.show_id = 't1' AND tp.role = 'cast' ORDER BY tp.position""")).scalars().all()
+            WHERE t.show_id = 't1' AND tp.role = 'cast' ORDER BY tp.position""")
+            )
+            .scalars()
+            .all()
+        )
         assert cast == ["Cy Moss", "Pat New"]
         assert conn.execute(text("SELECT is_active FROM titles WHERE show_id = 't7'")).scalar() is False
-        season_3 = conn.execute(text("""
+        season_3 = conn.execute(
+            text("""
             SELECT count(*) FILTER (WHERE e.is_active), count(*) FROM episodes e JOIN titles t USING (title_id)
-            WHERE t.show_id = 't8' AND e.season_number = 3""")).one()
+            WHERE t.show_id = 't8' AND e.season_number = 3""")
+        ).one()
         assert season_3[0] == 0 and season_3[1] > 0  # kept for history, no longer offered
 
     # Putting the title back reactivates it (same id: history keeps its references).
@@ -145,8 +181,9 @@ def test_failure_midway_leaves_previous_catalogue(engine, tmp_path, monkeypatch,
 
 def indexes(engine) -> list[tuple]:
     with engine.connect() as conn:
-        return conn.execute(text("SELECT tablename, indexname, indexdef FROM pg_indexes "
-                                 "WHERE schemaname = 'public' ORDER BY 1, 2")).all()
+        return conn.execute(
+            text("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2")
+        ).all()
 
 
 def test_bulk_path_restores_foreign_keys_and_indexes(engine, monkeypatch):
@@ -195,13 +232,16 @@ def test_cli_refuses_mass_deactivation_with_advice(engine, tmp_path):
     result = run_cli("--csv", str(edited_csv(tmp_path, lambda lines: lines[:2])))
     assert result.returncode == 2
     assert "--allow-mass-deactivation" in result.stderr and "Nothing was changed" in result.stderr
-    assert run_cli("--csv", str(edited_csv(tmp_path, lambda lines: lines[:2])),
-                   "--allow-mass-deactivation").returncode == 0
+    assert (
+        run_cli("--csv", str(edited_csv(tmp_path, lambda lines: lines[:2])), "--allow-mass-deactivation").returncode
+        == 0
+    )
 
 
 def test_concurrent_loads_serialise(engine):
-    first, second = run_at_once(lambda: etl.load_catalogue(engine, QUIRKS_CSV),
-                                lambda: etl.load_catalogue(engine, QUIRKS_CSV))
+    first, second = run_at_once(
+        lambda: etl.load_catalogue(engine, QUIRKS_CSV), lambda: etl.load_catalogue(engine, QUIRKS_CSV)
+    )
     assert sorted([first.inserted, second.inserted]) == [0, 9]  # one waited for the other, then found no changes
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*), count(DISTINCT show_id) FROM titles")).one() == (9, 9)
@@ -219,7 +259,11 @@ def test_successful_run_is_logged(engine):
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "etl.load_catalogue", *args],
-        capture_output=True, text=True, cwd=database.PROJECT_ROOT, env={**os.environ, **(env or {})}, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=database.PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
     )
 
 
@@ -229,8 +273,21 @@ def test_cli_prints_one_json_line_and_reports_rejections(db_url):
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     summary = json.loads(lines[0])
-    assert list(summary) == ["titles", "movies", "tv_shows", "genres", "countries", "people", "episodes",
-                             "inserted", "updated", "deactivated", "rejected", "kept_edits", "seconds"]
+    assert list(summary) == [
+        "titles",
+        "movies",
+        "tv_shows",
+        "genres",
+        "countries",
+        "people",
+        "episodes",
+        "inserted",
+        "updated",
+        "deactivated",
+        "rejected",
+        "kept_edits",
+        "seconds",
+    ]
     assert summary["titles"] == 9 and summary["rejected"] == 8
     assert "rejected row 14 (t13): has 13 fields, expected 12" in result.stderr
 

@@ -33,22 +33,43 @@ def when(year: int, month: int, day: int) -> datetime:
 def history(world: World, name: str, events: list[tuple]) -> int:
     """One subscription and its events (kind, time, MRR after, reason)."""
     user_id = world.user(name, created=events[0][1])
-    sub = world.sql("""INSERT INTO subscriptions (user_id, plan_id, status, price, billing_period, started_at,
+    sub = world.sql(
+        """INSERT INTO subscriptions (user_id, plan_id, status, price, billing_period, started_at,
                            current_period_start, current_period_end)
                        VALUES (:u, :p, 'active', 10, 'month', :s, :s, :s + interval '1 month')
-                       RETURNING subscription_id""", u=user_id, p=world.plan, s=events[0][1]).scalar_one()
+                       RETURNING subscription_id""",
+        u=user_id,
+        p=world.plan,
+        s=events[0][1],
+    ).scalar_one()
     for kind, at, mrr, *reason in events:
-        world.sql("""INSERT INTO subscription_events (user_id, subscription_id, kind, occurred_at, plan_id, mrr, reason)
+        world.sql(
+            """INSERT INTO subscription_events (user_id, subscription_id, kind, occurred_at, plan_id, mrr, reason)
                      VALUES (:u, :s, :k, :t, :p, :m, :r)""",
-                  u=user_id, s=sub, k=kind, t=at, p=world.plan, m=mrr, r=reason[0] if reason else None)
+            u=user_id,
+            s=sub,
+            k=kind,
+            t=at,
+            p=world.plan,
+            m=mrr,
+            r=reason[0] if reason else None,
+        )
     return user_id
 
 
 @pytest.fixture
 def four(engine):
     world = World(engine)
-    history(world, "A", [("subscribed", when(2026, 1, 10), 10), ("cancel_scheduled", when(2026, 3, 1), 10),
-                         ("churned", when(2026, 3, 20), 0, "voluntary"), ("reactivated", when(2026, 4, 5), 10)])
+    history(
+        world,
+        "A",
+        [
+            ("subscribed", when(2026, 1, 10), 10),
+            ("cancel_scheduled", when(2026, 3, 1), 10),
+            ("churned", when(2026, 3, 20), 0, "voluntary"),
+            ("reactivated", when(2026, 4, 5), 10),
+        ],
+    )
     history(world, "B", [("subscribed", when(2026, 1, 10), 10), ("upgraded", when(2026, 2, 5), 20)])
     history(world, "C", [("subscribed", when(2026, 2, 15), 10), ("churned", when(2026, 3, 5), 0, "involuntary")])
     history(world, "D", [("subscribed", when(2025, 10, 1), 10)])
@@ -67,7 +88,7 @@ def test_churn_by_tenure_month_and_reason(four):
     month = churn.churn_rates(world.engine, MARCH, by="month", acting_user_id=admin).iloc[0]
     assert (month["churn_rate"], month["churn_rate_voluntary"], month["churn_rate_involuntary"]) == (0.5, 0.25, 0.25)
     movements = revenue.mrr_movements(world.engine, date(2026, 3, 1), date(2026, 3, 1)).iloc[0]
-    assert (movements["active_start"], movements["churned_subscribers"]) == (4, 2)   # the same replay
+    assert (movements["active_start"], movements["churned_subscribers"]) == (4, 2)  # the same replay
     by_plan = churn.churn_rates(world.engine, MARCH, by="plan", acting_user_id=admin)
     assert by_plan[["plan", "active_start", "churned"]].values.tolist() == [["Basic", 4, 2]]
     none = churn.churn_rates(world.engine, MARCH, Filters(countries=("GB",)), by="month", acting_user_id=admin)
@@ -78,10 +99,10 @@ def test_cohort_logo_and_net_mrr_retention(four):
     world, admin = four
     frame = churn.cohorts(world.engine, Period(date(2025, 10, 1), date(2026, 4, 1)), acting_user_id=admin)
     january = frame[frame["cohort_month"] == date(2026, 1, 1)].set_index("month_index")
-    assert january.index.tolist() == [0, 1, 2, 3]   # through April, the last complete month before May 15
+    assert january.index.tolist() == [0, 1, 2, 3]  # through April, the last complete month before May 15
     assert january["cohort_size"].unique().tolist() == [2]
-    assert january["logo_retention"].tolist() == [1.0, 1.0, 0.5, 1.0]   # A churned in March, back in April
-    assert january["net_mrr_retention"].tolist() == [1.0, 1.5, 1.0, 1.5]   # New MRR 20; B at 20 from February
+    assert january["logo_retention"].tolist() == [1.0, 1.0, 0.5, 1.0]  # A churned in March, back in April
+    assert january["net_mrr_retention"].tolist() == [1.0, 1.5, 1.0, 1.5]  # New MRR 20; B at 20 from February
     february = frame[frame["cohort_month"] == date(2026, 2, 1)]
     assert february["logo_retention"].tolist() == [1.0, 0.0, 0.0]
     october = frame[frame["cohort_month"] == date(2025, 10, 1)]
@@ -96,7 +117,7 @@ def test_kaplan_meier_on_a_textbook_example():
     assert curve["at_risk"].tolist() == [6, 6, 5, 3, 1]
     inside = curve.iloc[1:4]
     assert (inside["ci_low"] < inside["survival"]).all() and (inside["survival"] < inside["ci_high"]).all()
-    assert np.isnan(curve["ci_low"].iloc[-1])   # S = 0: no log-log bound
+    assert np.isnan(curve["ci_low"].iloc[-1])  # S = 0: no log-log bound
 
 
 def test_survival_curves_from_first_paid_day_to_first_churn(four):
@@ -108,18 +129,23 @@ def test_survival_curves_from_first_paid_day_to_first_churn(four):
     assert everyone["at_risk"].tolist() == [4, 4, 3]
     assert set(churn.survival(world.engine, "plan", acting_user_id=admin)["group_key"]) == {"Basic"}
     assert set(churn.survival(world.engine, "cohort", acting_user_id=admin)["group_key"]) == {
-        "2025-10", "2026-01", "2026-02"}
+        "2025-10",
+        "2026-01",
+        "2026-02",
+    }
 
 
 def test_pending_cancellations_are_listed_apart_never_scored(four):
     world, admin = four
-    churn.refresh(world.engine, as_of=when(2026, 3, 10))   # A has cancelled, churns Mar 20
+    churn.refresh(world.engine, as_of=when(2026, 3, 10))  # A has cancelled, churns Mar 20
     pending = churn.pending_cancellations(world.engine, acting_user_id=admin)
     assert pending["email"].tolist() == ["a@example.com"]
     with world.engine.connect() as conn:
-        rows = conn.execute(text("""SELECT u.display_name, s.pending_cancellation, s.probability IS NULL
-                                    FROM churn_scores s JOIN users u USING (user_id) ORDER BY 1""")).all()
-    assert [tuple(r) for r in rows] == [("A", True, True), ("B", False, True), ("D", False, True)]   # C churned
+        rows = conn.execute(
+            text("""SELECT u.display_name, s.pending_cancellation, s.probability IS NULL
+                                    FROM churn_scores s JOIN users u USING (user_id) ORDER BY 1""")
+        ).all()
+    assert [tuple(r) for r in rows] == [("A", True, True), ("B", False, True), ("D", False, True)]  # C churned
     # Too little history for a model here (no churn label before March): nothing is scored, nothing invented.
     top, totals = churn.at_risk(world.engine, acting_user_id=admin)
     assert top.empty and totals["scored"] == 0
@@ -133,11 +159,11 @@ def test_incremental_refreshes_retrain_the_model_at_most_every_few_hours(four):
             return conn.execute(text("SELECT count(*) FROM churn_model_runs")).scalar_one()
 
     assert runs() == 1
-    engagement.refresh(world.engine, since=date(2026, 5, 1))   # the last run (as of May 15) is old: retrained
+    engagement.refresh(world.engine, since=date(2026, 5, 1))  # the last run (as of May 15) is old: retrained
     assert runs() == 2
-    engagement.refresh(world.engine, since=date(2026, 5, 1))   # as the billing job does minutes later: kept
+    engagement.refresh(world.engine, since=date(2026, 5, 1))  # as the billing job does minutes later: kept
     assert runs() == 2
-    engagement.refresh(world.engine)                           # a full refresh always retrains
+    engagement.refresh(world.engine)  # a full refresh always retrains
     assert runs() == 3
 
 
@@ -145,9 +171,11 @@ def test_the_time_split_keeps_test_labels_out_of_training():
     cutoffs = [datetime(2026, m, 1, tzinfo=UTC) for m in (1, 2, 3)]
     train, test = churn_model.split(cutoffs)
     assert test == cutoffs[2]
-    assert train == [cutoffs[0]]   # Feb 1 + 30 days = Mar 3: its labels overlap the test month
+    assert train == [cutoffs[0]]  # Feb 1 + 30 days = Mar 3: its labels overlap the test month
     assert churn_model.snapshot_cutoffs(datetime(2025, 12, 20, tzinfo=UTC), datetime(2026, 3, 30, tzinfo=UTC)) == [
-        datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)]   # Mar 1 + 30 days is after Mar 30
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2026, 2, 1, tzinfo=UTC),
+    ]  # Mar 1 + 30 days is after Mar 30
 
 
 # --- the model on a seeded year -------------------------------------------------------------------------
@@ -170,21 +198,32 @@ def seeded(module_db_url):
 def test_the_model_is_evaluated_on_the_latest_labelled_month(seeded):
     engine, admin = seeded
     run = churn.model_run(engine, acting_user_id=admin)
-    assert run["test_cutoff"] == date(2026, 5, 1)   # June 1 + 30 days is after June 15
+    assert run["test_cutoff"] == date(2026, 5, 1)  # June 1 + 30 days is after June 15
     trained = [date.fromisoformat(c) for c in run["details"]["train_cutoffs"]]
     assert trained and max(trained) == date(2026, 4, 1)
     assert all((c - run["test_cutoff"]).days <= -30 for c in trained)
     assert run["test_rows"] > 100 and run["test_positives"] > 0
     assert 0.5 < run["roc_auc"] <= 1
-    assert float(run["pr_auc"]) > run["details"]["base_rate"]   # better than guessing at the base rate
-    assert run["details"]["coefficients"]["log_watch_hours_30d"] < 0   # light viewers churn more
+    assert float(run["pr_auc"]) > run["details"]["base_rate"]  # better than guessing at the base rate
+    assert run["details"]["coefficients"]["log_watch_hours_30d"] < 0  # light viewers churn more
 
 
 def test_features_use_nothing_after_the_snapshot(seeded):
     engine, _ = seeded
     cutoff = datetime(2026, 4, 1, tzinfo=UTC)
-    columns = ["user_id", "mrr", "tenure_days", "watch_hours_30d", "active_days_30d", "days_since_play",
-               "failed_payments_90d", "in_grace", "profiles", "reactivated", "pending_cancellation"]
+    columns = [
+        "user_id",
+        "mrr",
+        "tenure_days",
+        "watch_hours_30d",
+        "active_days_30d",
+        "days_since_play",
+        "failed_payments_90d",
+        "in_grace",
+        "profiles",
+        "reactivated",
+        "pending_cancellation",
+    ]
     with engine.connect() as conn:
         before = churn_model.features(conn, [cutoff])
     with engine.connect() as conn:
@@ -194,9 +233,11 @@ def test_features_use_nothing_after_the_snapshot(seeded):
         conn.execute(text("DELETE FROM user_daily_activity WHERE day >= :c"), {"c": cutoff.date()})
         after = churn_model.features(conn, [cutoff])
         transaction.rollback()
-    assert before["churned"].any() and not after["churned"].any()   # only the label needs the future
-    pd.testing.assert_frame_equal(before[columns].sort_values("user_id").reset_index(drop=True),
-                                  after[columns].sort_values("user_id").reset_index(drop=True))
+    assert before["churned"].any() and not after["churned"].any()  # only the label needs the future
+    pd.testing.assert_frame_equal(
+        before[columns].sort_values("user_id").reset_index(drop=True),
+        after[columns].sort_values("user_id").reset_index(drop=True),
+    )
 
 
 def test_scores_mrr_at_risk_and_pending_cancellations(seeded):
@@ -207,8 +248,11 @@ def test_scores_mrr_at_risk_and_pending_cancellations(seeded):
     scored = scores[~scores["pending_cancellation"]]
     assert scored["probability"].notna().all() and scores[scores["pending_cancellation"]]["probability"].isna().all()
     assert float(totals["mrr_at_risk"]) == pytest.approx(float(scored["mrr_at_risk"].sum()))
-    np.testing.assert_allclose(scored["mrr_at_risk"].astype(float),
-                               scored["mrr"].astype(float) * scored["probability"].astype(float), atol=0.006)
+    np.testing.assert_allclose(
+        scored["mrr_at_risk"].astype(float),
+        scored["mrr"].astype(float) * scored["probability"].astype(float),
+        atol=0.006,
+    )
     assert top["mrr_at_risk"].is_monotonic_decreasing and len(top) == 10
     pending = churn.pending_cancellations(engine, acting_user_id=admin)
     assert len(pending) == scores["pending_cancellation"].sum() > 0

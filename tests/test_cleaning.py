@@ -66,10 +66,25 @@ def test_duration_split_into_minutes_or_seasons():
 
 @pytest.mark.parametrize(
     ("rating", "audience"),
-    [("TV-Y", "kids"), ("G", "kids"), ("TV-G", "kids"), ("TV-Y7", "older_kids"), ("TV-Y7-FV", "older_kids"),
-     ("PG", "older_kids"), ("TV-PG", "older_kids"), ("PG-13", "teens"), ("TV-14", "teens"), ("R", "adults"),
-     ("NC-17", "adults"), ("TV-MA", "adults"), ("NR", "unrated"), ("UR", "unrated"), ("", "unrated"),
-     (None, "unrated"), ("74 min", "unrated")],
+    [
+        ("TV-Y", "kids"),
+        ("G", "kids"),
+        ("TV-G", "kids"),
+        ("TV-Y7", "older_kids"),
+        ("TV-Y7-FV", "older_kids"),
+        ("PG", "older_kids"),
+        ("TV-PG", "older_kids"),
+        ("PG-13", "teens"),
+        ("TV-14", "teens"),
+        ("R", "adults"),
+        ("NC-17", "adults"),
+        ("TV-MA", "adults"),
+        ("NR", "unrated"),
+        ("UR", "unrated"),
+        ("", "unrated"),
+        (None, "unrated"),
+        ("74 min", "unrated"),
+    ],
 )
 def test_maturity_ratings_map_to_audiences(rating, audience):
     assert audience_for(rating) == audience
@@ -137,8 +152,9 @@ def test_missing_columns_are_a_bad_header():
 
 
 def test_header_with_byte_order_mark_and_spaces_is_accepted():
-    header = ("\ufeffshow_id, type,title,director,cast,country,date_added,release_year,"
-              "rating,duration,listed_in,description")
+    header = (
+        "\ufeffshow_id, type,title,director,cast,country,date_added,release_year,rating,duration,listed_in,description"
+    )
     stream = io.StringIO(header + "\nx1,Movie,Title,,,,,2001,PG,90 min,Dramas,Text\n")
     catalogue = clean_catalogue(read_records(stream))
     assert [t.show_id for t in catalogue.titles] == ["x1"]

@@ -7,13 +7,27 @@ import pytest
 
 import database
 
-PROGRAMS = ["database", "etl.load_catalogue", "seed.generate", "backend.analytics", "backend.billing",
-            "backend.media", "backend.home", "backend.users"]
+PROGRAMS = [
+    "database",
+    "etl.load_catalogue",
+    "seed.generate",
+    "backend.analytics",
+    "backend.billing",
+    "backend.media",
+    "backend.home",
+    "backend.users",
+]
 
 
 @pytest.mark.parametrize("module", PROGRAMS)
 def test_help_prints_usage(module):
-    result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
-                            cwd=database.PROJECT_ROOT, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--help"],
+        capture_output=True,
+        text=True,
+        cwd=database.PROJECT_ROOT,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout

@@ -77,9 +77,11 @@ def _serialization_conflict(engine, barrier: threading.Barrier, attempts: list):
             total = conn.execute(text("SELECT coalesce(sum(max_streams), 0) FROM plans")).scalar()
             if len(attempts) <= 2:
                 barrier.wait(timeout=10)
-            conn.execute(text("""INSERT INTO plans (name, price, billing_period, validity_days, access_level,
+            conn.execute(
+                text("""INSERT INTO plans (name, price, billing_period, validity_days, access_level,
                                  max_streams, resolution) VALUES (:n, 9.99, 'month', 30, 'basic', 1, '720p')"""),
-                         {"n": f"plan-{total}-{threading.get_ident()}"})
+                {"n": f"plan-{total}-{threading.get_ident()}"},
+            )
 
     return work
 
@@ -114,22 +116,37 @@ def test_bad_url_fails_clearly(monkeypatch):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "database", *args], capture_output=True, text=True,
-                          cwd=database.PROJECT_ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "database", *args], capture_output=True, text=True, cwd=database.PROJECT_ROOT, timeout=60
+    )
 
 
 def test_cli_stop_stops_an_embedded_server(tmp_path):
     pgdata = tmp_path / "pgdata"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"EMBEDDED_PGDATA": str(pgdata)}
-    started = subprocess.Popen([sys.executable, "-c", "import database, sys; database.embedded_server(); "
-                                "print('up', flush=True); sys.stdin.read()"],
-                               cwd=database.PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               text=True)
+    started = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import database, sys; database.embedded_server(); print('up', flush=True); sys.stdin.read()",
+        ],
+        cwd=database.PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert started.stdout.readline().strip() == "up"
         assert (pgdata / "postmaster.pid").exists()
-        stop = subprocess.run([sys.executable, "-m", "database", "stop"], capture_output=True, text=True,
-                              cwd=database.PROJECT_ROOT, env=env, timeout=60)
+        stop = subprocess.run(
+            [sys.executable, "-m", "database", "stop"],
+            capture_output=True,
+            text=True,
+            cwd=database.PROJECT_ROOT,
+            env=env,
+            timeout=60,
+        )
         assert stop.returncode == 0, stop.stderr
         assert "embedded server stopped" in stop.stdout
         assert not (pgdata / "postmaster.pid").exists()

@@ -69,14 +69,23 @@ def test_ten_thousand_characters_are_cut_with_a_note(engine):
 
 
 def test_filters(engine):
-    assert set(titles(engine, kinds=("tv_show",))) == {"Stranger Lanterns", "Beyond Stranger Lanterns",
-                                                        "Dragon Academy", "Kota Workshop"}
+    assert set(titles(engine, kinds=("tv_show",))) == {
+        "Stranger Lanterns",
+        "Beyond Stranger Lanterns",
+        "Dragon Academy",
+        "Kota Workshop",
+    }
     assert set(titles(engine, genres=("Horror Movies",))) == {"Night Terrors", "Blood Harvest", "Dark Signals"}
     assert set(titles(engine, countries=("India", "Indonesia"))) == {"Kota Workshop", "100% Homemade"}
     assert set(titles(engine, year_from=2020, year_to=2020)) == {"Strange Weather Again", "100% Homemade"}
     assert set(titles(engine, audiences=("kids",))) == {"Kids Paradise", "Galaxy Kids"}
-    assert set(titles(engine, access_levels=("premium",))) == {"Strange Weather Again", "100% Homemade",
-                                                               "Kids Paradise", "Kota Workshop", "Galaxy Kids"}
+    assert set(titles(engine, access_levels=("premium",))) == {
+        "Strange Weather Again",
+        "100% Homemade",
+        "Kids Paradise",
+        "Kota Workshop",
+        "Galaxy Kids",
+    }
     assert set(titles(engine, person="Oli Park")) == {"Little Dragon Tales", "Dragon Academy", "Galaxy Kids"}
     assert titles(engine, query="dragon", kinds=("movie",)) == ["Little Dragon Tales"]
 

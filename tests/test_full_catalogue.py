@@ -20,11 +20,14 @@ def test_full_load_counts_fixed_rows_and_idempotent_rerun(engine):
     assert summary.people > 40_000 and summary.episodes > 4_723 * 6  # at least 6 episodes a season
 
     with engine.connect() as conn:
-        fixed = conn.execute(text("""
+        fixed = conn.execute(
+            text("""
             SELECT show_id, maturity_rating, audience, duration_minutes FROM titles
-            WHERE show_id IN ('s5542', 's5795', 's5814') ORDER BY show_id""")).all()
+            WHERE show_id IN ('s5542', 's5795', 's5814') ORDER BY show_id""")
+        ).all()
         assert [(s, r, a, m) for s, r, a, m in fixed] == [
-            (s, None, "unrated", minutes) for s, minutes in sorted(RATING_HELD_DURATION.items())]
+            (s, None, "unrated", minutes) for s, minutes in sorted(RATING_HELD_DURATION.items())
+        ]
         assert conn.execute(text("SELECT count(*) FROM titles WHERE maturity_rating LIKE '%min'")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM countries WHERE name <> btrim(name) OR name = ''")).scalar() == 0
         dated = conn.execute(text("SELECT count(date_added) FROM titles")).scalar()
@@ -43,8 +46,9 @@ def test_full_load_failing_midway_keeps_previous_catalogue(engine, tmp_path, mon
     # 3,800 others before it fails in its last statement, just before commit.
     lines = full_catalogue_csv().read_text(encoding="utf-8").splitlines(keepends=True)
     partial = tmp_path / "partial.csv"
-    partial.write_text("".join(lines[:1] + [line.replace("Documentaries", "Docs") for line in lines[1:5000]]),
-                       encoding="utf-8")
+    partial.write_text(
+        "".join(lines[:1] + [line.replace("Documentaries", "Docs") for line in lines[1:5000]]), encoding="utf-8"
+    )
     monkeypatch.setattr(etl, "ACTIVE_CATALOGUE_COUNTS", "SELECT 1 / 0")
     with pytest.raises(Exception, match="division by zero"):
         etl.load_catalogue(engine, partial)

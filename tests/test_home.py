@@ -20,18 +20,23 @@ KIDS_ONLY = {"kids", "older_kids"}
 
 def play(engine, user_id: int, profile_id: int, show_id: str, seconds: int, at: datetime) -> None:
     with engine.begin() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             INSERT INTO playback_events (user_id, profile_id, title_id, started_at, ended_at, watched_seconds,
                                          end_position_seconds, duration_seconds)
             SELECT :u, :p, title_id, :at, :at + make_interval(secs => :s), :s, :s, :s
             FROM titles WHERE show_id = :show"""),
-            {"u": user_id, "p": profile_id, "show": show_id, "s": seconds, "at": at})
+            {"u": user_id, "p": profile_id, "show": show_id, "s": seconds, "at": at},
+        )
 
 
 def series_runtime(engine, show_id: str) -> int:
     with engine.connect() as conn:
-        return conn.execute(text("""SELECT sum(e.duration_minutes) * 60 FROM episodes e JOIN titles t USING (title_id)
-                                    WHERE t.show_id = :s"""), {"s": show_id}).scalar_one()
+        return conn.execute(
+            text("""SELECT sum(e.duration_minutes) * 60 FROM episodes e JOIN titles t USING (title_id)
+                                    WHERE t.show_id = :s"""),
+            {"s": show_id},
+        ).scalar_one()
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +84,14 @@ def test_a_final_week_is_computed_once(engine):
     earlier = WEEK - timedelta(weeks=1)
     home.ensure_week(engine, earlier, NOW)
     with engine.connect() as conn:
-        first = conn.execute(text("SELECT refreshed_at FROM title_weekly_views_runs WHERE week_start = :w"),
-                             {"w": earlier}).scalar_one()
+        first = conn.execute(
+            text("SELECT refreshed_at FROM title_weekly_views_runs WHERE week_start = :w"), {"w": earlier}
+        ).scalar_one()
     home.ensure_week(engine, earlier, NOW + timedelta(days=1))
     with engine.connect() as conn:
-        again = conn.execute(text("SELECT refreshed_at FROM title_weekly_views_runs WHERE week_start = :w"),
-                             {"w": earlier}).scalar_one()
+        again = conn.execute(
+            text("SELECT refreshed_at FROM title_weekly_views_runs WHERE week_start = :w"), {"w": earlier}
+        ).scalar_one()
     assert first == again == NOW
 
 
@@ -102,8 +109,16 @@ def test_a_members_home_rows_each_say_why(engine):
     library.add_to_list(engine, uid, pid, "d12", now=NOW)
     recommend.forget_models()
     rows = rows_by_key(engine, user, adult)
-    assert {"continue", "picks", f"because:{title_id(engine, 'd1')}", "top10_movie", "top10_tv_show", "my_list",
-            "new", "recent"} <= set(rows)
+    assert {
+        "continue",
+        "picks",
+        f"because:{title_id(engine, 'd1')}",
+        "top10_movie",
+        "top10_tv_show",
+        "my_list",
+        "new",
+        "recent",
+    } <= set(rows)
     assert [c.show_id for c in rows["continue"].cards] == ["d1"] and rows["continue"].removable
     assert [c.show_id for c in rows["recent"].cards] == ["d1", "d13", "d4", "d3"]
     assert [c.show_id for c in rows["my_list"].cards] == ["d12"]
@@ -111,8 +126,9 @@ def test_a_members_home_rows_each_say_why(engine):
     assert "Stranger Lanterns" in rows[f"because:{title_id(engine, 'd1')}"].title
     assert {c.show_id for c in rows["genre:Dramas"].cards} == {"d5", "d14"}  # the favourite genre, unwatched
     assert all(row.caption for row in rows.values())
-    recommended = {c.show_id for key in rows if key == "picks" or key.startswith(("because", "genre"))
-                   for c in rows[key].cards}
+    recommended = {
+        c.show_id for key in rows if key == "picks" or key.startswith(("because", "genre")) for c in rows[key].cards
+    }
     assert not recommended & {"d1", "d3", "d4", "d13"}  # nothing already watched is recommended
     playback.remove_from_continue_watching(engine, uid, pid, title_id(engine, "d1"))
     assert "continue" not in rows_by_key(engine, user, adult)

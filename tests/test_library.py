@@ -65,8 +65,11 @@ def test_one_rating_per_profile_and_title_editable(engine):
     edited = library.rate(engine, uid, pid, "d4", 2, "Loved it <b>really</b> *so* much", now=T0 + timedelta(hours=1))
     assert edited.score == 2 and edited.review == "Loved it <b>really</b> *so* much"  # stored as typed
     with engine.connect() as conn:
-        rows = conn.execute(text("""SELECT score, created_at, updated_at FROM ratings
-                                    WHERE user_id = :u AND title_id = :t"""), {"u": uid, "t": tid}).all()
+        rows = conn.execute(
+            text("""SELECT score, created_at, updated_at FROM ratings
+                                    WHERE user_id = :u AND title_id = :t"""),
+            {"u": uid, "t": tid},
+        ).all()
     assert rows == [(2, T0, T0 + timedelta(hours=1))]
     assert library.my_rating(engine, uid, pid, tid).score == 2
     library.rate(engine, uid, pid, "d4", -1, "", now=T0 + timedelta(hours=2))

@@ -25,9 +25,14 @@ def catalogue(engine):
 def member(engine, plan_ids, plan: str | None = "Premium", email: str = "viewer@example.com") -> users.User:
     user = users.register(engine, email, "Val Viewer", PASSWORD, now=NOW - timedelta(days=1))
     if plan is not None:
-        subscriptions.checkout(engine, user.user_id, plan_ids[plan],
-                               subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"), f"k-{email}",
-                               now=NOW - timedelta(hours=1))
+        subscriptions.checkout(
+            engine,
+            user.user_id,
+            plan_ids[plan],
+            subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"),
+            f"k-{email}",
+            now=NOW - timedelta(hours=1),
+        )
     return user
 
 
@@ -85,8 +90,10 @@ def test_a_kids_profile_cannot_play_adult_or_unrated_titles(engine, catalogue):
 def test_past_due_plays_within_grace_and_not_after(engine, catalogue):
     user = member(engine, catalogue)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE subscriptions SET status = 'past_due', grace_until = :g WHERE user_id = :u"),
-                     {"g": NOW + timedelta(days=2), "u": user.user_id})
+        conn.execute(
+            text("UPDATE subscriptions SET status = 'past_due', grace_until = :g WHERE user_id = :u"),
+            {"g": NOW + timedelta(days=2), "u": user.user_id},
+        )
     assert begin(engine, user, "t1").lease_id
     why = refused(lambda: begin(engine, user, "t1", now=NOW + timedelta(days=3)))
     assert why.reason == "subscription_ended" and why.remedy == "Resubscribe"
@@ -135,8 +142,12 @@ def test_the_same_device_replaces_its_own_stream(engine, catalogue):
     assert len(playback.live_streams(engine, user.user_id, NOW + timedelta(seconds=5))) == 1
     assert playback.report(engine, user.user_id, old.lease_id, 60, NOW + timedelta(seconds=6)).state == "stopped"
     with engine.connect() as conn:  # the replaced session played nothing: it is no play at all
-        assert conn.execute(text("SELECT count(*) FROM playback_events WHERE user_id = :u"),
-                            {"u": user.user_id}).scalar_one() == 1
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM playback_events WHERE user_id = :u"), {"u": user.user_id}
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_a_stream_whose_heartbeats_stop_expires(engine, catalogue):
@@ -178,10 +189,12 @@ def test_one_member_cannot_end_anothers_stream(engine, catalogue):
 
 def event(engine, user, event_id):
     with engine.connect() as conn:
-        return conn.execute(text("""SELECT start_position_seconds, end_position_seconds, watched_seconds,
+        return conn.execute(
+            text("""SELECT start_position_seconds, end_position_seconds, watched_seconds,
                                            duration_seconds, completed, device FROM playback_events
                                     WHERE user_id = :u AND event_id = :e"""),
-                            {"u": user.user_id, "e": event_id}).one()
+            {"u": user.user_id, "e": event_id},
+        ).one()
 
 
 def test_reports_save_progress_resume_and_complete_at_ninety_percent(engine, catalogue):
@@ -200,10 +213,20 @@ def test_reports_save_progress_resume_and_complete_at_ninety_percent(engine, cat
     assert playback.resume_point(engine, user.user_id, prof.profile_id, film) == (None, row.end_position_seconds)
     assert [r["show_id"] for r in playback.continue_watching(engine, user.user_id, prof.profile_id, 10)] == ["t1"]
 
-    again = playback.start(engine, user.user_id, prof, film, None, row.end_position_seconds, "device-aaaa",
-                           "Chromium", at + timedelta(seconds=10))
-    done = playback.report(engine, user.user_id, again.lease_id, lifecycle.COMPLETED_AT * length,
-                           at + timedelta(seconds=20))
+    again = playback.start(
+        engine,
+        user.user_id,
+        prof,
+        film,
+        None,
+        row.end_position_seconds,
+        "device-aaaa",
+        "Chromium",
+        at + timedelta(seconds=10),
+    )
+    done = playback.report(
+        engine, user.user_id, again.lease_id, lifecycle.COMPLETED_AT * length, at + timedelta(seconds=20)
+    )
     assert done.state == "completed"
     assert event(engine, user, again.event_id).completed
     assert playback.continue_watching(engine, user.user_id, prof.profile_id, 10) == []
@@ -231,8 +254,9 @@ def test_a_finished_episode_moves_on_to_the_next_and_the_last_one_completes_the_
     assert (row["episode_id"], row["position_seconds"], row["episode_number"]) == (eps[1].episode_id, 0, 2)
     assert playback.resume_point(engine, user.user_id, prof.profile_id, show) == (eps[1], 0)
 
-    last = playback.start(engine, user.user_id, prof, show, eps[-1], 0, "device-aaaa", "Chromium",
-                          NOW + timedelta(seconds=10))
+    last = playback.start(
+        engine, user.user_id, prof, show, eps[-1], 0, "device-aaaa", "Chromium", NOW + timedelta(seconds=10)
+    )
     outcome = playback.report(engine, user.user_id, last.lease_id, 0, NOW + timedelta(seconds=12), ended=True)
     assert outcome.state == "completed" and outcome.next_episode is None
     assert playback.continue_watching(engine, user.user_id, prof.profile_id, 10) == []

@@ -41,8 +41,9 @@ def models(engine):
 
 def shows(engine, ids: list[int]) -> list[str]:
     with engine.connect() as conn:
-        by_id = dict(conn.execute(text("SELECT title_id, show_id FROM titles WHERE title_id = ANY (:ids)"),
-                                  {"ids": ids}).all())
+        by_id = dict(
+            conn.execute(text("SELECT title_id, show_id FROM titles WHERE title_id = ANY (:ids)"), {"ids": ids}).all()
+        )
     return [by_id[i] for i in ids]
 
 

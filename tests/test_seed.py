@@ -56,20 +56,36 @@ def rows(engine, sql: str, **params):
 
 def test_every_table_gets_rows_and_the_summary_counts_them(seeded):
     engine, summary = seeded
-    for table in ("users", "profiles", "visitors", "payment_methods", "subscriptions", "subscription_events",
-                  "payment_attempts",
-                  "playback_events", "viewing_progress", "list_entries", "ratings"):
+    for table in (
+        "users",
+        "profiles",
+        "visitors",
+        "payment_methods",
+        "subscriptions",
+        "subscription_events",
+        "payment_attempts",
+        "playback_events",
+        "viewing_progress",
+        "list_entries",
+        "ratings",
+    ):
         marker = "WHERE is_seeded" if table in ("users", "visitors") else ""
         count = scalar(engine, f"SELECT count(*) FROM {table} {marker}")
         assert count > 0, table
         assert summary["rows"][table] == count, table
     assert summary["rows"]["users"] == OPTIONS.subscribers + 2  # plus the demo admin and analyst
     assert summary["rows_per_second"] > 0 and summary["seconds"] > 0
-    no_card = scalar(engine, """SELECT count(*) FROM subscriptions s WHERE s.status IN ('active', 'past_due')
-                                AND NOT EXISTS (SELECT 1 FROM payment_methods m WHERE m.user_id = s.user_id)""")
+    no_card = scalar(
+        engine,
+        """SELECT count(*) FROM subscriptions s WHERE s.status IN ('active', 'past_due')
+                                AND NOT EXISTS (SELECT 1 FROM payment_methods m WHERE m.user_id = s.user_id)""",
+    )
     assert no_card == 0
-    without_profile = scalar(engine, """SELECT count(*) FROM users u WHERE is_seeded
-                                        AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = u.user_id)""")
+    without_profile = scalar(
+        engine,
+        """SELECT count(*) FROM users u WHERE is_seeded
+                                        AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = u.user_id)""",
+    )
     assert without_profile == 0  # the app needs a profile on every account, staff included
     kinds = {k for (k,) in rows(engine, "SELECT DISTINCT kind FROM payment_attempts")}
     assert kinds == {"conversion", "checkout", "renewal", "retry"}
@@ -78,9 +94,20 @@ def test_every_table_gets_rows_and_the_summary_counts_them(seeded):
 def test_the_business_has_every_kind_of_event(seeded):
     engine, _ = seeded
     kinds = {k for (k,) in rows(engine, "SELECT DISTINCT kind FROM subscription_events")}
-    assert {"trial_started", "trial_converted", "trial_expired", "renewed", "upgraded", "downgrade_scheduled",
-            "downgraded", "cancel_scheduled", "churned", "payment_failed", "payment_recovered",
-            "reactivated"} <= kinds
+    assert {
+        "trial_started",
+        "trial_converted",
+        "trial_expired",
+        "renewed",
+        "upgraded",
+        "downgrade_scheduled",
+        "downgraded",
+        "cancel_scheduled",
+        "churned",
+        "payment_failed",
+        "payment_recovered",
+        "reactivated",
+    } <= kinds
     reasons = {r for (r,) in rows(engine, "SELECT DISTINCT reason FROM subscription_events WHERE kind = 'churned'")}
     assert reasons == {"voluntary", "involuntary"}
     states = {s for (s,) in rows(engine, "SELECT DISTINCT status FROM subscriptions")}
@@ -106,59 +133,80 @@ def test_demo_accounts_share_one_hash_and_sign_in_with_the_documented_password(s
 
 def test_no_overlapping_paid_periods_per_subscriber(seeded):
     engine, _ = seeded
-    overlaps = scalar(engine, """
+    overlaps = scalar(
+        engine,
+        """
         SELECT count(*) FROM (
             SELECT period_start, lag(period_end) OVER (PARTITION BY user_id ORDER BY period_start) AS previous_end
             FROM payment_attempts WHERE status = 'succeeded') p
-        WHERE period_start < previous_end""")
+        WHERE period_start < previous_end""",
+    )
     assert overlaps == 0
 
 
 def test_every_paid_period_is_paid_exactly_once(seeded):
     engine, _ = seeded
-    twice = scalar(engine, """SELECT count(*) FROM (SELECT 1 FROM payment_attempts WHERE status = 'succeeded'
-                              GROUP BY user_id, subscription_id, period_start HAVING count(*) > 1) d""")
+    twice = scalar(
+        engine,
+        """SELECT count(*) FROM (SELECT 1 FROM payment_attempts WHERE status = 'succeeded'
+                              GROUP BY user_id, subscription_id, period_start HAVING count(*) > 1) d""",
+    )
     assert twice == 0
     # Each event that starts a paid period has its successful payment at that instant.
-    unpaid = scalar(engine, """
+    unpaid = scalar(
+        engine,
+        """
         SELECT count(*) FROM subscription_events e
         WHERE e.kind IN ('trial_converted', 'subscribed', 'reactivated', 'renewed', 'payment_recovered')
           AND NOT EXISTS (SELECT 1 FROM payment_attempts p WHERE p.user_id = e.user_id
                           AND p.subscription_id = e.subscription_id AND p.status = 'succeeded'
-                          AND p.attempted_at = e.occurred_at)""")
+                          AND p.attempted_at = e.occurred_at)""",
+    )
     assert unpaid == 0
     # The current period of every active subscription is covered by a successful payment.
-    uncovered = scalar(engine, """
+    uncovered = scalar(
+        engine,
+        """
         SELECT count(*) FROM subscriptions s WHERE s.status = 'active' AND NOT EXISTS (
             SELECT 1 FROM payment_attempts p WHERE p.user_id = s.user_id AND p.subscription_id = s.subscription_id
               AND p.status = 'succeeded' AND p.period_start = s.current_period_start
-              AND p.period_end = s.current_period_end)""")
+              AND p.period_end = s.current_period_end)""",
+    )
     assert uncovered == 0
 
 
 def test_failed_attempts_come_before_their_retries_inside_the_grace_period(seeded):
     engine, _ = seeded
     assert scalar(engine, "SELECT count(*) FROM payment_attempts WHERE status = 'failed'") > 0
-    misplaced = scalar(engine, f"""
+    misplaced = scalar(
+        engine,
+        f"""
         SELECT count(*) FROM payment_attempts f JOIN payment_attempts s
           ON s.user_id = f.user_id AND s.subscription_id = f.subscription_id AND s.period_start = f.period_start
         WHERE f.status = 'failed' AND s.status = 'succeeded'
           AND (s.attempted_at <= f.attempted_at
-               OR s.attempted_at >= f.period_start + interval '{lifecycle.GRACE_DAYS} days')""")
+               OR s.attempted_at >= f.period_start + interval '{lifecycle.GRACE_DAYS} days')""",
+    )
     assert misplaced == 0
-    retries = rows(engine, """SELECT DISTINCT extract(epoch FROM attempted_at - period_start) / 86400
-                              FROM payment_attempts WHERE attempted_at > period_start""")
+    retries = rows(
+        engine,
+        """SELECT DISTINCT extract(epoch FROM attempted_at - period_start) / 86400
+                              FROM payment_attempts WHERE attempted_at > period_start""",
+    )
     assert {int(d) for (d,) in retries} <= set(lifecycle.RETRY_AFTER_DAYS)
 
 
 def test_involuntary_churn_ends_the_grace_period_and_voluntary_churn_the_paid_period(seeded):
     engine, _ = seeded
-    wrong = scalar(engine, f"""
+    wrong = scalar(
+        engine,
+        f"""
         SELECT count(*) FROM subscriptions WHERE
             (end_reason = 'involuntary' AND ended_at <> grace_until)
          OR (end_reason = 'involuntary'
              AND ended_at <> current_period_end + interval '{lifecycle.GRACE_DAYS} days')
-         OR (end_reason = 'voluntary' AND (ended_at <> current_period_end OR NOT cancel_at_period_end))""")
+         OR (end_reason = 'voluntary' AND (ended_at <> current_period_end OR NOT cancel_at_period_end))""",
+    )
     assert wrong == 0
 
 
@@ -171,8 +219,13 @@ def test_seeded_histories_move_along_the_apps_state_machine(seeded):
         status = replayed.get(user_id)
         assert kind in subscriptions.ALLOWED[status], f"user {user_id}: {kind} while {status}"
         replayed[user_id] = subscriptions.NEXT_STATUS.get(kind, status)
-    final = dict(rows(engine, """SELECT DISTINCT ON (user_id) user_id, status FROM subscriptions
-                                 ORDER BY user_id, started_at DESC"""))
+    final = dict(
+        rows(
+            engine,
+            """SELECT DISTINCT ON (user_id) user_id, status FROM subscriptions
+                                 ORDER BY user_id, started_at DESC""",
+        )
+    )
     assert final.keys() == replayed.keys()
     for user_id, status in final.items():
         assert (replayed[user_id] or "ended") == (status if status in lifecycle.LIVE_STATES else "ended"), user_id
@@ -192,108 +245,161 @@ LIVE_SEGMENTS = """
 
 def test_no_playback_outside_an_entitlement_or_above_the_plan_or_the_profile(seeded):
     engine, _ = seeded
-    outside = scalar(engine, f"""
+    outside = scalar(
+        engine,
+        f"""
         WITH live AS ({LIVE_SEGMENTS})
         SELECT count(*) FROM playback_events e
         WHERE NOT EXISTS (SELECT 1 FROM live l WHERE l.user_id = e.user_id
                             AND e.started_at >= l.valid_from AND e.started_at < l.valid_to)
            OR NOT EXISTS (SELECT 1 FROM live l WHERE l.user_id = e.user_id
-                            AND e.ended_at > l.valid_from AND e.ended_at <= l.valid_to)""", window_end=WINDOW_END)
+                            AND e.ended_at > l.valid_from AND e.ended_at <= l.valid_to)""",
+        window_end=WINDOW_END,
+    )
     assert outside == 0
-    above_plan = scalar(engine, f"""
+    above_plan = scalar(
+        engine,
+        f"""
         WITH live AS ({LIVE_SEGMENTS})
         SELECT count(*) FROM playback_events e JOIN titles t ON t.title_id = e.title_id
         JOIN live l ON l.user_id = e.user_id AND e.started_at >= l.valid_from AND e.started_at < l.valid_to
-        WHERE t.access_level = 'premium' AND l.access_level <> 'premium'""", window_end=WINDOW_END)
+        WHERE t.access_level = 'premium' AND l.access_level <> 'premium'""",
+        window_end=WINDOW_END,
+    )
     assert above_plan == 0
-    above_maturity = scalar(engine, """
+    above_maturity = scalar(
+        engine,
+        """
         SELECT count(*) FROM playback_events e JOIN titles t ON t.title_id = e.title_id
         JOIN profiles p ON p.user_id = e.user_id AND p.profile_id = e.profile_id
-        WHERE p.maturity_cap = 'older_kids' AND t.audience NOT IN ('kids', 'older_kids')""")
+        WHERE p.maturity_cap = 'older_kids' AND t.audience NOT IN ('kids', 'older_kids')""",
+    )
     assert above_maturity == 0
     assert scalar(engine, "SELECT count(*) FROM playback_events WHERE ended_at > :end", end=WINDOW_END) == 0
 
 
 def test_kids_profiles_watch_and_basic_plans_never_see_premium_titles(seeded):
     engine, _ = seeded
-    assert scalar(engine, """SELECT count(*) FROM playback_events e JOIN profiles p
-                             ON p.user_id = e.user_id AND p.profile_id = e.profile_id WHERE p.is_kids""") > 0
+    assert (
+        scalar(
+            engine,
+            """SELECT count(*) FROM playback_events e JOIN profiles p
+                             ON p.user_id = e.user_id AND p.profile_id = e.profile_id WHERE p.is_kids""",
+        )
+        > 0
+    )
 
 
 def test_positions_stay_within_runtime_and_progress_is_the_latest_session(seeded):
     engine, _ = seeded
-    assert scalar(engine, """SELECT count(*) FROM playback_events WHERE end_position_seconds > duration_seconds
+    assert (
+        scalar(
+            engine,
+            """SELECT count(*) FROM playback_events WHERE end_position_seconds > duration_seconds
                              OR start_position_seconds >= end_position_seconds
                              OR watched_seconds <> end_position_seconds - start_position_seconds
-                             OR ended_at <> started_at + watched_seconds * interval '1 second'""") == 0
+                             OR ended_at <> started_at + watched_seconds * interval '1 second'""",
+        )
+        == 0
+    )
     assert scalar(engine, "SELECT count(*) FROM viewing_progress WHERE position_seconds > duration_seconds") == 0
-    mismatched = scalar(engine, """
+    mismatched = scalar(
+        engine,
+        """
         SELECT count(*) FROM viewing_progress v JOIN LATERAL (
             SELECT episode_id, end_position_seconds, ended_at, completed FROM playback_events e
             WHERE e.user_id = v.user_id AND e.profile_id = v.profile_id AND e.title_id = v.title_id
             ORDER BY ended_at DESC LIMIT 1) last ON true
         WHERE last.episode_id IS DISTINCT FROM v.episode_id OR last.end_position_seconds <> v.position_seconds
-           OR last.ended_at <> v.updated_at OR last.completed <> v.completed""")
+           OR last.ended_at <> v.updated_at OR last.completed <> v.completed""",
+    )
     assert mismatched == 0
-    orphans = scalar(engine, """SELECT count(*) FROM viewing_progress v WHERE NOT EXISTS (
+    orphans = scalar(
+        engine,
+        """SELECT count(*) FROM viewing_progress v WHERE NOT EXISTS (
         SELECT 1 FROM playback_events e WHERE e.user_id = v.user_id AND e.profile_id = v.profile_id
-          AND e.title_id = v.title_id)""")
+          AND e.title_id = v.title_id)""",
+    )
     assert orphans == 0
-    completed_flag = scalar(engine, f"""SELECT count(*) FROM playback_events
-        WHERE completed <> (end_position_seconds >= {lifecycle.COMPLETED_AT} * duration_seconds)""")
+    completed_flag = scalar(
+        engine,
+        f"""SELECT count(*) FROM playback_events
+        WHERE completed <> (end_position_seconds >= {lifecycle.COMPLETED_AT} * duration_seconds)""",
+    )
     assert completed_flag == 0
 
 
 def test_films_have_no_episode_and_series_episodes_of_their_own(seeded):
     engine, _ = seeded
-    wrong = scalar(engine, """
+    wrong = scalar(
+        engine,
+        """
         SELECT count(*) FROM playback_events e JOIN titles t ON t.title_id = e.title_id
         LEFT JOIN episodes x ON x.episode_id = e.episode_id
         WHERE (t.kind = 'movie') <> (e.episode_id IS NULL) OR (x.episode_id IS NOT NULL AND x.title_id <> e.title_id)
-           OR (x.episode_id IS NOT NULL AND e.duration_seconds <> x.duration_minutes * 60)""")
+           OR (x.episode_id IS NOT NULL AND e.duration_seconds <> x.duration_minutes * 60)""",
+    )
     assert wrong == 0
     assert scalar(engine, "SELECT count(*) FROM playback_events WHERE episode_id IS NOT NULL") > 0
 
 
 def test_series_are_watched_episode_after_episode(seeded):
     engine, _ = seeded
-    backwards = scalar(engine, """
+    backwards = scalar(
+        engine,
+        """
         SELECT count(*) FROM (
             SELECT x.season_number * 1000 + x.episode_number AS place,
                    lag(x.season_number * 1000 + x.episode_number) OVER (
                        PARTITION BY e.user_id, e.profile_id, e.title_id ORDER BY e.started_at) AS previous
             FROM playback_events e JOIN episodes x ON x.episode_id = e.episode_id) s
-        WHERE place < previous""")
+        WHERE place < previous""",
+    )
     assert backwards == 0
-    binges = scalar(engine, """SELECT count(*) FROM playback_events a JOIN playback_events b
+    binges = scalar(
+        engine,
+        """SELECT count(*) FROM playback_events a JOIN playback_events b
         ON b.user_id = a.user_id AND b.profile_id = a.profile_id AND b.title_id = a.title_id
-        AND b.started_at = a.ended_at + interval '20 seconds' WHERE a.episode_id IS NOT NULL""")
+        AND b.started_at = a.ended_at + interval '20 seconds' WHERE a.episode_id IS NOT NULL""",
+    )
     assert binges > 0
 
 
 def test_popularity_is_skewed_and_evenings_are_busier(seeded):
     engine, _ = seeded
-    shares = [float(s) for (s,) in rows(engine, """
+    shares = [
+        float(s)
+        for (s,) in rows(
+            engine,
+            """
         SELECT count(*)::float / sum(count(*)) OVER () FROM playback_events GROUP BY title_id
-        ORDER BY count(*) DESC""")]
+        ORDER BY count(*) DESC""",
+        )
+    ]
     top_tenth = sum(shares[: max(1, len(shares) // 10)])
     assert top_tenth > 0.3
-    evening = scalar(engine, """SELECT count(*) FILTER (WHERE extract(hour FROM started_at) BETWEEN 18 AND 22)::float
-                                / count(*) FROM playback_events""")
+    evening = scalar(
+        engine,
+        """SELECT count(*) FILTER (WHERE extract(hour FROM started_at) BETWEEN 18 AND 22)::float
+                                / count(*) FROM playback_events""",
+    )
     assert evening > 5 / 24 * 1.5
 
 
 def test_light_viewers_churn_more(seeded):
     """The churn signal a model can learn: members who watch little leave more often."""
     engine, _ = seeded
-    by_quartile = rows(engine, """
+    by_quartile = rows(
+        engine,
+        """
         WITH paying AS (SELECT DISTINCT user_id FROM subscription_events WHERE mrr > 0),
         hours AS (SELECT p.user_id, coalesce(sum(e.watched_seconds), 0) AS seconds
                   FROM paying p LEFT JOIN playback_events e ON e.user_id = p.user_id GROUP BY p.user_id),
         churned AS (SELECT DISTINCT user_id FROM subscription_events WHERE kind = 'churned')
         SELECT ntile, avg((c.user_id IS NOT NULL)::int) FROM (
             SELECT user_id, ntile(4) OVER (ORDER BY seconds) AS ntile FROM hours) q
-        LEFT JOIN churned c USING (user_id) GROUP BY ntile ORDER BY ntile""")
+        LEFT JOIN churned c USING (user_id) GROUP BY ntile ORDER BY ntile""",
+    )
     assert by_quartile[0][1] > by_quartile[-1][1]
 
 
@@ -305,8 +411,14 @@ def test_mrr_identity_holds_every_month_and_matches_the_summary(seeded):
     table = revenue.mrr_movements(engine, date(2025, 6, 1), date(2026, 6, 1))
     assert len(table) == 13
     for row in table.itertuples():
-        assert row.end_mrr == (row.start_mrr + row.new_mrr + row.expansion_mrr + row.reactivation_mrr
-                               - row.contraction_mrr - row.churned_mrr)
+        assert row.end_mrr == (
+            row.start_mrr
+            + row.new_mrr
+            + row.expansion_mrr
+            + row.reactivation_mrr
+            - row.contraction_mrr
+            - row.churned_mrr
+        )
     assert summary["mrr_by_month"] == {r.month.strftime("%Y-%m"): f"{r.end_mrr:.2f}" for r in table.itertuples()}
     assert table["new_mrr"].sum() > 0 and table["churned_mrr"].sum() > 0 and table["expansion_mrr"].sum() > 0
     assert table["contraction_mrr"].sum() > 0 and table["reactivation_mrr"].sum() > 0
@@ -319,8 +431,9 @@ def test_the_event_log_agrees_with_the_subscription_states(seeded):
     states = rows(engine, "SELECT price, billing_period FROM subscriptions WHERE status IN ('active', 'past_due')")
     from_states = sum((lifecycle.monthly_recurring(price, period) for price, period in states), Decimal(0))
     assert Decimal(list(summary["mrr_by_month"].values())[-1]) == from_states
-    trialing = scalar(engine, "SELECT count(*) FROM subscriptions WHERE status = 'trialing' AND trial_end <= :e",
-                      e=WINDOW_END)
+    trialing = scalar(
+        engine, "SELECT count(*) FROM subscriptions WHERE status = 'trialing' AND trial_end <= :e", e=WINDOW_END
+    )
     assert trialing == 0
 
 
@@ -337,14 +450,23 @@ def test_a_second_run_needs_reset(seeded):
 def fingerprint(engine) -> tuple:
     """The seeded data without surrogate ids: accounts, money and viewing in a stable order."""
     return (
-        scalar(engine, "SELECT md5(string_agg(email || role || coalesce(phone_e164, ''), ',' ORDER BY email)) "
-                       "FROM users WHERE is_seeded"),
-        scalar(engine, """SELECT md5(string_agg(u.email || p.amount || p.status || p.attempted_at, ','
+        scalar(
+            engine,
+            "SELECT md5(string_agg(email || role || coalesce(phone_e164, ''), ',' ORDER BY email)) "
+            "FROM users WHERE is_seeded",
+        ),
+        scalar(
+            engine,
+            """SELECT md5(string_agg(u.email || p.amount || p.status || p.attempted_at, ','
                           ORDER BY u.email, p.attempted_at, p.status)) FROM payment_attempts p
-                          JOIN users u ON u.user_id = p.user_id"""),
-        scalar(engine, """SELECT md5(string_agg(u.email || e.title_id || e.started_at || e.watched_seconds, ','
+                          JOIN users u ON u.user_id = p.user_id""",
+        ),
+        scalar(
+            engine,
+            """SELECT md5(string_agg(u.email || e.title_id || e.started_at || e.watched_seconds, ','
                           ORDER BY u.email, e.started_at, e.title_id)) FROM playback_events e
-                          JOIN users u ON u.user_id = e.user_id"""),
+                          JOIN users u ON u.user_id = e.user_id""",
+        ),
     )
 
 
@@ -352,22 +474,25 @@ def test_same_seed_same_data_and_reset_spares_registered_members(engine):
     load_catalogue(engine, QUIRKS_CSV)
     member = users.register(engine, "real@example.com", "Real Member", "correct horse 42")
     with engine.begin() as conn:
-        profile_id = conn.execute(text("SELECT profile_id FROM profiles WHERE user_id = :u"),
-                                  {"u": member.user_id}).scalar_one()
+        profile_id = conn.execute(
+            text("SELECT profile_id FROM profiles WHERE user_id = :u"), {"u": member.user_id}
+        ).scalar_one()
         title_id = conn.execute(text("SELECT min(title_id) FROM titles")).scalar_one()
-        conn.execute(text("INSERT INTO list_entries VALUES (:u, :p, :t, now())"),
-                     {"u": member.user_id, "p": profile_id, "t": title_id})
+        conn.execute(
+            text("INSERT INTO list_entries VALUES (:u, :p, :t, now())"),
+            {"u": member.user_id, "p": profile_id, "t": title_id},
+        )
     options = generate.Options(subscribers=150, months=6, end=date(2026, 3, 1), seed=5)
     first = generate.seed(engine, options)
     print_one = fingerprint(engine)
     second = generate.seed(engine, generate.Options(**{**options.as_json(), "end": options.end, "reset": True}))
     assert second["rows"]["removed_accounts"] == 152
-    assert {k: v for k, v in first["rows"].items() if k != "removed_accounts"} == \
-           {k: v for k, v in second["rows"].items() if k != "removed_accounts"}
+    assert {k: v for k, v in first["rows"].items() if k != "removed_accounts"} == {
+        k: v for k, v in second["rows"].items() if k != "removed_accounts"
+    }
     assert first["mrr_by_month"] == second["mrr_by_month"]
     assert fingerprint(engine) == print_one
-    other = generate.seed(engine, generate.Options(subscribers=150, months=6, end=date(2026, 3, 1), seed=6,
-                                                   reset=True))
+    other = generate.seed(engine, generate.Options(subscribers=150, months=6, end=date(2026, 3, 1), seed=6, reset=True))
     assert other["mrr_by_month"] != first["mrr_by_month"]
     # The registered member and their data are untouched by both resets.
     assert users.get_user(engine, member.user_id) is not None
@@ -387,15 +512,18 @@ def test_a_failed_run_leaves_nothing_and_is_logged(engine, monkeypatch):
     for table in ("users", "subscriptions", "subscription_events", "payment_attempts", "profiles"):
         assert scalar(engine, f"SELECT count(*) FROM {table}") == 0, table
     assert scalar(engine, "SELECT count(*) FROM visitors") == 0
-    assert rows(engine, "SELECT status, error FROM job_runs WHERE job = 'seed'") == [("failed",
-                                                                                       "RuntimeError: disk full")]
+    assert rows(engine, "SELECT status, error FROM job_runs WHERE job = 'seed'") == [
+        ("failed", "RuntimeError: disk full")
+    ]
 
 
 def test_plans_an_admin_made_are_used_and_never_overwritten(engine):
     load_catalogue(engine, QUIRKS_CSV)
     with engine.begin() as conn:
-        conn.execute(text("""INSERT INTO plans (name, price, billing_period, validity_days, access_level,
-                             max_streams, resolution) VALUES ('Only', 5.55, 'month', 31, 'premium', 3, '1080p')"""))
+        conn.execute(
+            text("""INSERT INTO plans (name, price, billing_period, validity_days, access_level,
+                             max_streams, resolution) VALUES ('Only', 5.55, 'month', 31, 'premium', 3, '1080p')""")
+        )
     generate.seed(engine, generate.Options(subscribers=60, months=3, end=date(2026, 3, 1)))
     assert rows(engine, "SELECT name, price FROM plans") == [("Only", Decimal("5.55"))]
     assert scalar(engine, "SELECT count(DISTINCT plan_id) FROM subscriptions") == 1
@@ -409,8 +537,18 @@ def test_an_empty_catalogue_is_refused_with_a_clear_message(engine):
 def test_cli_prints_one_json_line_and_if_empty_skips(db_url):
     load_catalogue(database.get_engine(db_url), QUIRKS_CSV)
     env = {**os.environ, "DATABASE_URL": db_url}
-    command = [sys.executable, "-m", "seed.generate", "--subscribers", "40", "--months", "2", "--end", "2026-02-01",
-               "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "seed.generate",
+        "--subscribers",
+        "40",
+        "--months",
+        "2",
+        "--end",
+        "2026-02-01",
+        "--json",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=database.PROJECT_ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
@@ -419,23 +557,30 @@ def test_cli_prints_one_json_line_and_if_empty_skips(db_url):
     assert "demo.admin@example.com" in done.stderr and generate.DEMO_PASSWORD in done.stderr
     again = subprocess.run(command, capture_output=True, text=True, env=env, cwd=database.PROJECT_ROOT, timeout=120)
     assert again.returncode == 2 and "--reset" in again.stderr
-    skipped = subprocess.run([*command[:-1], "--if-empty"], capture_output=True, text=True, env=env,
-                             cwd=database.PROJECT_ROOT, timeout=120)
+    skipped = subprocess.run(
+        [*command[:-1], "--if-empty"], capture_output=True, text=True, env=env, cwd=database.PROJECT_ROOT, timeout=120
+    )
     assert skipped.returncode == 0 and "nothing to do" in skipped.stderr
 
 
 def test_binary_copy_round_trips_nulls_text_and_times(engine):
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE copy_check (a BIGINT, b INTEGER, c TEXT, d TIMESTAMPTZ, e BOOLEAN)"))
-        count = copy_binary(conn, "copy_check", [
-            Column("a", "int8", np.array([1, 2, 3]), null=np.array([False, True, False])),
-            Column("b", "int4", np.array([-5, 0, 7])),
-            Column("c", "text", np.array(["tv", "mobile", "tv"])),
-            Column("d", "timestamptz", np.array([0, 946_684_800, 1_767_225_600])),
-            Column("e", "bool", np.array([True, False, True])),
-        ])
+        count = copy_binary(
+            conn,
+            "copy_check",
+            [
+                Column("a", "int8", np.array([1, 2, 3]), null=np.array([False, True, False])),
+                Column("b", "int4", np.array([-5, 0, 7])),
+                Column("c", "text", np.array(["tv", "mobile", "tv"])),
+                Column("d", "timestamptz", np.array([0, 946_684_800, 1_767_225_600])),
+                Column("e", "bool", np.array([True, False, True])),
+            ],
+        )
         got = conn.execute(text("SELECT a, b, c, d, e FROM copy_check ORDER BY b")).all()
     assert count == 3
-    assert got == [(1, -5, "tv", datetime(1970, 1, 1, tzinfo=UTC), True),
-                   (None, 0, "mobile", datetime(2000, 1, 1, tzinfo=UTC), False),
-                   (3, 7, "tv", datetime(2026, 1, 1, tzinfo=UTC), True)]
+    assert got == [
+        (1, -5, "tv", datetime(1970, 1, 1, tzinfo=UTC), True),
+        (None, 0, "mobile", datetime(2000, 1, 1, tzinfo=UTC), False),
+        (3, 7, "tv", datetime(2026, 1, 1, tzinfo=UTC), True),
+    ]

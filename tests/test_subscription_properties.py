@@ -33,12 +33,28 @@ POOR = CardDetails(gateways.INSUFFICIENT_FUNDS_CARD, 12, 2035, "123")
 PLAN_NAMES = [p["name"] for p in plans.DEFAULT_PLANS]
 _emails = itertools.count()
 
-actions = st.lists(st.tuples(
-    st.sampled_from(["checkout", "checkout_poor", "change", "undo", "cancel", "resume", "retry", "update_card",
-                     "break_card", "job"]),
-    st.sampled_from(PLAN_NAMES),
-    st.integers(min_value=0, max_value=24 * 45),  # hours the clock moves before the action
-), min_size=1, max_size=14)
+actions = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "checkout",
+                "checkout_poor",
+                "change",
+                "undo",
+                "cancel",
+                "resume",
+                "retry",
+                "update_card",
+                "break_card",
+                "job",
+            ]
+        ),
+        st.sampled_from(PLAN_NAMES),
+        st.integers(min_value=0, max_value=24 * 45),  # hours the clock moves before the action
+    ),
+    min_size=1,
+    max_size=14,
+)
 
 
 @pytest.fixture
@@ -66,19 +82,26 @@ def act(engine, gw, user_id, plan_id, action, now, key):
         subscriptions.update_card(engine, user_id, GOOD, gateway=gw, now=now)
     elif action == "break_card":
         with engine.begin() as conn:
-            conn.execute(text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
-                         {"t": gw.token_for("declined"), "u": user_id})
+            conn.execute(
+                text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
+                {"t": gw.token_for("declined"), "u": user_id},
+            )
     else:  # the billing job's work for this account (a whole run would bill earlier examples' members too)
         billing.settle_account(engine, gw, user_id, now)
 
 
-@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "60")), deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(steps=actions)
 def test_random_histories_keep_the_invariants(engine, plan_ids, steps):
     gw = gateways.SimulatedGateway()
-    user = register(engine, f"p{next(_emails)}@example.com", "Prop Erty", "correct horse 42",
-                    now=T0 - timedelta(days=1))
+    user = register(
+        engine, f"p{next(_emails)}@example.com", "Prop Erty", "correct horse 42", now=T0 - timedelta(days=1)
+    )
     now = T0
     for number, (action, plan_name, hours) in enumerate(steps):
         now += timedelta(hours=hours)
@@ -90,12 +113,18 @@ def test_random_histories_keep_the_invariants(engine, plan_ids, steps):
 
 def check_invariants(engine, gw, user_id, now):
     with engine.connect() as conn:
-        events = conn.execute(text("""
+        events = conn.execute(
+            text("""
             SELECT subscription_id, kind, occurred_at, mrr FROM subscription_events WHERE user_id = :u
-            ORDER BY occurred_at, event_id"""), {"u": user_id}).all()
-        paid = conn.execute(text("""
+            ORDER BY occurred_at, event_id"""),
+            {"u": user_id},
+        ).all()
+        paid = conn.execute(
+            text("""
             SELECT subscription_id, period_start, period_end, amount FROM payment_attempts
-            WHERE user_id = :u AND status = 'succeeded' ORDER BY period_start"""), {"u": user_id}).all()
+            WHERE user_id = :u AND status = 'succeeded' ORDER BY period_start"""),
+            {"u": user_id},
+        ).all()
     # the state machine
     status, subscription = None, None
     for sub_id, kind, _, _ in events:
@@ -120,7 +149,13 @@ def check_invariants(engine, gw, user_id, now):
     # the monthly identity
     movements = revenue.mrr_movements(engine, T0.date(), now.date())
     for row in movements.itertuples():
-        assert row.end_mrr == (row.start_mrr + row.new_mrr + row.expansion_mrr + row.reactivation_mrr
-                               - row.contraction_mrr - row.churned_mrr), row
+        assert row.end_mrr == (
+            row.start_mrr
+            + row.new_mrr
+            + row.expansion_mrr
+            + row.reactivation_mrr
+            - row.contraction_mrr
+            - row.churned_mrr
+        ), row
     for before, after in itertools.pairwise(movements.itertuples()):
         assert after.start_mrr == before.end_mrr

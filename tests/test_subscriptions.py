@@ -39,15 +39,26 @@ def member(engine, tag="m"):
 
 def events(engine, user_id):
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT kind, occurred_at, mrr, reason FROM subscription_events WHERE user_id = :u ORDER BY event_id"),
-            {"u": user_id})]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT kind, occurred_at, mrr, reason FROM subscription_events"
+                    " WHERE user_id = :u ORDER BY event_id"
+                ),
+                {"u": user_id},
+            )
+        ]
 
 
 def payments(engine, user_id):
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(
-            "SELECT * FROM payment_attempts WHERE user_id = :u ORDER BY payment_id"), {"u": user_id}).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                text("SELECT * FROM payment_attempts WHERE user_id = :u ORDER BY payment_id"), {"u": user_id}
+            ).mappings()
+        ]
 
 
 def test_first_checkout_starts_a_free_trial_that_converts_at_its_end(engine, plan_ids, gw):
@@ -66,9 +77,15 @@ def test_first_checkout_starts_a_free_trial_that_converts_at_its_end(engine, pla
     assert sub.current_period_end == lifecycle.period_end(trial_end, 1, "month")
     [paid] = payments(engine, user.user_id)
     assert (paid["amount"], paid["status"], paid["kind"], paid["attempted_at"]) == (
-        Decimal("13.99"), "succeeded", "conversion", trial_end)
-    assert events(engine, user.user_id) == [("trial_started", T0, Decimal("0.00"), None),
-                                            ("trial_converted", trial_end, Decimal("13.99"), None)]
+        Decimal("13.99"),
+        "succeeded",
+        "conversion",
+        trial_end,
+    )
+    assert events(engine, user.user_id) == [
+        ("trial_started", T0, Decimal("0.00"), None),
+        ("trial_converted", trial_end, Decimal("13.99"), None),
+    ]
     assert gw.charged() == Decimal("13.99")
     # re-running the job is a no-op
     assert billing.run(engine, trial_end + timedelta(hours=2), gateway=gw)["accounts"] == 0
@@ -79,18 +96,26 @@ def test_card_is_never_stored_in_full(engine, plan_ids, gw):
     user = member(engine)
     subscriptions.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "k1", gateway=gw, now=T0)
     assert subscriptions.card_on_file(engine, user.user_id) == {
-        "brand": "Visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
+        "brand": "Visa",
+        "last4": "4242",
+        "exp_month": 12,
+        "exp_year": 2030,
+    }
     with engine.connect() as conn:
         dump = str(conn.execute(text("SELECT * FROM payment_methods")).all())
     assert gateways.SUCCESS_CARD not in dump
 
 
-@pytest.mark.parametrize(("card", "message"), [
-    (DECLINE, "declined"), (NETWORK, "could not reach"),
-    (CardDetails("4242 4242 4242 4241", 12, 2030, "123"), "valid card number"),
-    (CardDetails(gateways.SUCCESS_CARD, 1, 2024, "123"), "expired"),
-    (CardDetails(gateways.SUCCESS_CARD, 12, 2030, "1"), "CVC"),
-])
+@pytest.mark.parametrize(
+    ("card", "message"),
+    [
+        (DECLINE, "declined"),
+        (NETWORK, "could not reach"),
+        (CardDetails("4242 4242 4242 4241", 12, 2030, "123"), "valid card number"),
+        (CardDetails(gateways.SUCCESS_CARD, 1, 2024, "123"), "expired"),
+        (CardDetails(gateways.SUCCESS_CARD, 12, 2030, "1"), "CVC"),
+    ],
+)
 def test_a_refused_card_changes_nothing(engine, plan_ids, gw, card, message):
     user = member(engine)
     with pytest.raises(BillingError, match=message):
@@ -102,8 +127,9 @@ def test_a_refused_card_changes_nothing(engine, plan_ids, gw, card, message):
 
 def test_double_click_on_start_trial_creates_one_subscription(engine, plan_ids, gw):
     user = member(engine)
-    results = run_at_once(*[lambda: subscriptions.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "same",
-                                                           gateway=gw, now=T0)] * 4)
+    results = run_at_once(
+        *[lambda: subscriptions.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "same", gateway=gw, now=T0)] * 4
+    )
     assert {r.subscription.subscription_id for r in results} == {results[0].subscription.subscription_id}
     assert [e[0] for e in events(engine, user.user_id)] == ["trial_started"]
     with pytest.raises(BillingError, match="already have a subscription"):
@@ -122,8 +148,9 @@ def ended_member(engine, plan_ids, gw, tag="m"):
 def test_paid_checkout_double_click_charges_once_and_is_subscribed_not_reactivated(engine, plan_ids, gw):
     user = ended_member(engine, plan_ids, gw)
     t = T0 + timedelta(days=40)
-    results = run_at_once(*[lambda: subscriptions.checkout(engine, user.user_id, plan_ids["Premium"], None, "pay",
-                                                           gateway=gw, now=t)] * 3)
+    results = run_at_once(
+        *[lambda: subscriptions.checkout(engine, user.user_id, plan_ids["Premium"], None, "pay", gateway=gw, now=t)] * 3
+    )
     assert len({r.payment_id for r in results}) == 1
     assert gw.charged() == Decimal("19.99")
     assert [p["status"] for p in payments(engine, user.user_id)] == ["succeeded"]
@@ -141,7 +168,10 @@ def test_insufficient_funds_at_checkout_is_recorded_and_changes_nothing_else(eng
             subscriptions.checkout(engine, user.user_id, plan_ids["Premium"], POOR, "pay", gateway=gw, now=t)
     [failed] = payments(engine, user.user_id)
     assert (failed["status"], failed["failure_reason"], failed["subscription_id"]) == (
-        "failed", "insufficient_funds", None)
+        "failed",
+        "insufficient_funds",
+        None,
+    )
     assert subscriptions.current(engine, user.user_id).status == "expired"
     assert subscriptions.card_on_file(engine, user.user_id)["last4"] == "4242"  # the old card is kept
     assert gw.charged() == 0
@@ -165,14 +195,19 @@ def test_upgrade_takes_effect_at_once_and_the_new_price_is_charged_at_renewal(en
     t = START + timedelta(days=10)
     assert subscriptions.change_plan(engine, user.user_id, plan_ids["Premium"], now=t) == "upgraded"
     sub = subscriptions.current(engine, user.user_id)
-    assert (sub.plan_name, sub.price, sub.current_period_end) == ("Premium", Decimal("19.99"),
-                                                                  lifecycle.period_end(START, 1, "month"))
+    assert (sub.plan_name, sub.price, sub.current_period_end) == (
+        "Premium",
+        Decimal("19.99"),
+        lifecycle.period_end(START, 1, "month"),
+    )
     assert subscriptions.entitlement(engine, user.user_id, t).max_streams == 4
     assert len(payments(engine, user.user_id)) == 1  # nothing charged now
     billing.run(engine, sub.current_period_end, gateway=gw)
     assert [p["amount"] for p in payments(engine, user.user_id)] == [Decimal("7.99"), Decimal("19.99")]
     assert [e[:3] for e in events(engine, user.user_id)][-2:] == [
-        ("upgraded", t, Decimal("19.99")), ("renewed", sub.current_period_end, Decimal("19.99"))]
+        ("upgraded", t, Decimal("19.99")),
+        ("renewed", sub.current_period_end, Decimal("19.99")),
+    ]
 
 
 def test_downgrade_waits_for_renewal_and_can_be_undone(engine, plan_ids, gw):
@@ -217,8 +252,10 @@ def test_failed_renewal_is_past_due_with_retries_and_recovers(engine, plan_ids, 
     user = paying_member(engine, plan_ids, gw)
     renewal = lifecycle.period_end(START, 1, "month")
     with engine.begin() as conn:
-        conn.execute(text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
-                     {"t": gw.token_for("insufficient_funds"), "u": user.user_id})
+        conn.execute(
+            text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
+            {"t": gw.token_for("insufficient_funds"), "u": user.user_id},
+        )
     billing.run(engine, renewal + timedelta(hours=1), gateway=gw)
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.status, sub.grace_until) == ("past_due", renewal + timedelta(days=lifecycle.GRACE_DAYS))
@@ -229,24 +266,29 @@ def test_failed_renewal_is_past_due_with_retries_and_recovers(engine, plan_ids, 
     assert [p["kind"] for p in payments(engine, user.user_id)] == ["conversion", "renewal", "retry", "retry"]
     with pytest.raises(BillingError, match="insufficient funds"):
         subscriptions.retry_payment(engine, user.user_id, "click", gateway=gw, now=renewal + timedelta(days=4))
-    assert subscriptions.update_card(engine, user.user_id, GOOD, gateway=gw,
-                                     now=renewal + timedelta(days=4)) == "recovered"
+    assert (
+        subscriptions.update_card(engine, user.user_id, GOOD, gateway=gw, now=renewal + timedelta(days=4))
+        == "recovered"
+    )
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.status, sub.grace_until) == ("active", None)
-    assert events(engine, user.user_id)[-1][:3] == ("payment_recovered", renewal + timedelta(days=4),
-                                                    Decimal("13.99"))
+    assert events(engine, user.user_id)[-1][:3] == ("payment_recovered", renewal + timedelta(days=4), Decimal("13.99"))
     assert billing.run(engine, renewal + timedelta(days=8), gateway=gw)["accounts"] == 0  # no more retries
     paid = [p for p in payments(engine, user.user_id) if p["status"] == "succeeded"]
     assert [(p["period_start"], p["period_end"]) for p in paid] == [
-        (START, renewal), (renewal, lifecycle.period_end(START, 2, "month"))]
+        (START, renewal),
+        (renewal, lifecycle.period_end(START, 2, "month")),
+    ]
 
 
 def test_grace_ends_unpaid_with_involuntary_churn(engine, plan_ids, gw):
     user = paying_member(engine, plan_ids, gw)
     renewal = lifecycle.period_end(START, 1, "month")
     with engine.begin() as conn:
-        conn.execute(text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
-                     {"t": gw.token_for("declined"), "u": user.user_id})
+        conn.execute(
+            text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
+            {"t": gw.token_for("declined"), "u": user.user_id},
+        )
     summary = billing.run(engine, renewal + timedelta(days=30), gateway=gw)
     assert summary["renewal_failed"] == 1 and summary["retry_failed"] == 3
     end = renewal + timedelta(days=lifecycle.GRACE_DAYS)
@@ -254,7 +296,11 @@ def test_grace_ends_unpaid_with_involuntary_churn(engine, plan_ids, gw):
     assert (sub.status, sub.ended_at, sub.end_reason) == ("expired", end, "involuntary")
     assert events(engine, user.user_id)[-1] == ("churned", end, Decimal("0.00"), "involuntary")
     assert [p["attempted_at"] - renewal for p in payments(engine, user.user_id)][1:] == [
-        timedelta(0), timedelta(days=1), timedelta(days=3), timedelta(days=5)]
+        timedelta(0),
+        timedelta(days=1),
+        timedelta(days=3),
+        timedelta(days=5),
+    ]
     assert not subscriptions.entitlement(engine, user.user_id, end).allowed
     assert "subscription_ended" in [n["kind"] for n in notifications.recent(engine, user.user_id)]
 
@@ -278,13 +324,17 @@ def test_annual_plan_renews_yearly_and_a_monthly_member_moving_to_annual_is_re_a
     billing.run(engine, first_renewal + timedelta(days=400), gateway=gw)
     paid = [(p["amount"], p["period_start"], p["period_end"]) for p in payments(engine, user.user_id)]
     assert paid[1] == (Decimal("143.88"), first_renewal, lifecycle.period_end(first_renewal, 1, "year"))
-    assert paid[2][1:] == (lifecycle.period_end(first_renewal, 1, "year"),
-                           lifecycle.period_end(first_renewal, 2, "year"))
+    assert paid[2][1:] == (
+        lifecycle.period_end(first_renewal, 1, "year"),
+        lifecycle.period_end(first_renewal, 2, "year"),
+    )
 
 
 def test_anchor_on_the_31st_renews_at_month_ends(engine, plan_ids, gw):
     assert billing.next_period(datetime(2025, 1, 31, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC), "month") == (
-        datetime(2025, 1, 31, tzinfo=UTC), datetime(2025, 3, 31, tzinfo=UTC))
+        datetime(2025, 1, 31, tzinfo=UTC),
+        datetime(2025, 3, 31, tzinfo=UTC),
+    )
 
 
 def test_admin_price_change_applies_from_the_next_period_only(engine, plan_ids, gw):
@@ -300,14 +350,18 @@ def test_admin_price_change_applies_from_the_next_period_only(engine, plan_ids, 
     billing.run(engine, renewal, gateway=gw)
     assert [p["amount"] for p in payments(engine, user.user_id)] == [Decimal("13.99"), Decimal("15.49")]
     assert [e[:3] for e in events(engine, user.user_id)][-2:] == [
-        ("price_changed", renewal, Decimal("15.49")), ("renewed", renewal, Decimal("15.49"))]
+        ("price_changed", renewal, Decimal("15.49")),
+        ("renewed", renewal, Decimal("15.49")),
+    ]
 
 
 def test_cancel_and_upgrade_from_two_tabs_at_once_end_consistent(engine, plan_ids, gw):
     user = paying_member(engine, plan_ids, gw, "Basic")
     t = START + timedelta(days=1)
-    run_at_once(lambda: subscriptions.cancel(engine, user.user_id, now=t),
-                lambda: subscriptions.change_plan(engine, user.user_id, plan_ids["Premium"], now=t))
+    run_at_once(
+        lambda: subscriptions.cancel(engine, user.user_id, now=t),
+        lambda: subscriptions.change_plan(engine, user.user_id, plan_ids["Premium"], now=t),
+    )
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.plan_name, sub.cancel_at_period_end) == ("Premium", True)
     assert events(engine, user.user_id)[-1][2] == Decimal("19.99")
@@ -355,16 +409,21 @@ def test_reminders_and_new_titles_are_sent_once(engine, plan_ids, gw):
     added = [("s1", "Old One", datetime(2020, 1, 1).date()), ("s2", "Fresh One", (renewal - timedelta(days=4)).date())]
     with engine.begin() as conn:
         genre = conn.execute(text("INSERT INTO genres (name) VALUES ('Dramas') RETURNING genre_id")).scalar()
-        old, new = (conn.execute(text("""
+        old, new = (
+            conn.execute(
+                text("""
             INSERT INTO titles (show_id, kind, title, audience, access_level, date_added)
             VALUES (:s, 'movie', :t, 'adults', 'basic', :d) RETURNING title_id"""),
-            {"s": s, "t": t, "d": d}).scalar() for s, t, d in added)
-        conn.execute(text("INSERT INTO title_genres VALUES (:a, :g, 1), (:b, :g, 1)"),
-                     {"a": old, "b": new, "g": genre})
-        profile = conn.execute(text("SELECT profile_id FROM profiles WHERE user_id = :u"),
-                               {"u": user.user_id}).scalar()
-        conn.execute(text("INSERT INTO list_entries VALUES (:u, :p, :t, :now)"),
-                     {"u": user.user_id, "p": profile, "t": old, "now": START})
+                {"s": s, "t": t, "d": d},
+            ).scalar()
+            for s, t, d in added
+        )
+        conn.execute(text("INSERT INTO title_genres VALUES (:a, :g, 1), (:b, :g, 1)"), {"a": old, "b": new, "g": genre})
+        profile = conn.execute(text("SELECT profile_id FROM profiles WHERE user_id = :u"), {"u": user.user_id}).scalar()
+        conn.execute(
+            text("INSERT INTO list_entries VALUES (:u, :p, :t, :now)"),
+            {"u": user.user_id, "p": profile, "t": old, "now": START},
+        )
     for _ in range(2):
         billing.run(engine, renewal - timedelta(days=2), gateway=gw)
     kinds = [n["kind"] for n in notifications.recent(engine, user.user_id)]
@@ -372,8 +431,10 @@ def test_reminders_and_new_titles_are_sent_once(engine, plan_ids, gw):
     note = next(n for n in notifications.recent(engine, user.user_id) if n["kind"] == "new_titles")
     assert "Fresh One" in note["body"] and "Old One" not in note["body"]
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM email_outbox WHERE user_id = :u"),
-                            {"u": user.user_id}).scalar() == 3
+        assert (
+            conn.execute(text("SELECT count(*) FROM email_outbox WHERE user_id = :u"), {"u": user.user_id}).scalar()
+            == 3
+        )
     assert notifications.unread_count(engine, user.user_id) == 3
     notifications.mark_all_read(engine, user.user_id, renewal)
     assert notifications.unread_count(engine, user.user_id) == 0
@@ -384,5 +445,7 @@ def test_billing_job_cli_records_a_run(engine, plan_ids, gw, capsys):
     assert billing.main(["run", "--until", "2025-12-31", "--json"]) == 0
     assert '"renewed"' in capsys.readouterr().out
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT status FROM job_runs WHERE job = 'billing' ORDER BY run_id DESC")).scalar() \
+        assert (
+            conn.execute(text("SELECT status FROM job_runs WHERE job = 'billing' ORDER BY run_id DESC")).scalar()
             == "succeeded"
+        )

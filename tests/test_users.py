@@ -27,8 +27,10 @@ def alice(engine):
 def test_register_normalises_email_and_creates_login_and_profile(engine, alice):
     assert alice.email == "alice@example.com" and alice.role == "subscriber"
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT user_id FROM user_logins WHERE email = 'alice@example.com'")).scalar() \
+        assert (
+            conn.execute(text("SELECT user_id FROM user_logins WHERE email = 'alice@example.com'")).scalar()
             == alice.user_id
+        )
         stored = conn.execute(text("SELECT password_hash FROM users WHERE user_id = :i"), {"i": alice.user_id}).scalar()
     assert stored.startswith("$2b$12$") and bcrypt.checkpw(PASSWORD.encode(), stored.encode())  # cost 12
     assert [p.name for p in users.list_profiles(engine, alice.user_id)] == ["Alice"]
@@ -57,8 +59,10 @@ def test_password_policy(engine, password):
         users.register(engine, "p@example.com", "P", password)
 
 
-@pytest.mark.parametrize(("email", "name"), [("not-an-email", "X"), ("a@b.c" + "x" * 300, "X"),
-                                             ("ok@example.com", ""), ("ok@example.com", "x" * 10_000)])
+@pytest.mark.parametrize(
+    ("email", "name"),
+    [("not-an-email", "X"), ("a@b.c" + "x" * 300, "X"), ("ok@example.com", ""), ("ok@example.com", "x" * 10_000)],
+)
 def test_bad_emails_and_names_are_refused(engine, email, name):
     with pytest.raises(users.AccountError):
         users.register(engine, email, name, PASSWORD)
@@ -208,13 +212,21 @@ def test_profiles_at_most_five_names_unique_kids_capped(engine, alice):
 def test_create_admin_cli(db_url):
     result = subprocess.run(
         [sys.executable, "-m", "backend.users", "create-admin", "--email", "root@example.com", "--name", "Root"],
-        capture_output=True, text=True, cwd=database.PROJECT_ROOT, timeout=60,
-        env={**os.environ, "ADMIN_PASSWORD": "admin password 1"})
+        capture_output=True,
+        text=True,
+        cwd=database.PROJECT_ROOT,
+        timeout=60,
+        env={**os.environ, "ADMIN_PASSWORD": "admin password 1"},
+    )
     assert result.returncode == 0, result.stderr
     assert "admin root@example.com created" in result.stdout
     assert users.find_user_by_email(database.get_engine(db_url), "root@example.com").role == "admin"
     again = subprocess.run(
         [sys.executable, "-m", "backend.users", "create-admin", "--email", "root@example.com", "--name", "Root"],
-        capture_output=True, text=True, cwd=database.PROJECT_ROOT, timeout=60,
-        env={**os.environ, "ADMIN_PASSWORD": "admin password 1"})
+        capture_output=True,
+        text=True,
+        cwd=database.PROJECT_ROOT,
+        timeout=60,
+        env={**os.environ, "ADMIN_PASSWORD": "admin password 1"},
+    )
     assert again.returncode == 2 and "already exists" in again.stderr

@@ -29,8 +29,9 @@ class MeOut(Model):
 class MeUpdate(BaseModel):
     name: Name = Field(examples=["Ada Lovelace"])
     bio: text_field(users.MAX_BIO_LENGTH) = Field("", examples=["Mostly documentaries."])
-    phone: text_field(40) = Field("", description="With its country code; empty to remove.",
-                                  examples=["+44 20 7946 0958"])
+    phone: text_field(40) = Field(
+        "", description="With its country code; empty to remove.", examples=["+44 20 7946 0958"]
+    )
 
 
 class ProfileOut(Model):
@@ -81,14 +82,23 @@ def list_profiles(db: EngineDep, me: Me) -> list[ProfileOut]:
 
 @router.post("/profiles", status_code=201, response_model=ProfileOut, summary="Add a viewing profile")
 def create_profile(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: ProfileIn):
-    return idempotent(request, db, me, key, body, status=201, work=lambda: ProfileOut.model_validate(
-        users.create_profile(db, me.user_id, body.name, is_kids=body.is_kids)))
+    return idempotent(
+        request,
+        db,
+        me,
+        key,
+        body,
+        status=201,
+        work=lambda: ProfileOut.model_validate(users.create_profile(db, me.user_id, body.name, is_kids=body.is_kids)),
+    )
 
 
 @router.get("/notifications", response_model=Notifications, summary="My notifications, newest first")
 def list_notifications(db: EngineDep, me: Me) -> Notifications:
-    return Notifications(unread=notifications.unread_count(db, me.user_id),
-                         items=[NotificationOut(**n) for n in notifications.recent(db, me.user_id)])
+    return Notifications(
+        unread=notifications.unread_count(db, me.user_id),
+        items=[NotificationOut(**n) for n in notifications.recent(db, me.user_id)],
+    )
 
 
 class Marked(BaseModel):
@@ -97,5 +107,11 @@ class Marked(BaseModel):
 
 @router.post("/notifications/read", response_model=Marked, summary="Mark all my notifications read")
 def mark_read(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
-    return idempotent(request, db, me, key, None,
-                      work=lambda: Marked(marked=notifications.mark_all_read(db, me.user_id, datetime.now(UTC))))
+    return idempotent(
+        request,
+        db,
+        me,
+        key,
+        None,
+        work=lambda: Marked(marked=notifications.mark_all_read(db, me.user_id, datetime.now(UTC))),
+    )

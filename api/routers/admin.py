@@ -26,9 +26,26 @@ class MetricsOut(BaseModel):
     months: list[dict]
     refreshed_at: str | None
 
-    model_config = {"json_schema_extra": {"examples": [{"refreshed_at": "2026-11-24 03:00:00+00:00", "months": [
-        {"month": "2026-10", "start_mrr": "41250.12", "end_mrr": "42010.55", "new_mrr": "2210.00",
-         "active_end": 3051, "logo_churn_rate": "0.0412", "arpu": "13.77"}]}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "refreshed_at": "2026-11-24 03:00:00+00:00",
+                    "months": [
+                        {
+                            "month": "2026-10",
+                            "start_mrr": "41250.12",
+                            "end_mrr": "42010.55",
+                            "new_mrr": "2210.00",
+                            "active_end": 3051,
+                            "logo_churn_rate": "0.0412",
+                            "arpu": "13.77",
+                        }
+                    ],
+                }
+            ]
+        }
+    }
 
 
 def _period(start: str, end: str) -> analytics.Period:
@@ -41,24 +58,29 @@ def _period(start: str, end: str) -> analytics.Period:
     return period
 
 
-@router.get("/metrics", response_model=MetricsOut, summary="Every monthly metric (the analytics CLI's table)",
-            description="Admins and analysts. The same rows as `python -m backend.analytics metrics --format json`: "
-                        "money and rates as exact decimal strings, counts as numbers, null when not defined.")
-def metrics(db: EngineDep, me: Staff,
-            start: Annotated[str, Query(pattern=MONTH, description="First month, YYYY-MM.", examples=["2026-01"])],
-            end: Annotated[str, Query(pattern=MONTH, description="Last month, YYYY-MM.", examples=["2026-10"])],
-            plan_id: Annotated[list[Annotated[int, Query(ge=1, le=BIGINT_MAX)]], Query(max_length=20)] = (),
-            country: Annotated[list[Annotated[str, Query(pattern=r"^[A-Za-z]{2}$")]], Query(max_length=50)] = (),
-            ) -> MetricsOut:
+@router.get(
+    "/metrics",
+    response_model=MetricsOut,
+    summary="Every monthly metric (the analytics CLI's table)",
+    description="Admins and analysts. The same rows as `python -m backend.analytics metrics --format json`: "
+    "money and rates as exact decimal strings, counts as numbers, null when not defined.",
+)
+def metrics(
+    db: EngineDep,
+    me: Staff,
+    start: Annotated[str, Query(pattern=MONTH, description="First month, YYYY-MM.", examples=["2026-01"])],
+    end: Annotated[str, Query(pattern=MONTH, description="Last month, YYYY-MM.", examples=["2026-10"])],
+    plan_id: Annotated[list[Annotated[int, Query(ge=1, le=BIGINT_MAX)]], Query(max_length=20)] = (),
+    country: Annotated[list[Annotated[str, Query(pattern=r"^[A-Za-z]{2}$")]], Query(max_length=50)] = (),
+) -> MetricsOut:
     filters = analytics.Filters(tuple(plan_id), tuple(c.upper() for c in country))
     table = analytics.monthly_metrics(db, _period(start, end), filters, acting_user_id=me.user_id)
     refreshed = analytics.refreshed_at(db)
     return MetricsOut(months=analytics.as_json_rows(table), refreshed_at=str(refreshed) if refreshed else None)
 
 
-
-
 # --- plans -----------------------------------------------------------------------------------------------
+
 
 class PlanIn(BaseModel):
     name: text_field(200) = Field(examples=["Mobile"])
@@ -94,8 +116,15 @@ def list_plans(db: EngineDep, me: Admin) -> list[dict]:
 
 @router.post("/plans", status_code=201, response_model=Created, summary="Create a plan (on sale at once)")
 def create_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, body: PlanIn):
-    return idempotent(request, db, me, key, body, status=201,
-                      work=lambda: Created(id=admin.create_plan(db, body.entry(), acting_user_id=me.user_id)))
+    return idempotent(
+        request,
+        db,
+        me,
+        key,
+        body,
+        status=201,
+        work=lambda: Created(id=admin.create_plan(db, body.entry(), acting_user_id=me.user_id)),
+    )
 
 
 @router.put("/plans/{plan_id}", response_model=Changed, summary="Edit a plan (a new price applies from renewals)")
@@ -105,14 +134,16 @@ def update_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath, body: PlanIn) -> 
 
 @router.post("/plans/{plan_id}/deactivate", response_model=Done, summary="Take a plan off sale (subscribers keep it)")
 def deactivate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
-    return idempotent(request, db, me, key, None, lambda: _done(admin.set_plan_active(
-        db, plan_id, False, acting_user_id=me.user_id)))
+    return idempotent(
+        request, db, me, key, None, lambda: _done(admin.set_plan_active(db, plan_id, False, acting_user_id=me.user_id))
+    )
 
 
 @router.post("/plans/{plan_id}/activate", response_model=Done, summary="Put a plan back on sale")
 def activate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
-    return idempotent(request, db, me, key, None, lambda: _done(admin.set_plan_active(
-        db, plan_id, True, acting_user_id=me.user_id)))
+    return idempotent(
+        request, db, me, key, None, lambda: _done(admin.set_plan_active(db, plan_id, True, acting_user_id=me.user_id))
+    )
 
 
 @router.delete("/plans/{plan_id}", status_code=204, summary="Delete a plan nobody ever subscribed to")
@@ -147,9 +178,13 @@ class TitleIn(BaseModel):
 
 
 @router.get("/titles", summary="Find titles, active or not")
-def find_titles(db: EngineDep, me: Admin, q: Annotated[text_field(200), Query()] = "",
-                status: Literal["all", "active", "inactive", "edited"] = "all",
-                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
+def find_titles(
+    db: EngineDep,
+    me: Admin,
+    q: Annotated[text_field(200), Query()] = "",
+    status: Literal["all", "active", "inactive", "edited"] = "all",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict]:
     return admin_content.find_titles(db, q, acting_user_id=me.user_id, status=status, limit=limit)
 
 
@@ -174,14 +209,26 @@ def update_title(db: EngineDep, me: Admin, title_id: TitleIdPath, body: TitleIn)
 
 @router.post("/titles/{title_id}/deactivate", response_model=Done, summary="Take a title out of the catalogue")
 def deactivate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
-    return idempotent(request, db, me, key, None, lambda: _done(admin_content.set_title_active(
-        db, title_id, False, acting_user_id=me.user_id)))
+    return idempotent(
+        request,
+        db,
+        me,
+        key,
+        None,
+        lambda: _done(admin_content.set_title_active(db, title_id, False, acting_user_id=me.user_id)),
+    )
 
 
 @router.post("/titles/{title_id}/activate", response_model=Done, summary="Bring a title back")
 def activate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
-    return idempotent(request, db, me, key, None, lambda: _done(admin_content.set_title_active(
-        db, title_id, True, acting_user_id=me.user_id)))
+    return idempotent(
+        request,
+        db,
+        me,
+        key,
+        None,
+        lambda: _done(admin_content.set_title_active(db, title_id, True, acting_user_id=me.user_id)),
+    )
 
 
 # --- accounts --------------------------------------------------------------------------------------------
@@ -204,9 +251,14 @@ class RoleIn(BaseModel):
 
 
 @router.get("/users", response_model=list[AccountOut], summary="Find accounts by email, name or id")
-def search_users(db: EngineDep, me: Admin, q: Annotated[text_field(200), Query()] = "",
-                 role: Literal["", "subscriber", "admin", "analyst"] = "", suspended: bool = False,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[AccountOut]:
+def search_users(
+    db: EngineDep,
+    me: Admin,
+    q: Annotated[text_field(200), Query()] = "",
+    role: Literal["", "subscriber", "admin", "analyst"] = "",
+    suspended: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[AccountOut]:
     rows = admin.search_users(db, q, acting_user_id=me.user_id, role=role, suspended_only=suspended, limit=limit)
     return [AccountOut(**asdict(r)) for r in rows]
 
@@ -216,17 +268,18 @@ def account_page(db: EngineDep, me: Admin, user_id: UserIdPath) -> dict:
     return admin.account_page(db, user_id, acting_user_id=me.user_id)
 
 
-@router.post("/users/{user_id}/suspend", response_model=Done,
-             summary="Suspend an account (its sessions, API ones included, end at once)")
+@router.post(
+    "/users/{user_id}/suspend",
+    response_model=Done,
+    summary="Suspend an account (its sessions, API ones included, end at once)",
+)
 def suspend(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
-    return idempotent(request, db, me, key, None,
-                      lambda: _done(admin.suspend(db, user_id, acting_user_id=me.user_id)))
+    return idempotent(request, db, me, key, None, lambda: _done(admin.suspend(db, user_id, acting_user_id=me.user_id)))
 
 
 @router.post("/users/{user_id}/restore", response_model=Done, summary="Lift a suspension")
 def restore(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
-    return idempotent(request, db, me, key, None,
-                      lambda: _done(admin.restore(db, user_id, acting_user_id=me.user_id)))
+    return idempotent(request, db, me, key, None, lambda: _done(admin.restore(db, user_id, acting_user_id=me.user_id)))
 
 
 @router.put("/users/{user_id}/role", response_model=Done, summary="Change an account's role (not your own)")

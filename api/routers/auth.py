@@ -41,8 +41,13 @@ class PasswordIn(BaseModel):
 
 def _pair(request: Request, issued: api_sessions.Issued) -> TokenPair:
     access, lifetime = tokens.issue(request.app.state.jwt_secret, issued.user.user_id, issued.family_id)
-    return TokenPair(access_token=access, expires_in=lifetime, refresh_token=issued.refresh_token,
-                     refresh_expires_at=issued.refresh_expires_at, user=UserOut.model_validate(issued.user))
+    return TokenPair(
+        access_token=access,
+        expires_in=lifetime,
+        refresh_token=issued.refresh_token,
+        refresh_expires_at=issued.refresh_expires_at,
+        user=UserOut.model_validate(issued.user),
+    )
 
 
 @router.post("/register", status_code=201, response_model=TokenPair, summary="Create an account (signed in at once)")
@@ -51,10 +56,14 @@ def register(request: Request, db: EngineDep, body: RegisterIn) -> TokenPair:
     return _pair(request, api_sessions.start(db, user))
 
 
-@router.post("/sign-in", response_model=TokenPair, summary="Sign in with email and password",
-             description="Failed attempts are throttled per email in the database, shared with the web app: "
-                         f"{users.FAILURES_BEFORE_LOCK} failures in {users.LOCK_MINUTES} minutes lock the email "
-                         f"for {users.LOCK_MINUTES} minutes (429 `sign_in_locked`).")
+@router.post(
+    "/sign-in",
+    response_model=TokenPair,
+    summary="Sign in with email and password",
+    description="Failed attempts are throttled per email in the database, shared with the web app: "
+    f"{users.FAILURES_BEFORE_LOCK} failures in {users.LOCK_MINUTES} minutes lock the email "
+    f"for {users.LOCK_MINUTES} minutes (429 `sign_in_locked`).",
+)
 def sign_in(request: Request, db: EngineDep, body: SignInIn) -> TokenPair:
     try:
         user = users.authenticate(db, body.email, body.password)
@@ -65,9 +74,13 @@ def sign_in(request: Request, db: EngineDep, body: SignInIn) -> TokenPair:
     return _pair(request, api_sessions.start(db, user))
 
 
-@router.post("/refresh", response_model=TokenPair, summary="Exchange a refresh token for new tokens (rotation)",
-             description="The refresh token is single-use: the answer holds a new one. Presenting a used one "
-                         "again ends that session (both tokens stop working).")
+@router.post(
+    "/refresh",
+    response_model=TokenPair,
+    summary="Exchange a refresh token for new tokens (rotation)",
+    description="The refresh token is single-use: the answer holds a new one. Presenting a used one "
+    "again ends that session (both tokens stop working).",
+)
 def refresh(request: Request, db: EngineDep, body: RefreshIn) -> TokenPair:
     try:
         issued = api_sessions.rotate(db, body.refresh_token)
@@ -82,8 +95,12 @@ def sign_out(db: EngineDep, me: Me) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/password", response_model=TokenPair, summary="Change the password (ends every session)",
-             description="Every session ends, in the API and the web app; the answer signs this client in again.")
+@router.post(
+    "/password",
+    response_model=TokenPair,
+    summary="Change the password (ends every session)",
+    description="Every session ends, in the API and the web app; the answer signs this client in again.",
+)
 def change_password(request: Request, db: EngineDep, me: Me, body: Annotated[PasswordIn, Body()]) -> TokenPair:
     users.change_password(db, me.user_id, body.current_password, body.new_password)
     api_sessions.end_all(db, me.user_id)

@@ -113,8 +113,9 @@ def _allowed(db, me: Principal | None, profile_id: int | None):
     if profile_id is None:
         return None
     if me is None:
-        raise ApiError(401, "unauthorised", "Sign in to browse as one of your profiles.",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401, "unauthorised", "Sign in to browse as one of your profiles.", headers={"WWW-Authenticate": "Bearer"}
+        )
     return discovery.allowed_audiences(my_profile(db, me, profile_id))
 
 
@@ -126,31 +127,60 @@ def _title(db, show_id: str, allowed=None) -> discovery.TitleDetails:
 
 
 OptionalMe = Annotated[Principal | None, Depends(optional_principal)]
-ProfileQuery = Annotated[int | None, Query(ge=1, le=BIGINT_MAX, description="Browse as this profile of mine "
-                                           "(its maturity cap applies; needs a bearer token).")]
+ProfileQuery = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=BIGINT_MAX,
+        description="Browse as this profile of mine (its maturity cap applies; needs a bearer token).",
+    ),
+]
 
 
-@router.get("/v1/titles", response_model=Results, summary="Browse and search the catalogue",
-            description="Typo-tolerant search over titles, cast and directors, with filters, sort and pages.")
-def browse(db: EngineDep, me: OptionalMe,
-           q: Annotated[Word, Query(description="Search words (typos tolerated).", examples=["strangr thngs"])] = "",
-           kind: Annotated[list[Kind], Query(max_length=2)] = (),
-           genre: Annotated[list[Word], Query(max_length=20)] = (),
-           country: Annotated[list[Word], Query(max_length=20)] = (),
-           year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-           year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-           audience: Annotated[list[Audience], Query(max_length=5)] = (),
-           access_level: Annotated[list[AccessLevel], Query(max_length=2)] = (),
-           person: Annotated[Word | None, Query(description="Exact name of a cast member or director.")] = None,
-           sort: Sort = "relevance",
-           page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-           page_size: Annotated[int, Query(ge=1, le=100)] = discovery.PAGE_SIZE,
-           profile_id: ProfileQuery = None) -> Results:
-    filters = discovery.Filters(q, tuple(kind), tuple(genre), tuple(country), year_from, year_to, tuple(audience),
-                                tuple(access_level), person, sort)
+@router.get(
+    "/v1/titles",
+    response_model=Results,
+    summary="Browse and search the catalogue",
+    description="Typo-tolerant search over titles, cast and directors, with filters, sort and pages.",
+)
+def browse(
+    db: EngineDep,
+    me: OptionalMe,
+    q: Annotated[Word, Query(description="Search words (typos tolerated).", examples=["strangr thngs"])] = "",
+    kind: Annotated[list[Kind], Query(max_length=2)] = (),
+    genre: Annotated[list[Word], Query(max_length=20)] = (),
+    country: Annotated[list[Word], Query(max_length=20)] = (),
+    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    audience: Annotated[list[Audience], Query(max_length=5)] = (),
+    access_level: Annotated[list[AccessLevel], Query(max_length=2)] = (),
+    person: Annotated[Word | None, Query(description="Exact name of a cast member or director.")] = None,
+    sort: Sort = "relevance",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = discovery.PAGE_SIZE,
+    profile_id: ProfileQuery = None,
+) -> Results:
+    filters = discovery.Filters(
+        q,
+        tuple(kind),
+        tuple(genre),
+        tuple(country),
+        year_from,
+        year_to,
+        tuple(audience),
+        tuple(access_level),
+        person,
+        sort,
+    )
     found = discovery.browse(db, filters, allowed=_allowed(db, me, profile_id), page=page, page_size=page_size)
-    return Results(items=[_card(c) for c in found.cards], total=found.total, page=found.page, pages=found.pages,
-                   query=found.query, notes=found.notes)
+    return Results(
+        items=[_card(c) for c in found.cards],
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        query=found.query,
+        notes=found.notes,
+    )
 
 
 @router.get("/v1/facets", response_model=FacetsOut, summary="The filter choices: genres, countries, years")
@@ -164,18 +194,29 @@ def title_details(db: EngineDep, me: OptionalMe, show_id: ShowIdPath, profile_id
     title_id = details.card.title_id
     seasons = discovery.episodes(db, title_id) if details.card.kind == "tv_show" else {}
     summary = library.rating_summary(db, title_id)
-    return TitleOut(card=_card(details.card), description=details.description, date_added=details.date_added,
-                    seasons=details.seasons, duration_minutes=details.duration_minutes,
-                    countries=list(details.countries), directors=list(details.directors), cast=list(details.cast),
-                    episodes=[EpisodeOut(**asdict(e)) for season in seasons.values() for e in season],
-                    ratings=RatingsOut(down=summary.down, up=summary.up, love=summary.love),
-                    reviews=[ReviewOut(score=r.score, text=r.text, updated_at=r.updated_at)
-                             for r in library.reviews(db, title_id)])
+    return TitleOut(
+        card=_card(details.card),
+        description=details.description,
+        date_added=details.date_added,
+        seasons=details.seasons,
+        duration_minutes=details.duration_minutes,
+        countries=list(details.countries),
+        directors=list(details.directors),
+        cast=list(details.cast),
+        episodes=[EpisodeOut(**asdict(e)) for season in seasons.values() for e in season],
+        ratings=RatingsOut(down=summary.down, up=summary.up, love=summary.love),
+        reviews=[ReviewOut(score=r.score, text=r.text, updated_at=r.updated_at) for r in library.reviews(db, title_id)],
+    )
 
 
 @router.get("/v1/titles/{show_id}/similar", response_model=list[CardOut], summary="Titles like this one")
-def similar(db: EngineDep, me: OptionalMe, show_id: ShowIdPath, profile_id: ProfileQuery = None,
-            limit: Annotated[int, Query(ge=1, le=50)] = 12) -> list[CardOut]:
+def similar(
+    db: EngineDep,
+    me: OptionalMe,
+    show_id: ShowIdPath,
+    profile_id: ProfileQuery = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 12,
+) -> list[CardOut]:
     allowed = _allowed(db, me, profile_id)
     details = _title(db, show_id, allowed)
     ids = recommend.similar_titles(recommend.models(db), details.card.title_id, allowed=allowed, limit=limit)
@@ -219,8 +260,15 @@ def read_rating(db: EngineDep, me: Me, profile_id: ProfilePath, show_id: ShowIdP
 @library_router.put("/ratings/{show_id}", response_model=RatingOut, summary="Rate a title (replaces the rating)")
 def rate(db: EngineDep, me: Me, profile_id: ProfilePath, show_id: ShowIdPath, body: RatingIn) -> RatingOut:
     profile = my_profile(db, me, profile_id)
-    rating = library.rate(db, me.user_id, profile.profile_id, show_id, body.score, body.review,
-                          allowed=discovery.allowed_audiences(profile))
+    rating = library.rate(
+        db,
+        me.user_id,
+        profile.profile_id,
+        show_id,
+        body.score,
+        body.review,
+        allowed=discovery.allowed_audiences(profile),
+    )
     return RatingOut(**asdict(rating))
 
 
@@ -233,8 +281,17 @@ def remove_rating(db: EngineDep, me: Me, profile_id: ProfilePath, show_id: ShowI
 
 def _rows(db, me: Principal, profile_id: int) -> list[RowOut]:
     profile = my_profile(db, me, profile_id)
-    return [RowOut(key=r.key, title=r.title, caption=r.caption, items=[_card(c) for c in r.cards], notes=r.notes,
-                   progress=r.progress) for r in home.home_rows(db, me.user_id, profile)]
+    return [
+        RowOut(
+            key=r.key,
+            title=r.title,
+            caption=r.caption,
+            items=[_card(c) for c in r.cards],
+            notes=r.notes,
+            progress=r.progress,
+        )
+        for r in home.home_rows(db, me.user_id, profile)
+    ]
 
 
 @library_router.get("/home", response_model=list[RowOut], summary="A profile's home rows, each with its reason")
@@ -242,8 +299,11 @@ def home_rows(db: EngineDep, me: Me, profile_id: ProfilePath) -> list[RowOut]:
     return _rows(db, me, profile_id)
 
 
-@library_router.get("/recommendations", response_model=list[RowOut],
-                    summary="Recommendation rows (top picks, because you watched, favourite genres, popular)")
+@library_router.get(
+    "/recommendations",
+    response_model=list[RowOut],
+    summary="Recommendation rows (top picks, because you watched, favourite genres, popular)",
+)
 def recommendations(db: EngineDep, me: Me, profile_id: ProfilePath) -> list[RowOut]:
     return [r for r in _rows(db, me, profile_id) if r.key.startswith(RECOMMENDATION_ROWS)]
 

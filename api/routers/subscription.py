@@ -22,9 +22,12 @@ router = APIRouter(prefix="/v1/me", tags=["subscription"], responses=ERROR_RESPO
 
 
 class CardIn(BaseModel):
-    number: text_field(40, min_length=1) = Field(description="Test cards: 4242 4242 4242 4242 succeeds, "
-                                                 "4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has "
-                                                 "insufficient funds.", examples=["4242 4242 4242 4242"])
+    number: text_field(40, min_length=1) = Field(
+        description="Test cards: 4242 4242 4242 4242 succeeds, "
+        "4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has "
+        "insufficient funds.",
+        examples=["4242 4242 4242 4242"],
+    )
     exp_month: Annotated[int, Field(ge=1, le=12, examples=[12])]
     exp_year: Annotated[int, Field(ge=2000, le=2100, examples=[2030])]
     cvc: text_field(4, min_length=3) = Field(examples=["123"])
@@ -97,8 +100,10 @@ class CheckoutOut(BaseModel):
 
 
 class ChangeOut(BaseModel):
-    result: str = Field(description="What happened, e.g. upgraded, downgrade_scheduled, cancel_scheduled, "
-                                    "cancel_undone, recovered, unchanged.")
+    result: str = Field(
+        description="What happened, e.g. upgraded, downgrade_scheduled, cancel_scheduled, "
+        "cancel_undone, recovered, unchanged."
+    )
     subscription: SubscriptionOut | None
 
 
@@ -131,9 +136,11 @@ class PaymentOut(Model):
 def _status(db, user_id: int) -> SubscriptionStatus:
     sub, ent = subs.current(db, user_id), subs.entitlement(db, user_id)
     card = subs.card_on_file(db, user_id)
-    return SubscriptionStatus(subscription=SubscriptionOut.model_validate(sub) if sub else None,
-                              entitlement=EntitlementOut(**asdict(ent), summary=ent.summary),
-                              card=CardOut(**card) if card else None)
+    return SubscriptionStatus(
+        subscription=SubscriptionOut.model_validate(sub) if sub else None,
+        entitlement=EntitlementOut(**asdict(ent), summary=ent.summary),
+        card=CardOut(**card) if card else None,
+    )
 
 
 def _changed(db, user_id: int, result: str) -> ChangeOut:
@@ -141,8 +148,11 @@ def _changed(db, user_id: int, result: str) -> ChangeOut:
     return ChangeOut(result=result, subscription=SubscriptionOut.model_validate(sub) if sub else None)
 
 
-@router.get("/subscription", response_model=SubscriptionStatus,
-            summary="My subscription, what it lets me watch, and the card on file")
+@router.get(
+    "/subscription",
+    response_model=SubscriptionStatus,
+    summary="My subscription, what it lets me watch, and the card on file",
+)
 def read_subscription(db: EngineDep, me: Me) -> SubscriptionStatus:
     return _status(db, me.user_id)
 
@@ -152,36 +162,47 @@ def subscription_events(db: EngineDep, me: Me) -> list[EventOut]:
     return [EventOut(**e) for e in subscription_history.events(db, me.user_id)]
 
 
-@router.post("/subscription", status_code=201, response_model=CheckoutOut,
-             summary="Subscribe or resubscribe (checkout)",
-             description="First-time subscribers get a free trial (the card is verified, nothing charged); "
-                         "anyone who subscribed before pays the first period at once. The same Idempotency-Key "
-                         "returns the first result and never charges twice.")
+@router.post(
+    "/subscription",
+    status_code=201,
+    response_model=CheckoutOut,
+    summary="Subscribe or resubscribe (checkout)",
+    description="First-time subscribers get a free trial (the card is verified, nothing charged); "
+    "anyone who subscribed before pays the first period at once. The same Idempotency-Key "
+    "returns the first result and never charges twice.",
+)
 def checkout(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: CheckoutIn):
     def work() -> CheckoutOut:
-        result = subs.checkout(db, me.user_id, body.plan_id, body.card.details() if body.card else None,
-                               f"api:{key}")
-        return CheckoutOut(subscription=SubscriptionOut.model_validate(result.subscription), trial=result.trial,
-                           payment_id=result.payment_id)
+        result = subs.checkout(db, me.user_id, body.plan_id, body.card.details() if body.card else None, f"api:{key}")
+        return CheckoutOut(
+            subscription=SubscriptionOut.model_validate(result.subscription),
+            trial=result.trial,
+            payment_id=result.payment_id,
+        )
 
     return idempotent(request, db, me, key, body, work, status=201)
 
 
-@router.post("/subscription/change-plan", response_model=ChangeOut, summary="Upgrade (at once) or downgrade "
-             "(at the next billing date); choosing the current plan undoes a scheduled downgrade")
+@router.post(
+    "/subscription/change-plan",
+    response_model=ChangeOut,
+    summary="Upgrade (at once) or downgrade "
+    "(at the next billing date); choosing the current plan undoes a scheduled downgrade",
+)
 def change_plan(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: PlanChangeIn):
-    return idempotent(request, db, me, key, body,
-                      lambda: _changed(db, me.user_id, subs.change_plan(db, me.user_id, body.plan_id)))
+    return idempotent(
+        request, db, me, key, body, lambda: _changed(db, me.user_id, subs.change_plan(db, me.user_id, body.plan_id))
+    )
 
 
 @router.post("/subscription/undo-downgrade", response_model=ChangeOut, summary="Keep the current plan")
 def undo_downgrade(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
-    return idempotent(request, db, me, key, None,
-                      lambda: _changed(db, me.user_id, subs.undo_downgrade(db, me.user_id)))
+    return idempotent(request, db, me, key, None, lambda: _changed(db, me.user_id, subs.undo_downgrade(db, me.user_id)))
 
 
-@router.post("/subscription/cancel", response_model=ChangeOut,
-             summary="Cancel at the end of the paid period (or trial)")
+@router.post(
+    "/subscription/cancel", response_model=ChangeOut, summary="Cancel at the end of the paid period (or trial)"
+)
 def cancel(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
     return idempotent(request, db, me, key, None, lambda: _changed(db, me.user_id, subs.cancel(db, me.user_id)))
 
@@ -193,15 +214,18 @@ def resume(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
 
 @router.post("/subscription/retry-payment", response_model=ChangeOut, summary="Retry a failed renewal now")
 def retry_payment(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
-    return idempotent(request, db, me, key, None,
-                      lambda: _changed(db, me.user_id, subs.retry_payment(db, me.user_id, f"api:{key}")))
+    return idempotent(
+        request, db, me, key, None, lambda: _changed(db, me.user_id, subs.retry_payment(db, me.user_id, f"api:{key}"))
+    )
 
 
-@router.post("/card", response_model=ChangeOut, summary="Replace the card on file (a past-due period is charged "
-             "to it at once)")
+@router.post(
+    "/card", response_model=ChangeOut, summary="Replace the card on file (a past-due period is charged to it at once)"
+)
 def update_card(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: CardIn):
-    return idempotent(request, db, me, key, body,
-                      lambda: _changed(db, me.user_id, subs.update_card(db, me.user_id, body.details())))
+    return idempotent(
+        request, db, me, key, body, lambda: _changed(db, me.user_id, subs.update_card(db, me.user_id, body.details()))
+    )
 
 
 @router.get("/billing", response_model=list[PaymentOut], summary="My payments, newest first")
@@ -209,8 +233,12 @@ def billing_history(db: EngineDep, me: Me) -> list[PaymentOut]:
     return [PaymentOut(**p) for p in subs.billing_history(db, me.user_id)]
 
 
-@router.get("/billing/{payment_id}/receipt", response_class=PlainTextResponse, summary="A receipt (plain text)",
-            responses={200: {"content": {"text/plain": {}}}})
+@router.get(
+    "/billing/{payment_id}/receipt",
+    response_class=PlainTextResponse,
+    summary="A receipt (plain text)",
+    responses={200: {"content": {"text/plain": {}}}},
+)
 def receipt(db: EngineDep, me: Me, payment_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)]) -> str:
     text = subs.receipt(db, me.user_id, payment_id)
     if text is None:

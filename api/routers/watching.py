@@ -43,9 +43,16 @@ class StartIn(BaseModel):
     profile_id: Id = Field(examples=[1])
     show_id: Annotated[str, Field(pattern=SHOW_ID_PATTERN, examples=["s1"])]
     episode_id: Id | None = Field(None, description="For a series: the episode (default: where the profile is).")
-    device_id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
-                                    description="A stable id of this device (a new play here replaces its stream).",
-                                    examples=["phone-8c1d2f"])]
+    device_id: Annotated[
+        str,
+        Field(
+            min_length=8,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="A stable id of this device (a new play here replaces its stream).",
+            examples=["phone-8c1d2f"],
+        ),
+    ]
     device_label: text_field(120) = Field("API client", examples=["Ada's phone"])
 
 
@@ -56,8 +63,10 @@ class SessionOut(BaseModel):
     episode: EpisodeOut | None
     position_seconds: int = Field(description="Where to start (the saved position, or 0).")
     duration_seconds: int
-    media_url: str = Field(description="The sample clip standing in for the title (served under /static/generated/ "
-                                       "once `python -m backend.media` has generated it).")
+    media_url: str = Field(
+        description="The sample clip standing in for the title (served under /static/generated/ "
+        "once `python -m backend.media` has generated it)."
+    )
     report_every_seconds: int = playback.REPORT_EVERY_SECONDS
 
 
@@ -96,51 +105,72 @@ def media_url(item: media.Media) -> str:
 
 
 def _refused(error: playback.PlaybackRefused) -> ApiError:
-    details = {"reason": error.reason, "remedy": error.remedy,
-               "devices": [asdict(d) for d in error.devices] or None}
+    details = {"reason": error.reason, "remedy": error.remedy, "devices": [asdict(d) for d in error.devices] or None}
     status = 409 if error.reason == "streams" else 403
     return ApiError(status, f"playback_{error.reason}", error.message, details=details)
 
 
-@router.get("/v1/titles/{show_id}/trailer", tags=["catalogue"], response_model=TrailerOut,
-            summary="A title's trailer (open to everyone)")
+@router.get(
+    "/v1/titles/{show_id}/trailer",
+    tags=["catalogue"],
+    response_model=TrailerOut,
+    summary="A title's trailer (open to everyone)",
+)
 def trailer(db: EngineDep, show_id: ShowIdPath) -> TrailerOut:
     title = watch_title(db, show_id)
     found = media.trailer_for(title.show_id)
     return TrailerOut(show_id=title.show_id, title=title.title, media_url=media_url(found), seconds=found.seconds)
 
 
-@router.post("/v1/me/playback", status_code=201, response_model=SessionOut, summary="Start playing a title",
-             description="Checks the subscription, the plan's access level, the profile's maturity and the plan's "
-                         "screens (409 `playback_streams` lists the devices watching). Resumes where the profile "
-                         "left off.")
+@router.post(
+    "/v1/me/playback",
+    status_code=201,
+    response_model=SessionOut,
+    summary="Start playing a title",
+    description="Checks the subscription, the plan's access level, the profile's maturity and the plan's "
+    "screens (409 `playback_streams` lists the devices watching). Resumes where the profile "
+    "left off.",
+)
 def start(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: StartIn):
     def work() -> SessionOut:
         profile, title = my_profile(db, me, body.profile_id), watch_title(db, body.show_id)
-        if body.episode_id is not None and body.episode_id not in {e.episode_id for e in
-                                                                   playback.episodes(db, title.title_id)}:
+        if body.episode_id is not None and body.episode_id not in {
+            e.episode_id for e in playback.episodes(db, title.title_id)
+        }:
             raise ApiError(404, "episode_not_found", "This title has no episode with this id.", field="episode_id")
         episode, position = playback.resume_point(db, me.user_id, profile.profile_id, title, body.episode_id)
         try:
-            session = playback.start(db, me.user_id, profile, title, episode, position, body.device_id,
-                                     body.device_label)
+            session = playback.start(
+                db, me.user_id, profile, title, episode, position, body.device_id, body.device_label
+            )
         except playback.PlaybackRefused as error:
             raise _refused(error) from None
-        return SessionOut(lease_id=session.lease_id, title_id=title.title_id, show_id=title.show_id,
-                          episode=EpisodeOut(**asdict(episode)) if episode else None,
-                          position_seconds=session.position_seconds, duration_seconds=session.duration_seconds,
-                          media_url=media_url(media.clip_for(title.show_id)))
+        return SessionOut(
+            lease_id=session.lease_id,
+            title_id=title.title_id,
+            show_id=title.show_id,
+            episode=EpisodeOut(**asdict(episode)) if episode else None,
+            position_seconds=session.position_seconds,
+            duration_seconds=session.duration_seconds,
+            media_url=media_url(media.clip_for(title.show_id)),
+        )
 
     return idempotent(request, db, me, key, body, work, status=201)
 
 
-@router.put("/v1/me/playback/{lease_id}/position", response_model=ReportOut,
-            summary="Report where the player is (every few seconds, on pause and at the end)")
+@router.put(
+    "/v1/me/playback/{lease_id}/position",
+    response_model=ReportOut,
+    summary="Report where the player is (every few seconds, on pause and at the end)",
+)
 def report(db: EngineDep, me: Me, lease_id: LeasePath, body: PositionIn) -> ReportOut:
     result = playback.report(db, me.user_id, lease_id, body.position_seconds, ended=body.ended)
     following = result.next_episode
-    return ReportOut(state=result.state, position_seconds=result.position_seconds,
-                     next_episode=EpisodeOut(**asdict(following)) if following else None)
+    return ReportOut(
+        state=result.state,
+        position_seconds=result.position_seconds,
+        next_episode=EpisodeOut(**asdict(following)) if following else None,
+    )
 
 
 @router.delete("/v1/me/playback/{lease_id}", status_code=204, summary="Stop playing (frees the screen)")
@@ -167,8 +197,11 @@ def continue_watching(db: EngineDep, me: Me, profile_id: ProfilePath) -> list[di
     return playback.continue_watching(db, me.user_id, profile.profile_id)
 
 
-@router.delete("/v1/me/profiles/{profile_id}/continue-watching/{show_id}", status_code=204,
-               summary="Remove a title from Continue Watching (its progress is kept)")
+@router.delete(
+    "/v1/me/profiles/{profile_id}/continue-watching/{show_id}",
+    status_code=204,
+    summary="Remove a title from Continue Watching (its progress is kept)",
+)
 def remove_continue_watching(db: EngineDep, me: Me, profile_id: ProfilePath, show_id: ShowIdPath) -> Response:
     profile, title = my_profile(db, me, profile_id), watch_title(db, show_id)
     if not playback.remove_from_continue_watching(db, me.user_id, profile.profile_id, title.title_id):

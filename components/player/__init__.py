@@ -13,28 +13,50 @@ import streamlit as st
 
 HERE = Path(__file__).resolve().parent
 _PLAYER = st.components.v2.component(
-    "reelhouse_player", js=(HERE / "player.js").read_text(), css=(HERE / "player.css").read_text())
+    "reelhouse_player", js=(HERE / "player.js").read_text(), css=(HERE / "player.css").read_text()
+)
 
 
 @dataclass(frozen=True)
 class PlayerReport:
     """A report from the player: `kind` progress | pause | heartbeat | ended, and the position scaled to
     the real running time."""
+
     kind: str
     position_seconds: float
     ended: bool
 
 
-def player(*, key: str, src: str, runtime_seconds: int, start_seconds: int = 0, caption: str = "",
-           report: bool = True, stop: bool = False, device: str | None = None, every: int = 5,
-           idle: int = 30, autoplay: bool = True) -> PlayerReport | None:
+def player(
+    *,
+    key: str,
+    src: str,
+    runtime_seconds: int,
+    start_seconds: int = 0,
+    caption: str = "",
+    report: bool = True,
+    stop: bool = False,
+    device: str | None = None,
+    every: int = 5,
+    idle: int = 30,
+    autoplay: bool = True,
+) -> PlayerReport | None:
     """Mount the player; the report that caused this rerun, if any."""
-    data = {"src": src, "runtime": runtime_seconds, "start": start_seconds, "caption": caption, "report": report,
-            "stop": stop, "device": device, "every": every, "idle": idle, "autoplay": autoplay}
+    data = {
+        "src": src,
+        "runtime": runtime_seconds,
+        "start": start_seconds,
+        "caption": caption,
+        "report": report,
+        "stop": stop,
+        "device": device,
+        "every": every,
+        "idle": idle,
+        "autoplay": autoplay,
+    }
     result = _PLAYER(key=key, data=data, on_report_change=lambda: None)
     raw = getattr(result, "report", None)
     if not isinstance(raw, dict) or not raw.get("d"):
         return None
     clip_position = max(0.0, min(float(raw.get("t") or 0), float(raw["d"])))
-    return PlayerReport(str(raw.get("kind")), clip_position / float(raw["d"]) * runtime_seconds,
-                        bool(raw.get("ended")))
+    return PlayerReport(str(raw.get("kind")), clip_position / float(raw["d"]) * runtime_seconds, bool(raw.get("ended")))

@@ -305,12 +305,26 @@ ALTER TABLE ratings          ADD FOREIGN KEY (title_id) REFERENCES titles (title
 """
 
 REFERENCE_TABLES = [
-    "plans", "titles", "genres", "countries", "people",
-    "title_genres", "title_countries", "title_people", "episodes", "job_runs",
+    "plans",
+    "titles",
+    "genres",
+    "countries",
+    "people",
+    "title_genres",
+    "title_countries",
+    "title_people",
+    "episodes",
+    "job_runs",
 ]
 PER_USER = [
-    "users", "profiles", "subscriptions", "payment_attempts",
-    "playback_events", "viewing_progress", "list_entries", "ratings",
+    "users",
+    "profiles",
+    "subscriptions",
+    "payment_attempts",
+    "playback_events",
+    "viewing_progress",
+    "list_entries",
+    "ratings",
 ]
 
 

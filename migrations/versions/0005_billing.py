@@ -22,8 +22,10 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-NOTIFICATION_KINDS = ("'renewal_reminder', 'payment_failed', 'payment_recovered', 'subscription_ended', "
-                      "'new_titles', 'receipt', 'trial_started'")
+NOTIFICATION_KINDS = (
+    "'renewal_reminder', 'payment_failed', 'payment_recovered', 'subscription_ended', "
+    "'new_titles', 'receipt', 'trial_started'"
+)
 
 
 def upgrade() -> None:

@@ -56,6 +56,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS title_weekly_views_runs, title_weekly_views")
-    for index in ("ratings_reviews_idx", "viewing_progress_recent_idx", "titles_date_added_idx",
-                  "people_name_trgm_idx", "titles_title_trgm_idx"):
+    for index in (
+        "ratings_reviews_idx",
+        "viewing_progress_recent_idx",
+        "titles_date_added_idx",
+        "people_name_trgm_idx",
+        "titles_title_trgm_idx",
+    ):
         op.execute(f"DROP INDEX IF EXISTS {index}")

@@ -215,9 +215,21 @@ CREATE TABLE churn_model_runs (
 """
 
 PER_USER_TABLES = ["user_daily_activity", "profile_item_starts", "user_first_play", "churn_scores"]
-SHARED_TABLES = ["engagement_daily", "daily_active", "title_daily", "title_monthly", "viewing_hours",
-                 "daily_peak_concurrency", "completion_monthly", "first_play_cohorts", "acquisition_monthly",
-                 "churn_monthly", "cohort_retention", "survival_curves", "churn_model_runs"]
+SHARED_TABLES = [
+    "engagement_daily",
+    "daily_active",
+    "title_daily",
+    "title_monthly",
+    "viewing_hours",
+    "daily_peak_concurrency",
+    "completion_monthly",
+    "first_play_cohorts",
+    "acquisition_monthly",
+    "churn_monthly",
+    "cohort_retention",
+    "survival_curves",
+    "churn_model_runs",
+]
 
 
 def upgrade() -> None:

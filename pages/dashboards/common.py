@@ -42,11 +42,18 @@ BACKGROUND, PANEL, TEXT, PRIMARY = "#141414", "#1f1f1f", "#f5f5f1", "#E50914"
 COLORWAY = [PRIMARY, "#46d369", "#f5c518", "#54b9ff", "#b084f5", "#ff8a3d", "#9aa0a6", "#ff5fa2"]
 pio.templates["reelhouse"] = go.layout.Template(
     pio.templates["plotly_dark"],
-    layout=go.Layout(paper_bgcolor=BACKGROUND, plot_bgcolor=PANEL, colorway=COLORWAY,
-                     font={"color": TEXT, "family": "sans-serif"},
-                     title={"x": 0.01, "font": {"size": 18}}, legend={"orientation": "h", "y": -0.18},
-                     margin={"t": 56, "l": 72, "r": 56, "b": 48}, hovermode="x unified",
-                     xaxis={"gridcolor": "#2a2a2a"}, yaxis={"gridcolor": "#2a2a2a", "automargin": True}),
+    layout=go.Layout(
+        paper_bgcolor=BACKGROUND,
+        plot_bgcolor=PANEL,
+        colorway=COLORWAY,
+        font={"color": TEXT, "family": "sans-serif"},
+        title={"x": 0.01, "font": {"size": 18}},
+        legend={"orientation": "h", "y": -0.18},
+        margin={"t": 56, "l": 72, "r": 56, "b": 48},
+        hovermode="x unified",
+        xaxis={"gridcolor": "#2a2a2a"},
+        yaxis={"gridcolor": "#2a2a2a", "automargin": True},
+    ),
 )
 TEMPLATE = "reelhouse"
 px.defaults.template = TEMPLATE  # Plotly Express picks its colours at creation
@@ -84,8 +91,7 @@ def _initial(options: analytics.FilterOptions) -> dict:
         last = last if last in labels else labels[-1]
         if labels.index(first) > labels.index(last):
             first, last = last, first
-    plan_names = params.get_all("plan") and [options.plans.get(int(p)) for p in params.get_all("plan")
-                                            if p.isdigit()]
+    plan_names = params.get_all("plan") and [options.plans.get(int(p)) for p in params.get_all("plan") if p.isdigit()]
     plans = [p for p in (plan_names or stored.get("plans") or []) if p in options.plans.values()]
     countries = [c for c in (params.get_all("country") or stored.get("countries") or []) if c in options.countries]
     return {"first": first, "last": last, "plans": plans, "countries": countries}
@@ -100,8 +106,7 @@ def _remember(options: analytics.FilterOptions) -> None:
     countries = list(st.session_state["_dash_countries"])
     st.session_state[_STORE] = {"first": first, "last": last, "plans": plans, "countries": countries}
     ids = {name: pid for pid, name in options.plans.items()}
-    st.query_params.from_dict({"from": first, "to": last, "plan": [str(ids[p]) for p in plans],
-                               "country": countries})
+    st.query_params.from_dict({"from": first, "to": last, "plan": [str(ids[p]) for p in plans], "country": countries})
 
 
 def country_label(code: str) -> str:
@@ -116,22 +121,40 @@ def filter_bar(acting_user_id: int) -> tuple[analytics.Period, analytics.Filters
         st.stop()
     chosen = _initial(options)
     # Set every run, before the widgets exist: widget state does not survive a page switch, this does.
-    for key, value in (("_dash_from", chosen["first"]), ("_dash_to", chosen["last"]),
-                       ("_dash_plans", chosen["plans"]), ("_dash_countries", chosen["countries"])):
+    for key, value in (
+        ("_dash_from", chosen["first"]),
+        ("_dash_to", chosen["last"]),
+        ("_dash_plans", chosen["plans"]),
+        ("_dash_countries", chosen["countries"]),
+    ):
         st.session_state[key] = value
     labels = [_month_label(m) for m in options.months]
     from_column, to_column, plans_column, countries_column = st.columns([1, 1, 2, 2])
     from_column.selectbox("From", labels, key="_dash_from", on_change=_remember, args=(options,))
     to_column.selectbox("To", labels, key="_dash_to", on_change=_remember, args=(options,))
-    plans_column.multiselect("Plans", list(options.plans.values()), key="_dash_plans", placeholder="All plans",
-                             on_change=_remember, args=(options,))
-    countries_column.multiselect("Countries", options.countries, key="_dash_countries", format_func=country_label,
-                                 placeholder="All countries", on_change=_remember, args=(options,))
+    plans_column.multiselect(
+        "Plans",
+        list(options.plans.values()),
+        key="_dash_plans",
+        placeholder="All plans",
+        on_change=_remember,
+        args=(options,),
+    )
+    countries_column.multiselect(
+        "Countries",
+        options.countries,
+        key="_dash_countries",
+        format_func=country_label,
+        placeholder="All countries",
+        on_change=_remember,
+        args=(options,),
+    )
     first, last = sorted((st.session_state["_dash_from"], st.session_state["_dash_to"]))
     ids = {name: pid for pid, name in options.plans.items()}
     period = analytics.Period(analytics.parse_month(first), analytics.parse_month(last))
-    filters = analytics.Filters(tuple(ids[p] for p in st.session_state["_dash_plans"]),
-                                tuple(st.session_state["_dash_countries"]))
+    filters = analytics.Filters(
+        tuple(ids[p] for p in st.session_state["_dash_plans"]), tuple(st.session_state["_dash_countries"])
+    )
     return period, filters
 
 
@@ -192,6 +215,11 @@ def tiles(kpis: pd.DataFrame, *, per_row: int = 4, worse_when_up: tuple[str, ...
     """KPI tiles (label, value, month-over-month change). Columns: metric, kind, value, change."""
     rows = list(kpis.itertuples())
     for start in range(0, len(rows), per_row):
-        for column, tile in zip(st.columns(per_row), rows[start:start + per_row], strict=False):
-            column.metric(tile.metric, format_value(tile.value, tile.kind), format_change(tile.change, tile.kind),
-                          delta_color="inverse" if tile.metric in worse_when_up else "normal", border=True)
+        for column, tile in zip(st.columns(per_row), rows[start : start + per_row], strict=False):
+            column.metric(
+                tile.metric,
+                format_value(tile.value, tile.kind),
+                format_change(tile.change, tile.kind),
+                delta_color="inverse" if tile.metric in worse_when_up else "normal",
+                border=True,
+            )

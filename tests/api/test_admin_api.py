@@ -20,12 +20,15 @@ def bearer(engine, user: users.User) -> dict:
 
 @pytest.fixture(scope="module")
 def staff(api_engine):
-    return {role: bearer(api_engine, users.register(api_engine, f"api.{role}@example.com", role.title(), PASSWORD,
-                                                    role=role)) for role in ("admin", "analyst")}
+    return {
+        role: bearer(
+            api_engine, users.register(api_engine, f"api.{role}@example.com", role.title(), PASSWORD, role=role)
+        )
+        for role in ("admin", "analyst")
+    }
 
 
-def test_metrics_are_the_analytics_clis_table(client, api_engine, plan_ids, staff, module_db_url, monkeypatch,
-                                              capsys):
+def test_metrics_are_the_analytics_clis_table(client, api_engine, plan_ids, staff, module_db_url, monkeypatch, capsys):
     for plan in ("Basic", "Premium"):
         member = register(client)
         subscriptions.checkout(api_engine, member["user"]["user_id"], plan_ids[plan], CARD, new_key())
@@ -39,32 +42,46 @@ def test_metrics_are_the_analytics_clis_table(client, api_engine, plan_ids, staf
     assert response.json()["months"] == cli["months"]
     [row] = response.json()["months"]
     assert row["month"] == month and row["new_subscribers"] >= 0
-    by_plan = client.get("/v1/admin/metrics", headers=staff["admin"],
-                         params={"start": month, "end": month, "plan_id": plan_ids["Premium"]}).json()
-    cli_by_plan = analytics.monthly_metrics(api_engine, analytics.Period(datetime.now(UTC).date(),
-                                                                         datetime.now(UTC).date()),
-                                            analytics.Filters((plan_ids["Premium"],)),
-                                            acting_user_id=users.find_user_by_email(api_engine,
-                                                                                    "api.admin@example.com").user_id)
+    by_plan = client.get(
+        "/v1/admin/metrics",
+        headers=staff["admin"],
+        params={"start": month, "end": month, "plan_id": plan_ids["Premium"]},
+    ).json()
+    cli_by_plan = analytics.monthly_metrics(
+        api_engine,
+        analytics.Period(datetime.now(UTC).date(), datetime.now(UTC).date()),
+        analytics.Filters((plan_ids["Premium"],)),
+        acting_user_id=users.find_user_by_email(api_engine, "api.admin@example.com").user_id,
+    )
     assert by_plan["months"] == analytics.as_json_rows(cli_by_plan)
 
 
 def test_metrics_refuse_subscribers_and_bad_months(client, staff):
     member = register(client)
-    assert client.get("/v1/admin/metrics", params={"start": "2026-01", "end": "2026-02"},
-                      headers=member["headers"]).status_code == 403
-    backwards = client.get("/v1/admin/metrics", params={"start": "2026-05", "end": "2026-02"},
-                           headers=staff["admin"])
+    assert (
+        client.get(
+            "/v1/admin/metrics", params={"start": "2026-01", "end": "2026-02"}, headers=member["headers"]
+        ).status_code
+        == 403
+    )
+    backwards = client.get("/v1/admin/metrics", params={"start": "2026-05", "end": "2026-02"}, headers=staff["admin"])
     assert backwards.status_code == 422 and "first month" in backwards.json()["error"]["message"]
     wrong = client.get("/v1/admin/metrics", params={"start": "2026-13", "end": "2026-02"}, headers=staff["admin"])
     assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "query.start"
-    too_long = client.get("/v1/admin/metrics", params={"start": "1990-01", "end": "2026-02"},
-                          headers=staff["admin"])
+    too_long = client.get("/v1/admin/metrics", params={"start": "1990-01", "end": "2026-02"}, headers=staff["admin"])
     assert too_long.status_code == 422
 
 
-PLAN = {"name": "Mobile", "price": "4.99", "billing_period": "month", "validity_days": 31, "max_streams": 1,
-        "resolution": "480p", "access_level": "basic", "description": "One phone."}
+PLAN = {
+    "name": "Mobile",
+    "price": "4.99",
+    "billing_period": "month",
+    "validity_days": 31,
+    "max_streams": 1,
+    "resolution": "480p",
+    "access_level": "basic",
+    "description": "One phone.",
+}
 
 
 def test_admins_create_edit_deactivate_and_delete_plans(client, staff):
@@ -88,19 +105,28 @@ def test_admins_create_edit_deactivate_and_delete_plans(client, staff):
 
 
 def test_admins_add_edit_and_deactivate_titles(client, staff):
-    body = {"title": "The Lighthouse Keeper", "kind": "movie", "release_year": 2024, "maturity_rating": "PG",
-            "access_level": "premium", "duration_minutes": 95, "genres": ["Dramas"]}
+    body = {
+        "title": "The Lighthouse Keeper",
+        "kind": "movie",
+        "release_year": 2024,
+        "maturity_rating": "PG",
+        "access_level": "premium",
+        "duration_minutes": 95,
+        "genres": ["Dramas"],
+    }
     made = client.post("/v1/admin/titles", json=body, headers=staff["admin"] | {"Idempotency-Key": new_key()})
     assert made.status_code == 201, made.text
     title_id, show_id = made.json()["id"], made.json()["show_id"]
     assert client.get(f"/v1/titles/{show_id}").json()["card"]["title"] == "The Lighthouse Keeper"
-    edited = client.put(f"/v1/admin/titles/{title_id}", json=body | {"title": "The Lighthouse Keepers"},
-                        headers=staff["admin"])
+    edited = client.put(
+        f"/v1/admin/titles/{title_id}", json=body | {"title": "The Lighthouse Keepers"}, headers=staff["admin"]
+    )
     assert edited.json()["changed"] == {"title": "The Lighthouse Keepers"}
     bad = client.put(f"/v1/admin/titles/{title_id}", json=body | {"maturity_rating": "XYZ"}, headers=staff["admin"])
     assert bad.status_code == 400 and "maturity rating" in bad.json()["error"]["message"]
-    off = client.post(f"/v1/admin/titles/{title_id}/deactivate",
-                      headers=staff["admin"] | {"Idempotency-Key": new_key()})
+    off = client.post(
+        f"/v1/admin/titles/{title_id}/deactivate", headers=staff["admin"] | {"Idempotency-Key": new_key()}
+    )
     assert off.status_code == 200 and client.get(f"/v1/titles/{show_id}").status_code == 404
     found = client.get("/v1/admin/titles", params={"q": "lighthouse"}, headers=staff["admin"]).json()
     assert [(t["show_id"], t["is_active"]) for t in found] == [(show_id, False)]
@@ -116,16 +142,29 @@ def test_admins_find_suspend_restore_and_change_roles(client, staff):
     suspended = client.post(f"/v1/admin/users/{uid}/suspend", headers=staff["admin"] | {"Idempotency-Key": new_key()})
     assert suspended.status_code == 200
     assert client.get("/v1/me", headers=member["headers"]).status_code == 401  # its API session ended at once
-    assert client.post("/v1/auth/sign-in", json={"email": "to.suspend@example.com",
-                                                 "password": PASSWORD}).status_code == 401
-    assert client.post(f"/v1/admin/users/{uid}/restore",
-                       headers=staff["admin"] | {"Idempotency-Key": new_key()}).status_code == 200
-    assert client.post("/v1/auth/sign-in", json={"email": "to.suspend@example.com",
-                                                 "password": PASSWORD}).status_code == 200
+    assert (
+        client.post("/v1/auth/sign-in", json={"email": "to.suspend@example.com", "password": PASSWORD}).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            f"/v1/admin/users/{uid}/restore", headers=staff["admin"] | {"Idempotency-Key": new_key()}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post("/v1/auth/sign-in", json={"email": "to.suspend@example.com", "password": PASSWORD}).status_code
+        == 200
+    )
     assert client.put(f"/v1/admin/users/{uid}/role", json={"role": "analyst"}, headers=staff["admin"]).json() == {
-        "done": True}
-    assert client.get("/v1/admin/users", params={"role": "analyst", "q": "to.suspend"},
-                      headers=staff["admin"]).json()[0]["role"] == "analyst"
+        "done": True
+    }
+    assert (
+        client.get("/v1/admin/users", params={"role": "analyst", "q": "to.suspend"}, headers=staff["admin"]).json()[0][
+            "role"
+        ]
+        == "analyst"
+    )
     own = users.find_user_by_email  # an admin cannot change their own account
     me = own(client.app.state.engine, "api.admin@example.com").user_id
     refused = client.put(f"/v1/admin/users/{me}/role", json={"role": "subscriber"}, headers=staff["admin"])

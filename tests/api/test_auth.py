@@ -24,8 +24,10 @@ def test_register_twice_is_refused_with_the_backend_message(client):
     register(client, "twice")
     again = client.post("/v1/auth/register", json={"email": "twice@example.com", "name": "X", "password": PASSWORD})
     assert again.status_code == 400
-    assert again.json()["error"] == {"code": "account_rejected",
-                                     "message": "An account with this email already exists. Sign in instead."}
+    assert again.json()["error"] == {
+        "code": "account_rejected",
+        "message": "An account with this email already exists. Sign in instead.",
+    }
 
 
 def test_weak_password_is_refused_before_anything_is_stored(client, api_engine):
@@ -56,18 +58,23 @@ def test_sign_in_attempts_share_the_web_apps_throttle(client, api_engine):
     right = client.post("/v1/auth/sign-in", json={"email": "throttled@example.com", "password": PASSWORD})
     assert right.status_code == 429
     with api_engine.connect() as conn:
-        assert conn.execute(text("SELECT locked_until > now() FROM login_throttle WHERE email = :e"),
-                            {"e": "throttled@example.com"}).scalar()
+        assert conn.execute(
+            text("SELECT locked_until > now() FROM login_throttle WHERE email = :e"), {"e": "throttled@example.com"}
+        ).scalar()
 
 
 def test_missing_or_bad_bearer_tokens_are_401(client):
     assert client.get("/v1/me").json()["error"]["code"] == "unauthorised"
     assert client.get("/v1/me", headers={"Authorization": "Bearer nonsense"}).status_code == 401
-    forged = jwt.encode({"sub": "1", "sid": 1, "iat": datetime.now(UTC), "exp": 4_000_000_000, "jti": "x",
-                         "iss": "reelhouse-api"}, "another-secret-of-enough-length-0123456789", algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "1", "sid": 1, "iat": datetime.now(UTC), "exp": 4_000_000_000, "jti": "x", "iss": "reelhouse-api"},
+        "another-secret-of-enough-length-0123456789",
+        algorithm="HS256",
+    )
     assert client.get("/v1/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
-    expired = jwt.encode({"sub": "1", "sid": 1, "iat": 1, "exp": 2, "jti": "x", "iss": "reelhouse-api"}, SECRET,
-                         algorithm="HS256")
+    expired = jwt.encode(
+        {"sub": "1", "sid": 1, "iat": 1, "exp": 2, "jti": "x", "iss": "reelhouse-api"}, SECRET, algorithm="HS256"
+    )
     assert client.get("/v1/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
 
 
@@ -84,8 +91,10 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_session(client, api_engi
     assert client.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}).status_code == 401
     assert client.get("/v1/me", headers=second["headers"]).status_code == 401
     with api_engine.connect() as conn:
-        rows = conn.execute(text("SELECT token_hash, revoked_at FROM api_refresh_tokens WHERE user_id = :u"),
-                            {"u": first["user"]["user_id"]}).all()
+        rows = conn.execute(
+            text("SELECT token_hash, revoked_at FROM api_refresh_tokens WHERE user_id = :u"),
+            {"u": first["user"]["user_id"]},
+        ).all()
     assert len(rows) == 2 and all(r.revoked_at is not None for r in rows)
     secret = first["refresh_token"].split(".", 2)[2]
     assert all(secret not in r.token_hash for r in rows)  # only hashes are stored
@@ -99,8 +108,9 @@ def test_garbage_refresh_tokens_are_401(client):
 
 def test_sign_out_ends_only_this_session(client):
     phone = register(client, "signout")
-    laptop = with_headers(client.post("/v1/auth/sign-in", json={"email": "signout@example.com",
-                                                                 "password": PASSWORD}).json())
+    laptop = with_headers(
+        client.post("/v1/auth/sign-in", json={"email": "signout@example.com", "password": PASSWORD}).json()
+    )
     assert client.post("/v1/auth/sign-out", headers=phone["headers"]).status_code == 204
     assert client.get("/v1/me", headers=phone["headers"]).status_code == 401
     assert client.post("/v1/auth/refresh", json={"refresh_token": phone["refresh_token"]}).status_code == 401
@@ -109,13 +119,20 @@ def test_sign_out_ends_only_this_session(client):
 
 def test_password_change_ends_every_session_and_signs_this_client_in_again(client, api_engine):
     phone = register(client, "pwchange")
-    laptop = with_headers(client.post("/v1/auth/sign-in", json={"email": "pwchange@example.com",
-                                                                 "password": PASSWORD}).json())
-    wrong = client.post("/v1/auth/password", headers=phone["headers"],
-                        json={"current_password": "not-it-123", "new_password": "brand-new-pass-7"})
+    laptop = with_headers(
+        client.post("/v1/auth/sign-in", json={"email": "pwchange@example.com", "password": PASSWORD}).json()
+    )
+    wrong = client.post(
+        "/v1/auth/password",
+        headers=phone["headers"],
+        json={"current_password": "not-it-123", "new_password": "brand-new-pass-7"},
+    )
     assert wrong.status_code == 400
-    changed = client.post("/v1/auth/password", headers=phone["headers"],
-                          json={"current_password": PASSWORD, "new_password": "brand-new-pass-7"})
+    changed = client.post(
+        "/v1/auth/password",
+        headers=phone["headers"],
+        json={"current_password": PASSWORD, "new_password": "brand-new-pass-7"},
+    )
     assert changed.status_code == 200
     for old in (phone, laptop):
         assert client.get("/v1/me", headers=old["headers"]).status_code == 401
@@ -132,8 +149,9 @@ def test_the_web_apps_sign_out_everywhere_and_suspension_end_api_sessions(client
 
     suspended = register(client, "suspended")
     with api_engine.begin() as conn:
-        conn.execute(text("UPDATE users SET suspended_at = now() WHERE user_id = :u"),
-                     {"u": suspended["user"]["user_id"]})
+        conn.execute(
+            text("UPDATE users SET suspended_at = now() WHERE user_id = :u"), {"u": suspended["user"]["user_id"]}
+        )
     assert client.get("/v1/me", headers=suspended["headers"]).status_code == 401
     assert client.post("/v1/auth/refresh", json={"refresh_token": suspended["refresh_token"]}).status_code == 401
     sign_in = client.post("/v1/auth/sign-in", json={"email": "suspended@example.com", "password": PASSWORD})

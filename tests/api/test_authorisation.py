@@ -79,8 +79,17 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/v1/me/profiles/{profile_id}/recommendations"): MEMBER,
     ("GET", "/v1/me/profiles/{profile_id}/recently-watched"): MEMBER,
 }
-SAMPLE_PATH_VALUES = {"payment_id": "1", "plan_id": "987654", "show_id": "s1", "user_id": "987654", "title_id": "1",
-                      "profile_id": "1", "session_id": "1", "lease_id": "1", "episode_id": "1"}
+SAMPLE_PATH_VALUES = {
+    "payment_id": "1",
+    "plan_id": "987654",
+    "show_id": "s1",
+    "user_id": "987654",
+    "title_id": "1",
+    "profile_id": "1",
+    "session_id": "1",
+    "lease_id": "1",
+    "episode_id": "1",
+}
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
@@ -96,8 +105,9 @@ def _flatten(routes) -> list[APIRoute]:
 
 
 APP = create_app(None, jwt_secret=SECRET, limits=LIMITLESS)
-ROUTES = sorted((method, route.path) for route in _flatten(APP.routes) for method in route.methods
-                if route.path not in DOCS)
+ROUTES = sorted(
+    (method, route.path) for route in _flatten(APP.routes) for method in route.methods if route.path not in DOCS
+)
 
 
 def test_docs_are_served_without_a_cdn():
@@ -165,12 +175,23 @@ def test_admins_reach_every_route(client, admin, method, path):
 
 def test_a_subscriber_never_reaches_another_subscribers_resources(client, plan_ids):
     owner, other = register(client), register(client)
-    post(client, "/v1/me/subscription", owner, {"plan_id": plan_ids["Basic"],
-                                                "card": {"number": "4242424242424242", "exp_month": 12,
-                                                         "exp_year": 2030, "cvc": "123"}})
+    post(
+        client,
+        "/v1/me/subscription",
+        owner,
+        {
+            "plan_id": plan_ids["Basic"],
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        },
+    )
     post(client, "/v1/me/profiles", owner, {"name": "Owner Kids", "is_kids": True})
-    for path in ("/v1/me", "/v1/me/profiles", "/v1/me/subscription", "/v1/me/subscription/history",
-                 "/v1/me/notifications"):  # billing: a trial has no payments (receipts: test_subscription_api)
+    for path in (
+        "/v1/me",
+        "/v1/me/profiles",
+        "/v1/me/subscription",
+        "/v1/me/subscription/history",
+        "/v1/me/notifications",
+    ):  # billing: a trial has no payments (receipts: test_subscription_api)
         mine = client.get(path, headers=owner["headers"]).json()
         theirs = client.get(path, headers=other["headers"]).json()
         assert mine != theirs and "Owner Kids" not in str(theirs), path

@@ -41,15 +41,17 @@ def test_title_details_with_episodes(client):
 def test_a_kids_profile_browses_within_its_cap(client):
     member = member_with_profiles(client)
     everything = client.get("/v1/titles", params={"page_size": 100}).json()["items"]
-    kids = client.get("/v1/titles", params={"page_size": 100, "profile_id": member["kids"]},
-                      headers=member["headers"]).json()["items"]
+    kids = client.get(
+        "/v1/titles", params={"page_size": 100, "profile_id": member["kids"]}, headers=member["headers"]
+    ).json()["items"]
     assert {c["audience"] for c in kids} <= {"kids", "older_kids"} and len(kids) < len(everything)
     hidden = client.get("/v1/titles/t2", params={"profile_id": member["kids"]}, headers=member["headers"])
     assert hidden.status_code == 404
     assert client.get("/v1/titles", params={"profile_id": member["kids"]}).status_code == 401  # needs sign-in
     stranger = register(client)
-    assert client.get("/v1/titles", params={"profile_id": member["kids"]},
-                      headers=stranger["headers"]).status_code == 404
+    assert (
+        client.get("/v1/titles", params={"profile_id": member["kids"]}, headers=stranger["headers"]).status_code == 404
+    )
 
 
 def test_my_list_and_ratings(client):
@@ -80,8 +82,9 @@ def test_home_recommendations_and_recently_watched(client, api_engine, plan_ids)
     member = member_with_profiles(client)
     subscriptions.checkout(api_engine, member["user"]["user_id"], plan_ids["Premium"], CARD, new_key())
     base, headers = f"/v1/me/profiles/{member['adult']}", member["headers"]
-    lease = post(client, "/v1/me/playback", member, {"profile_id": member["adult"], "show_id": "t1",
-                                                     "device_id": "device-home"}).json()["lease_id"]
+    lease = post(
+        client, "/v1/me/playback", member, {"profile_id": member["adult"], "show_id": "t1", "device_id": "device-home"}
+    ).json()["lease_id"]
     client.put(f"/v1/me/playback/{lease}/position", headers=headers, json={"position_seconds": 60})
     rows = client.get(f"{base}/home", headers=headers).json()
     keys = [r["key"] for r in rows]

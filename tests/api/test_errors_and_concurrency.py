@@ -38,8 +38,13 @@ def test_concurrent_retries_with_one_key_charge_once(client, api_engine, plan_id
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}  # 409: "still running, retry"
     with api_engine.connect() as conn:
-        paid = conn.execute(text("SELECT amount FROM payment_attempts WHERE user_id = :u AND status = 'succeeded'"),
-                            {"u": uid}).scalars().all()
+        paid = (
+            conn.execute(
+                text("SELECT amount FROM payment_attempts WHERE user_id = :u AND status = 'succeeded'"), {"u": uid}
+            )
+            .scalars()
+            .all()
+        )
     assert paid == [Decimal("13.99")]
     retry = post(client, "/v1/me/subscription", member, body, key=key)
     assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"

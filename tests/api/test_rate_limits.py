@@ -24,8 +24,12 @@ def clock():
 
 @pytest.fixture
 def limited(api_engine, clock):
-    app = create_app(api_engine, jwt_secret=SECRET, limits=Limits(anonymous_per_minute=3, user_per_minute=5),
-                     buckets=TokenBuckets(clock))
+    app = create_app(
+        api_engine,
+        jwt_secret=SECRET,
+        limits=Limits(anonymous_per_minute=3, user_per_minute=5),
+        buckets=TokenBuckets(clock),
+    )
     return app
 
 
@@ -45,8 +49,9 @@ def test_anonymous_calls_are_limited_per_ip_with_retry_after(limited, clock):
 
 def test_signed_in_calls_are_limited_per_account_not_per_ip(limited, clock):
     shared_ip = TestClient(limited, client=("198.51.100.7", 5000))
-    pair = shared_ip.post("/v1/auth/register", json={"email": "limited@example.com", "name": "Lim",
-                                                     "password": "correct-horse-42"})
+    pair = shared_ip.post(
+        "/v1/auth/register", json={"email": "limited@example.com", "name": "Lim", "password": "correct-horse-42"}
+    )
     assert pair.status_code == 201
     member = with_headers(pair.json())
     assert [shared_ip.get("/v1/plans").status_code for _ in range(2)] == [200, 200]

@@ -16,8 +16,9 @@ DECLINED_CARD = GOOD_CARD | {"number": gateways.DECLINE_CARD}
 
 def payments(engine, user_id: int) -> list:
     with engine.connect() as conn:
-        return conn.execute(text("SELECT amount, status, kind FROM payment_attempts WHERE user_id = :u"),
-                            {"u": user_id}).all()
+        return conn.execute(
+            text("SELECT amount, status, kind FROM payment_attempts WHERE user_id = :u"), {"u": user_id}
+        ).all()
 
 
 @pytest.fixture
@@ -65,8 +66,9 @@ def test_the_same_idempotency_key_twice_charges_once(client, api_engine, plan_id
     assert len(payments(api_engine, uid)) == 1
 
 
-def test_a_declined_card_is_refused_again_on_replay_and_nothing_is_charged(client, api_engine, plan_ids,
-                                                                           returning_member):
+def test_a_declined_card_is_refused_again_on_replay_and_nothing_is_charged(
+    client, api_engine, plan_ids, returning_member
+):
     key = new_key()
     body = {"plan_id": plan_ids["Basic"], "card": DECLINED_CARD}
     first = post(client, "/v1/me/subscription", returning_member, body, key=key)
@@ -78,8 +80,9 @@ def test_a_declined_card_is_refused_again_on_replay_and_nothing_is_charged(clien
 
 def test_state_changing_posts_need_an_idempotency_key(client, plan_ids):
     member = register(client)
-    response = client.post("/v1/me/subscription", json={"plan_id": plan_ids["Basic"], "card": GOOD_CARD},
-                           headers=member["headers"])
+    response = client.post(
+        "/v1/me/subscription", json={"plan_id": plan_ids["Basic"], "card": GOOD_CARD}, headers=member["headers"]
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "idempotency_key_required"
     assert "Idempotency-Key" in response.json()["error"]["message"]
@@ -146,8 +149,9 @@ def test_profiles_and_account_details(client):
     duplicate = post(client, "/v1/me/profiles", member, {"name": "kids"})
     assert duplicate.status_code == 400 and "already a profile" in duplicate.json()["error"]["message"]
     assert len(client.get("/v1/me/profiles", headers=member["headers"]).json()) == 2
-    updated = client.patch("/v1/me", headers=member["headers"],
-                           json={"name": "Ada King", "bio": "Engines.", "phone": "+44 20 7946 0958"})
+    updated = client.patch(
+        "/v1/me", headers=member["headers"], json={"name": "Ada King", "bio": "Engines.", "phone": "+44 20 7946 0958"}
+    )
     assert updated.status_code == 200
     assert (updated.json()["display_name"], updated.json()["phone_e164"]) == ("Ada King", "+442079460958")
     bad_phone = client.patch("/v1/me", headers=member["headers"], json={"name": "Ada", "phone": "12"})

@@ -19,8 +19,12 @@ def subscribed(client, api_engine, plan_ids, plan: str) -> dict:
 
 
 def play(client, member, show_id: str, device: str = "device-0001", **extra):
-    return post(client, "/v1/me/playback", member, {"profile_id": member["profile_id"], "show_id": show_id,
-                                                     "device_id": device, **extra})
+    return post(
+        client,
+        "/v1/me/playback",
+        member,
+        {"profile_id": member["profile_id"], "show_id": show_id, "device_id": device, **extra},
+    )
 
 
 @pytest.fixture
@@ -35,8 +39,7 @@ def test_play_report_resume_and_continue_watching(client, basic):
     assert (session["position_seconds"], session["duration_seconds"], session["episode"]) == (0, 101 * 60, None)
     assert session["media_url"].startswith("/static/generated/clip-") and session["media_url"].endswith(".webm")
     lease = session["lease_id"]
-    report = client.put(f"/v1/me/playback/{lease}/position", headers=basic["headers"],
-                        json={"position_seconds": 30})
+    report = client.put(f"/v1/me/playback/{lease}/position", headers=basic["headers"], json={"position_seconds": 30})
     assert report.status_code == 200 and report.json()["state"] == "playing"
     [row] = client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching", headers=basic["headers"]).json()
     assert (row["show_id"], row["position_seconds"]) == ("t1", 30)
@@ -45,11 +48,13 @@ def test_play_report_resume_and_continue_watching(client, basic):
     assert client.get("/v1/me/streams", headers=basic["headers"]).json() == []
     again = play(client, basic, "t1", device="device-0002").json()
     assert again["position_seconds"] == 30  # resumes
-    done = client.put(f"/v1/me/playback/{again['lease_id']}/position", headers=basic["headers"],
-                      json={"position_seconds": 0, "ended": True}).json()
+    done = client.put(
+        f"/v1/me/playback/{again['lease_id']}/position",
+        headers=basic["headers"],
+        json={"position_seconds": 0, "ended": True},
+    ).json()
     assert done["state"] == "completed"
-    assert client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching",
-                      headers=basic["headers"]).json() == []
+    assert client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching", headers=basic["headers"]).json() == []
 
 
 def test_the_same_key_starts_one_stream(client, basic):
@@ -74,8 +79,12 @@ def test_refusals_say_why(client, api_engine, basic, plan_ids):
     assert play(client, basic, "t1", device="device-0002").status_code == 201
 
     kids = post(client, "/v1/me/profiles", basic, {"name": "Kids", "is_kids": True}).json()
-    adult_title = post(client, "/v1/me/playback", basic, {"profile_id": kids["profile_id"], "show_id": "t2",
-                                                          "device_id": "device-kids"})
+    adult_title = post(
+        client,
+        "/v1/me/playback",
+        basic,
+        {"profile_id": kids["profile_id"], "show_id": "t2", "device_id": "device-kids"},
+    )
     assert adult_title.status_code == 403 and adult_title.json()["error"]["code"] == "playback_maturity"
 
     never = register(client)
@@ -89,19 +98,28 @@ def test_refusals_say_why(client, api_engine, basic, plan_ids):
 def test_series_play_episodes(client, basic):
     session = play(client, basic, "t2").json()
     assert (session["episode"]["season_number"], session["episode"]["episode_number"]) == (1, 1)
-    done = client.put(f"/v1/me/playback/{session['lease_id']}/position", headers=basic["headers"],
-                      json={"position_seconds": session["duration_seconds"]}).json()
+    done = client.put(
+        f"/v1/me/playback/{session['lease_id']}/position",
+        headers=basic["headers"],
+        json={"position_seconds": session["duration_seconds"]},
+    ).json()
     assert done["state"] == "completed" and done["next_episode"]["episode_number"] == 2
 
 
 def test_another_members_profiles_and_streams_are_out_of_reach(client, api_engine, plan_ids, basic):
     lease = play(client, basic, "t1").json()["lease_id"]
     other = subscribed(client, api_engine, plan_ids, "Premium")
-    theirs = post(client, "/v1/me/playback", other, {"profile_id": basic["profile_id"], "show_id": "t1",
-                                                     "device_id": "device-steal"})
+    theirs = post(
+        client,
+        "/v1/me/playback",
+        other,
+        {"profile_id": basic["profile_id"], "show_id": "t1", "device_id": "device-steal"},
+    )
     assert theirs.status_code == 404 and theirs.json()["error"]["code"] == "profile_not_found"
-    assert client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching",
-                      headers=other["headers"]).status_code == 404
+    assert (
+        client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching", headers=other["headers"]).status_code
+        == 404
+    )
     report = client.put(f"/v1/me/playback/{lease}/position", headers=other["headers"], json={"position_seconds": 99})
     assert report.json()["state"] == "stopped"
     assert client.delete(f"/v1/me/streams/{lease}", headers=other["headers"]).status_code == 404

@@ -146,8 +146,9 @@ def test_five_wrong_passwords_lock_sign_in(page, app_server, module_db_url):
 
     def attempts_counted() -> int:
         with engine.connect() as conn:
-            failures, locked = conn.execute(text("SELECT failures, locked_until IS NOT NULL FROM login_throttle "
-                                                 "WHERE email = :e"), {"e": email}).first() or (0, False)
+            failures, locked = conn.execute(
+                text("SELECT failures, locked_until IS NOT NULL FROM login_throttle WHERE email = :e"), {"e": email}
+            ).first() or (0, False)
         return users.FAILURES_BEFORE_LOCK if locked else failures
 
     open_app(page, app_server, "sign-in")
@@ -197,7 +198,8 @@ def test_a_kids_profile_is_created_and_switched_to(page, app_server):
 # A real 1x1 PNG, so the browser can draw it.
 TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5b1e1cb0000000049454e44ae426082")
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5b1e1cb0000000049454e44ae426082"
+)
 
 
 def test_profile_edits_persist_after_reload(page, app_server, tmp_path):

@@ -98,8 +98,10 @@ def test_an_admin_creates_a_plan_and_a_subscriber_sees_and_buys_it(page, admin_p
     page.get_by_role("button", name="Start 7-day free trial").click()
     expect(page.get_by_text("Your free trial of Family has started.")).to_be_visible()
     with db.connect() as conn:
-        bought = conn.execute(text("""SELECT p.name FROM subscriptions s JOIN plans p USING (plan_id)
-                                      WHERE s.status = 'trialing' ORDER BY s.started_at DESC LIMIT 1""")).scalar()
+        bought = conn.execute(
+            text("""SELECT p.name FROM subscriptions s JOIN plans p USING (plan_id)
+                                      WHERE s.status = 'trialing' ORDER BY s.started_at DESC LIMIT 1""")
+        ).scalar()
     assert bought == "Family"
 
 
@@ -151,8 +153,11 @@ def test_a_member_made_analyst_gets_data_operations_but_not_plan_management(page
     email = fresh_email("analyst")
     register(page, app_server, email)
     with db.connect() as conn:
-        ids = dict(conn.execute(text("SELECT email, user_id FROM users WHERE email IN (:a, :b)"),
-                                {"a": email, "b": ADMIN_EMAIL}).all())
+        ids = dict(
+            conn.execute(
+                text("SELECT email, user_id FROM users WHERE email IN (:a, :b)"), {"a": email, "b": ADMIN_EMAIL}
+            ).all()
+        )
     admin.change_role(db, ids[email], "analyst", acting_user_id=ids[ADMIN_EMAIL])
     go(page, app_server, "data-ops")  # the role is read from the database on every run
     expect(page.get_by_role("button", name="Run the catalogue ETL")).to_be_visible()

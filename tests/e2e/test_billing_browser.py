@@ -35,16 +35,25 @@ def user_id(db, email: str) -> int:
 
 def payments(db, uid: int) -> list[tuple]:
     with db.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT amount, status, kind FROM payment_attempts WHERE user_id = :u ORDER BY payment_id"), {"u": uid})]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text("SELECT amount, status, kind FROM payment_attempts WHERE user_id = :u ORDER BY payment_id"),
+                {"u": uid},
+            )
+        ]
 
 
 def due_now(db, uid: int, column: str) -> None:
     """Bring the subscription's next date to a minute ago and run the billing job."""
     with db.begin() as conn:
-        conn.execute(text(f"UPDATE subscriptions SET {column} = :t WHERE user_id = :u "
-                          "AND status IN ('trialing', 'active', 'past_due')"),
-                     {"t": datetime.now(UTC) - timedelta(minutes=1), "u": uid})
+        conn.execute(
+            text(
+                f"UPDATE subscriptions SET {column} = :t WHERE user_id = :u "
+                "AND status IN ('trialing', 'active', 'past_due')"
+            ),
+            {"t": datetime.now(UTC) - timedelta(minutes=1), "u": uid},
+        )
     billing.run(db)
 
 
@@ -108,9 +117,20 @@ def test_choose_pay_downgrade_cancel_resubscribe(page, app_server, db):
     expect(page.get_by_text("Payment received: welcome to Standard!")).to_be_visible()
     expect(page.get_by_text("Your plan includes every title, the newest included")).to_be_visible()
     assert [(str(a), s, k) for a, s, k in payments(db, uid)] == [
-        ("13.99", "succeeded", "conversion"), ("13.99", "succeeded", "checkout")]
+        ("13.99", "succeeded", "conversion"),
+        ("13.99", "succeeded", "checkout"),
+    ]
     with db.connect() as conn:
-        kinds = conn.execute(text("SELECT kind FROM subscription_events WHERE user_id = :u ORDER BY event_id"),
-                             {"u": uid}).scalars().all()
-    assert kinds == ["trial_started", "trial_converted", "downgrade_scheduled", "cancel_scheduled", "churned",
-                     "reactivated"]
+        kinds = (
+            conn.execute(text("SELECT kind FROM subscription_events WHERE user_id = :u ORDER BY event_id"), {"u": uid})
+            .scalars()
+            .all()
+        )
+    assert kinds == [
+        "trial_started",
+        "trial_converted",
+        "downgrade_scheduled",
+        "cancel_scheduled",
+        "churned",
+        "reactivated",
+    ]

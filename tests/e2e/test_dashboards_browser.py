@@ -79,8 +79,9 @@ def test_admin_opens_every_dashboard_filters_and_downloads(page, app_server, see
     page.get_by_role("option", name="Premium", exact=True).click()
     page.keyboard.press("Escape")
     wait_for_app(page)
-    expect(page.locator("[data-testid='stMetric']").first.locator("[data-testid='stMetricValue']")) \
-        .not_to_have_text(everything, timeout=20_000)
+    expect(page.locator("[data-testid='stMetric']").first.locator("[data-testid='stMetricValue']")).not_to_have_text(
+        everything, timeout=20_000
+    )
     premium = mrr_tile(page)
     assert premium != everything and "plan=" in page.url
 
@@ -101,8 +102,9 @@ def test_admin_opens_every_dashboard_filters_and_downloads(page, app_server, see
     admin = users.find_user_by_email(seeded, "demo.admin@example.com").user_id
     options = analytics.filter_options(seeded, acting_user_id=admin)
     premium_id = next(pid for pid, name in options.plans.items() if name == "Premium")
-    expected = analytics.revenue_page(seeded, options.default_period(), analytics.Filters((premium_id,)),
-                                      acting_user_id=admin)["cash_vs_mrr"]
+    expected = analytics.revenue_page(
+        seeded, options.default_period(), analytics.Filters((premium_id,)), acting_user_id=admin
+    )["cash_vs_mrr"]
     assert [r["month"] for r in rows] == [m.strftime("%Y-%m") for m in expected["month"]]
     assert [r["end_mrr"] for r in rows] == [str(v) for v in expected["end_mrr"]]
     assert [r["cash_collected"] for r in rows] == [str(v) for v in expected["cash_collected"]]

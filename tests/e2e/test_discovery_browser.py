@@ -62,8 +62,9 @@ def test_search_open_add_to_list_rate_and_see_it_on_home(page, app_server, db):
     rating = library.my_rating(db, user.user_id, adult.profile_id, title_id(db, "d1"))
     assert rating is not None and rating.score == 2
     nav(page, "Home")
-    my_list = page.locator("[data-testid='stVerticalBlock']").filter(
-        has=page.get_by_role("heading", name="My List")).last
+    my_list = (
+        page.locator("[data-testid='stVerticalBlock']").filter(has=page.get_by_role("heading", name="My List")).last
+    )
     expect(my_list.get_by_role("link", name="Stranger Lanterns", exact=True)).to_be_visible()
     nav(page, "My List")
     expect(main.get_by_role("link", name="Stranger Lanterns", exact=True)).to_be_visible()

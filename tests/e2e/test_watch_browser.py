@@ -6,7 +6,6 @@ Watching on Home -> play to the end -> it leaves the row; a basic plan is refuse
 profile an adult one; a third stream on a two-screen plan is refused until one ends; a guest plays the trailer
 but not the title."""
 
-
 import re
 
 import pytest
@@ -42,8 +41,9 @@ def subscriber(page, app_server, db, plan: str, tag: str) -> tuple[str, int]:
     with db.connect() as conn:
         uid = conn.execute(text("SELECT user_id FROM users WHERE email = :e"), {"e": email}).scalar_one()
         plan_id = conn.execute(text("SELECT plan_id FROM plans WHERE name = :n"), {"n": plan}).scalar_one()
-    subscriptions.checkout(db, uid, plan_id, subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"),
-                           f"k-{email}")
+    subscriptions.checkout(
+        db, uid, plan_id, subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"), f"k-{email}"
+    )
     return email, uid
 
 
@@ -55,9 +55,11 @@ def watch(page, app_server, query: str) -> None:
 def video(page):
     player = page.locator("video")
     expect(player).to_have_count(1)
-    page.wait_for_function("() => { const v = document.querySelector('[data-testid=stApp]') && "
-                           "[...document.querySelectorAll('*')].map(e => e.shadowRoot).filter(Boolean)"
-                           ".map(r => r.querySelector('video')).find(Boolean); return v && v.readyState >= 1; }")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('[data-testid=stApp]') && "
+        "[...document.querySelectorAll('*')].map(e => e.shadowRoot).filter(Boolean)"
+        ".map(r => r.querySelector('video')).find(Boolean); return v && v.readyState >= 1; }"
+    )
     return player
 
 
@@ -67,9 +69,11 @@ def seek_and_pause(player, share: float) -> None:
 
 def progress(db, uid: int) -> tuple | None:
     with db.connect() as conn:
-        return conn.execute(text("""SELECT position_seconds, completed FROM viewing_progress p
+        return conn.execute(
+            text("""SELECT position_seconds, completed FROM viewing_progress p
                                     JOIN titles t USING (title_id) WHERE p.user_id = :u AND t.show_id = 't1'"""),
-                            {"u": uid}).first()
+            {"u": uid},
+        ).first()
 
 
 def until(check, page, timeout_ms: int = 15_000):
@@ -129,8 +133,9 @@ def test_search_play_resume_continue_watching_and_completion(page, app_server, d
     expect(page.get_by_text("You finished “The Paper Lantern”.")).to_be_visible()
     assert progress(db, uid).completed
     with db.connect() as conn:
-        assert conn.execute(text("""SELECT bool_or(completed) FROM playback_events WHERE user_id = :u"""),
-                            {"u": uid}).scalar_one()
+        assert conn.execute(
+            text("""SELECT bool_or(completed) FROM playback_events WHERE user_id = :u"""), {"u": uid}
+        ).scalar_one()
     page.goto(f"{app_server}/home")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Home · Pat")).to_be_visible()
@@ -149,8 +154,10 @@ def test_basic_plan_and_kids_profile_are_refused_with_what_would_allow_it(page, 
     expect(page.get_by_text("S1 E1")).to_be_visible()
     video(page)
     with db.begin() as conn:  # ... and not once the member's profile is a Kids one
-        conn.execute(text("UPDATE profiles SET name = 'Kiddo', is_kids = TRUE, maturity_cap = 'older_kids' "
-                          "WHERE user_id = :u"), {"u": uid})
+        conn.execute(
+            text("UPDATE profiles SET name = 'Kiddo', is_kids = TRUE, maturity_cap = 'older_kids' WHERE user_id = :u"),
+            {"u": uid},
+        )
     watch(page, app_server, "title=t2")
     expect(page.get_by_text("is not available on the Kiddo profile")).to_be_visible()
     expect(page.get_by_role("link", name="Switch to an adult profile")).to_be_visible()
@@ -184,8 +191,11 @@ def test_a_third_stream_on_a_two_screen_plan_waits_until_one_ends(browser, app_s
         expect(first.get_by_text("This stream was stopped")).to_be_visible()  # at its next report
         expect(first.get_by_role("button", name="Play here again")).to_be_visible()
         with db.connect() as conn:
-            devices = conn.execute(text("""SELECT count(DISTINCT device_key) FROM stream_leases
-                                           WHERE user_id = :u AND ended_at IS NULL"""), {"u": uid}).scalar_one()
+            devices = conn.execute(
+                text("""SELECT count(DISTINCT device_key) FROM stream_leases
+                                           WHERE user_id = :u AND ended_at IS NULL"""),
+                {"u": uid},
+            ).scalar_one()
         assert devices == 2
     finally:
         for page in pages:
