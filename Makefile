@@ -22,7 +22,7 @@ run: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue and seed a d
 	$(BIN)/python -m database upgrade
 	$(BIN)/python -m etl.load_catalogue --if-empty
 	$(BIN)/python -m seed.generate --if-empty --subscribers $(DEMO_SUBSCRIBERS) || echo "Demo data not seeded (see above); the app runs without it."
-	$(BIN)/python -m backend.media
+	$(BIN)/python -m backend.watching.media
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
 API_PORT ?= 8000
@@ -34,7 +34,7 @@ api: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue if empty, se
 
 test: $(VENV)/.dev-installed chromium  ## Set up and run the whole suite (lint, unit, database, app, browser)
 	$(BIN)/ruff check .
-	$(BIN)/python -m backend.media
+	$(BIN)/python -m backend.watching.media
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed  ## ruff
@@ -47,7 +47,7 @@ bench: $(VENV)/.dev-installed  ## Benchmarks (figures printed, nothing asserted)
 	$(BIN)/python -m benchmarks.dashboards
 
 media: $(VENV)/.app-installed  ## Generate the sample clips and trailers under static/generated/ (skips existing ones)
-	$(BIN)/python -m backend.media
+	$(BIN)/python -m backend.watching.media
 
 db-status: $(VENV)/.app-installed  ## Where the database is and its schema revision
 	$(BIN)/python -m database status

@@ -6,7 +6,7 @@ navigation built for that account's role. Pages only draw widgets and call `back
 
 import streamlit as st
 
-from pages.common import active_profile, billing_scheduler, current_user, start_authenticator
+from ui.session import active_profile, billing_scheduler, current_user, start_authenticator
 
 
 def page(path: str, title: str, icon: str, url_path: str, **options) -> st.Page:

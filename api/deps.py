@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 import database
 from api import tokens
 from api.errors import ApiError, error_json_body, refusal, refusal_body
-from backend import api_sessions, idempotency, users
+from backend.accounts import api_sessions, users
+from backend.core import idempotency
 
 bearer = HTTPBearer(auto_error=False, description="An access token from POST /v1/auth/sign-in.")
 

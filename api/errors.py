@@ -15,8 +15,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import admin, library, users
-from backend.subscriptions import BillingError
+from backend.accounts import errors as account_errors
+from backend.accounts import sessions
+from backend.admin import checks as admin_checks
+from backend.billing.errors import BillingError
+from backend.core import errors as core_errors
+from backend.watching import library
 
 log = logging.getLogger("reelhouse.api")
 
@@ -119,12 +123,12 @@ async def _api(_: Request, exc: ApiError) -> JSONResponse:
 
 # Backend refusals (their messages are written to be shown) -> (status, code). Most specific type first.
 REFUSALS: dict[type, tuple[int, str]] = {
-    users.SignInLocked: (429, "sign_in_locked"),
-    users.AccountError: (400, "account_rejected"),
+    account_errors.SignInLocked: (429, "sign_in_locked"),
+    account_errors.AccountError: (400, "account_rejected"),
     BillingError: (409, "billing_rejected"),
-    users.NotAuthorised: (403, "forbidden"),
+    core_errors.NotAuthorised: (403, "forbidden"),
     library.LibraryError: (400, "library_rejected"),
-    admin.AdminError: (400, "admin_rejected"),
+    admin_checks.AdminError: (400, "admin_rejected"),
 }
 
 
@@ -138,7 +142,9 @@ def refusal(error: BaseException) -> tuple[int, str] | None:
 
 def refusal_body(error: BaseException) -> tuple[int, dict, dict | None]:
     status, code = refusal(error) or (400, "rejected")
-    headers = {"Retry-After": str(users.LOCK_MINUTES * 60)} if isinstance(error, users.SignInLocked) else None
+    headers = (
+        {"Retry-After": str(sessions.LOCK_MINUTES * 60)} if isinstance(error, account_errors.SignInLocked) else None
+    )
     return status, {"error": {"code": code, "message": str(error) or "You do not have access to this."}}, headers
 
 

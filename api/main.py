@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from api import errors, tokens
 from api.ratelimit import Limits, RateLimitMiddleware, TokenBuckets
 from api.routers import account, admin, auth, catalogue, discovery, subscription, watching
-from backend import media
+from backend.watching import media
 
 DESCRIPTION = """
 Reelhouse's JSON API, over the same backend as the web app.
@@ -42,7 +42,7 @@ TAGS = [
 
 
 class MediaFiles(StaticFiles):
-    """The generated clips and trailers (`python -m backend.media`); 404 until they are generated."""
+    """The generated clips and trailers (`python -m backend.watching.media`); 404 until they are generated."""
 
     async def __call__(self, scope, receive, send) -> None:
         if not media.GENERATED_DIR.is_dir():

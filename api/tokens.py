@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import jwt
 
-from backend import keys
+from backend.core import keys
 
 ACCESS_MINUTES = 15
 ALGORITHM = "HS256"

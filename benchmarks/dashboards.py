@@ -2,7 +2,7 @@
 
 For each size: a throwaway database with the full catalogue, seeded with that many subscribers over 12
 months (`python -m seed.generate`, which refreshes the rollups), then the rollups' refresh timed: the whole
-`analytics.refresh` (revenue + engagement + churn) over all months, then incremental from 35 days ago (what the
+`rollups.refresh` (revenue + engagement + churn) over all months, then incremental from 35 days ago (what the
 billing job does every 5 minutes; the churn model is not retrained within 6 hours), then the churn part alone with
 the model retrained; then each dashboard page's data function timed (median of --repeat runs after one warm-up),
 unfiltered and with a plan + country filter. Targets: each page's data in 500 ms or less at 10,000 subscribers,
@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 import database
-from backend import analytics
+from backend.analytics import rollups, selection
 from benchmarks.etl import server_url
 from etl.load_catalogue import load_catalogue
 from etl.source import find_catalogue_csv
@@ -73,10 +73,10 @@ def time_pages(engine, repeat: int) -> list[dict]:
         acting = conn.execute(
             text("SELECT user_id FROM users WHERE role = 'analyst' ORDER BY user_id LIMIT 1")
         ).scalar_one()
-    options = analytics.filter_options(engine, acting_user_id=acting)
+    options = selection.filter_options(engine, acting_user_id=acting)
     period = options.default_period()
     cheapest = min(options.plans, key=lambda p: p)
-    filtered = analytics.Filters((cheapest,), tuple(options.countries[:2]))
+    filtered = selection.Filters((cheapest,), tuple(options.countries[:2]))
     results = []
     for page, target in PAGES.items():
         function = resolve(target)
@@ -84,7 +84,7 @@ def time_pages(engine, repeat: int) -> list[dict]:
         if function is None:
             results.append(row | {"missing": True})
             continue
-        for label, filters in (("all_ms", analytics.Filters()), ("filtered_ms", filtered)):
+        for label, filters in (("all_ms", selection.Filters()), ("filtered_ms", filtered)):
             row[label] = round(
                 time_call(lambda f=filters, fn=function: fn(engine, period, f, acting_user_id=acting), repeat), 1
             )
@@ -94,17 +94,17 @@ def time_pages(engine, repeat: int) -> list[dict]:
 
 def time_refresh(engine) -> dict:
     """Seconds of the full refresh, the billing job's incremental one (last 35 days) and the churn part alone."""
-    from backend import churn
+    from backend.analytics import churn_rollups
 
     started = time.perf_counter()
-    full = analytics.refresh(engine)
+    full = rollups.refresh(engine)
     full_seconds = time.perf_counter() - started
     since = (datetime.now(UTC) - timedelta(days=35)).date()
     started = time.perf_counter()
-    recent = analytics.refresh(engine, since=since)
+    recent = rollups.refresh(engine, since=since)
     recent_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    churn.refresh(engine)
+    churn_rollups.refresh(engine)
     churn_seconds = time.perf_counter() - started
     return {
         "refresh_full_s": round(full_seconds, 2),

@@ -22,8 +22,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 import database
-from backend import discovery, home, recommend, users
-from backend.discovery import Filters
+from backend.accounts import profiles as viewing_profiles
+from backend.catalogue import search
+from backend.catalogue.search import Filters
+from backend.watching import home, recommend
 from benchmarks.etl import server_url
 from etl.load_catalogue import load_catalogue
 from etl.source import find_catalogue_csv
@@ -64,15 +66,15 @@ def search_timings(engine, repeat: int) -> list[dict]:
         for who, allowed, page in (("adult", None, 1), ("kids", KIDS, 1), ("adult p5", None, 5)):
             if who != "adult" and name not in ("typo title", "no query, newest", "common word"):
                 continue
-            discovery.browse(engine, filters, allowed=allowed, page=page)  # warm the connection and plan
+            search.browse(engine, filters, allowed=allowed, page=page)  # warm the connection and plan
             median, p95 = timed(
-                lambda f=filters, a=allowed, p=page: discovery.browse(engine, f, allowed=a, page=p), repeat
+                lambda f=filters, a=allowed, p=page: search.browse(engine, f, allowed=a, page=p), repeat
             )
             results.append({"case": f"{name} ({who})", "median_ms": round(median, 1), "p95_ms": round(p95, 1)})
     return results
 
 
-def sample_profiles(engine) -> list[tuple[str, int, users.Profile]]:
+def sample_profiles(engine) -> list[tuple[str, int, viewing_profiles.Profile]]:
     """The adult profile with the most history, a typical one, a Kids profile and one without history."""
     with engine.connect() as conn:
         counts = conn.execute(
@@ -90,7 +92,7 @@ def sample_profiles(engine) -> list[tuple[str, int, users.Profile]]:
     }
     chosen = []
     for label, row in picks.items():
-        profile = next(p for p in users.list_profiles(engine, row.user_id) if p.profile_id == row.profile_id)
+        profile = next(p for p in viewing_profiles.list_profiles(engine, row.user_id) if p.profile_id == row.profile_id)
         chosen.append((f"{label} ({row.titles} titles)", row.user_id, profile))
     return chosen
 

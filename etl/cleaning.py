@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TextIO
 
-from backend.catalogue import EpisodePlan, access_level_for, audience_for, episode_plan
+from backend.catalogue.rules import EpisodePlan, access_level_for, audience_for, episode_plan
 
 REQUIRED_COLUMNS = (
     "show_id",

@@ -26,8 +26,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 import database
-from backend import jobs
-from backend.catalogue import catalogue_counts
+from backend.catalogue.rules import catalogue_counts
+from backend.core import jobs
 from etl.cleaning import BadHeader, CleanCatalogue, CleanTitle, Rejection, clean_catalogue, read_records
 from etl.source import CatalogueCsvNotFound, find_catalogue_csv
 

@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from backend.catalogue import CATALOGUE_CSV_NAME, KAGGLE_DATASET, how_to_load_the_catalogue
+from backend.catalogue.rules import CATALOGUE_CSV_NAME, KAGGLE_DATASET, how_to_load_the_catalogue
 from database import DATA_DIR
 
 log = logging.getLogger(__name__)

@@ -2,18 +2,19 @@
 
 import streamlit as st
 
-from backend import account_links, users
-from pages.common import accounts_changed, app_base_url, engine, sign_in, sign_out, through_app
+from backend.accounts import details, links, passwords, sessions, users
+from backend.accounts import errors as account_errors
+from ui.session import accounts_changed, app_base_url, engine, sign_in, sign_out, through_app
 
 through_app()
 
 user: users.User = st.session_state["current_user"]
 st.title("Account")
-current = users.details(engine(), user.user_id)
+current = details.details(engine(), user.user_id)
 
 left, right = st.columns([1, 3])
 with left:
-    picture = users.avatar(engine(), user.user_id) if current.has_avatar else None
+    picture = details.avatar(engine(), user.user_id) if current.has_avatar else None
     if picture:
         st.image(picture, width=140)
     else:
@@ -23,8 +24,8 @@ with left:
     )
     if upload is not None and st.button("Use this picture"):
         try:
-            users.set_avatar(engine(), user.user_id, upload.getvalue())
-        except users.AccountError as error:
+            details.set_avatar(engine(), user.user_id, upload.getvalue())
+        except account_errors.AccountError as error:
             st.error(str(error))
         else:
             st.rerun()
@@ -32,7 +33,7 @@ with left:
 with right, st.form("details"):
     st.subheader("Profile")
     name = st.text_input("Name", value=current.display_name, max_chars=users.MAX_NAME_LENGTH)
-    bio = st.text_area("Bio", value=current.bio, max_chars=users.MAX_BIO_LENGTH)
+    bio = st.text_area("Bio", value=current.bio, max_chars=details.MAX_BIO_LENGTH)
     phone = st.text_input(
         "Phone",
         value=current.phone_e164 or "",
@@ -41,8 +42,8 @@ with right, st.form("details"):
     )
     if st.form_submit_button("Save profile", type="primary"):
         try:
-            current = users.update_details(engine(), user.user_id, name=name, bio=bio, phone=phone)
-        except users.AccountError as error:
+            current = details.update_details(engine(), user.user_id, name=name, bio=bio, phone=phone)
+        except account_errors.AccountError as error:
             st.error(str(error))
         else:
             accounts_changed()
@@ -57,21 +58,21 @@ with st.form("change_email", clear_on_submit=True):
     password = st.text_input("Your password", type="password", max_chars=200)
     if st.form_submit_button("Send a confirmation link"):
         try:
-            account_links.request_email_change(engine(), user.user_id, new_email, password, app_base_url())
-        except users.AccountError as error:
+            links.request_email_change(engine(), user.user_id, new_email, password, app_base_url())
+        except account_errors.AccountError as error:
             st.error(str(error))
         else:
             st.info("We sent a link to the new address. The change happens when it is opened (within 24 hours).")
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Change password")
-    st.caption(f"{users.PASSWORD_POLICY} Your other sessions are signed out.")
+    st.caption(f"{passwords.PASSWORD_POLICY} Your other sessions are signed out.")
     current_password = st.text_input("Current password", type="password", max_chars=200)
     new_password = st.text_input("New password", type="password", max_chars=200)
     if st.form_submit_button("Change password"):
         try:
-            users.change_password(engine(), user.user_id, current_password, new_password)
-        except users.AccountError as error:
+            sessions.change_password(engine(), user.user_id, current_password, new_password)
+        except account_errors.AccountError as error:
             st.error(str(error))
         else:
             accounts_changed()

@@ -2,15 +2,16 @@
 
 import streamlit as st
 
-from backend import users
-from pages.common import engine, through_app
+from backend.accounts import users
+from backend.core import errors as core_errors
+from ui.session import engine, through_app
 
 through_app()
 
 st.title("Accounts overview")
 try:
     counts = users.accounts_by_role(engine(), acting_user_id=st.session_state.get("user_id"))
-except users.NotAuthorised as error:
+except core_errors.NotAuthorised as error:
     st.error(str(error))
     st.stop()
 st.dataframe(counts, hide_index=True)

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from backend import audit
-from pages.admin_ui import acting_user_id, allowed
-from pages.common import engine, through_app
+from backend.admin import audit_log
+from backend.core import audit
+from ui.admin import acting_user_id, allowed
+from ui.session import engine, through_app
 
 through_app()
 
@@ -18,7 +19,7 @@ def as_json(value) -> str:
 
 
 st.title("Audit log")
-known = allowed(lambda: audit.actions(engine(), acting_user_id=acting_user_id()))
+known = allowed(lambda: audit_log.actions(engine(), acting_user_id=acting_user_id()))
 with st.container(border=True):
     left, middle, right = st.columns(3)
     actor = left.text_input("Actor email contains", max_chars=254)
@@ -28,10 +29,10 @@ with st.container(border=True):
     target_key = left.text_input("Target id", help="A plan or user id, a show id (s123), or a job name.", max_chars=100)
     today = datetime.now(UTC).date()
     days = middle.date_input("Days (UTC)", value=(today - timedelta(days=30), today), max_value=today)
-    limit = right.number_input("Rows", min_value=10, max_value=audit.MAX_ENTRIES, value=200, step=10)
+    limit = right.number_input("Rows", min_value=10, max_value=audit_log.MAX_ENTRIES, value=200, step=10)
 
 since, until = (days[0], days[-1]) if days else (None, None)  # one day picked so far: that day
-rows = audit.entries(
+rows = audit_log.entries(
     engine(),
     acting_user_id=acting_user_id(),
     actor_email=actor,

@@ -2,17 +2,17 @@
 
 import streamlit as st
 
-from backend import admin
-from backend import admin_content as content
-from backend.admin import ACCESS_LEVELS
-from backend.admin_content import TitleInput
-from pages.admin_ui import acting_user_id, allowed, attempt, show_flash
-from pages.common import engine, through_app
+from backend.admin import checks as admin_checks
+from backend.admin import content
+from backend.admin.content import TitleInput
+from backend.admin.plans import ACCESS_LEVELS
+from ui.admin import acting_user_id, allowed, attempt, show_flash
+from ui.session import engine, through_app
 
 through_app()
 
 st.title("Content")
-allowed(lambda: admin.require_admin(engine(), acting_user_id()))
+allowed(lambda: admin_checks.require_admin(engine(), acting_user_id()))
 genres = content.genre_names(engine())
 show_flash()
 st.caption(

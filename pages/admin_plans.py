@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from backend import admin
-from backend.admin import PlanInput
-from pages.admin_ui import acting_user_id, allowed, attempt, show_flash
-from pages.common import engine, through_app
+from backend.admin import plans as plan_admin
+from backend.admin.plans import PlanInput
+from ui.admin import acting_user_id, allowed, attempt, show_flash
+from ui.session import engine, through_app
 
 through_app()
 
 st.title("Plans")
-listing = allowed(lambda: admin.list_plans(engine(), acting_user_id=acting_user_id()))
+listing = allowed(lambda: plan_admin.list_plans(engine(), acting_user_id=acting_user_id()))
 show_flash()
 st.caption(
     "A new price applies to new periods only: subscribers pay the old price until their next renewal. "
@@ -40,7 +40,7 @@ def plan_form(key: str, plan: dict | None, submit: str) -> PlanInput | None:
     """The plan's fields (prefilled from `plan`); the entered values when submitted."""
     plan = plan or {}
     with st.form(key):
-        name = st.text_input("Name", value=plan.get("name", ""), max_chars=admin.MAX_PLAN_NAME, key=f"{key}_name")
+        name = st.text_input("Name", value=plan.get("name", ""), max_chars=plan_admin.MAX_PLAN_NAME, key=f"{key}_name")
         price = st.text_input(
             "Price (USD)",
             value=str(plan.get("price", "")),
@@ -51,9 +51,9 @@ def plan_form(key: str, plan: dict | None, submit: str) -> PlanInput | None:
         left, middle, right = st.columns(3)
         period = left.selectbox(
             "Billing period",
-            admin.BILLING_PERIODS,
+            plan_admin.BILLING_PERIODS,
             key=f"{key}_period",
-            index=admin.BILLING_PERIODS.index(plan.get("billing_period", "month")),
+            index=plan_admin.BILLING_PERIODS.index(plan.get("billing_period", "month")),
         )
         validity = middle.number_input(
             "Validity days", value=plan.get("validity_days", 31), step=1, help="1 to 400 days.", key=f"{key}_validity"
@@ -64,19 +64,22 @@ def plan_form(key: str, plan: dict | None, submit: str) -> PlanInput | None:
         left, right = st.columns(2)
         resolution = left.selectbox(
             "Resolution",
-            admin.RESOLUTIONS,
+            plan_admin.RESOLUTIONS,
             key=f"{key}_resolution",
-            index=admin.RESOLUTIONS.index(plan.get("resolution", "1080p")),
+            index=plan_admin.RESOLUTIONS.index(plan.get("resolution", "1080p")),
         )
         access = right.selectbox(
             "Access level",
-            admin.ACCESS_LEVELS,
+            plan_admin.ACCESS_LEVELS,
             key=f"{key}_access",
-            index=admin.ACCESS_LEVELS.index(plan.get("access_level", "basic")),
+            index=plan_admin.ACCESS_LEVELS.index(plan.get("access_level", "basic")),
             help="basic: titles released before 2020; premium: every title.",
         )
         description = st.text_area(
-            "Description", value=plan.get("description", ""), max_chars=admin.MAX_DESCRIPTION, key=f"{key}_description"
+            "Description",
+            value=plan.get("description", ""),
+            max_chars=plan_admin.MAX_DESCRIPTION,
+            key=f"{key}_description",
         )
         if not st.form_submit_button(submit, type="primary", key=f"{key}_submit"):
             return None
@@ -88,7 +91,7 @@ with create:
     entered = plan_form("create_plan", None, "Create plan")
     if entered:
         attempt(
-            lambda: admin.create_plan(engine(), entered, acting_user_id=acting_user_id()),
+            lambda: plan_admin.create_plan(engine(), entered, acting_user_id=acting_user_id()),
             f"Plan {entered.name.strip()} created. It is on sale now.",
         )
 
@@ -102,23 +105,23 @@ with edit:
     entered = plan_form(f"edit_plan_{chosen['plan_id']}", chosen, "Save changes")
     if entered:
         attempt(
-            lambda: admin.update_plan(engine(), chosen["plan_id"], entered, acting_user_id=acting_user_id()),
+            lambda: plan_admin.update_plan(engine(), chosen["plan_id"], entered, acting_user_id=acting_user_id()),
             f"Plan {entered.name.strip()} saved.",
         )
     left, right = st.columns(2)
     if chosen["is_active"]:
         if left.button("Take off sale", key="deactivate_plan"):
             attempt(
-                lambda: admin.set_plan_active(engine(), chosen["plan_id"], False, acting_user_id=acting_user_id()),
+                lambda: plan_admin.set_plan_active(engine(), chosen["plan_id"], False, acting_user_id=acting_user_id()),
                 f"{chosen['name']} is off sale. Its subscribers keep it.",
             )
     elif left.button("Put back on sale", key="activate_plan"):
         attempt(
-            lambda: admin.set_plan_active(engine(), chosen["plan_id"], True, acting_user_id=acting_user_id()),
+            lambda: plan_admin.set_plan_active(engine(), chosen["plan_id"], True, acting_user_id=acting_user_id()),
             f"{chosen['name']} is on sale again.",
         )
     if chosen["subscribers_ever"] == 0 and right.button("Delete plan", key="delete_plan"):
         attempt(
-            lambda: admin.delete_plan(engine(), chosen["plan_id"], acting_user_id=acting_user_id()),
+            lambda: plan_admin.delete_plan(engine(), chosen["plan_id"], acting_user_id=acting_user_id()),
             f"{chosen['name']} deleted.",
         )

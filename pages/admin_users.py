@@ -2,20 +2,21 @@
 
 import streamlit as st
 
-from backend import admin, users
-from pages.admin_ui import acting_user_id, allowed, attempt, show_flash
-from pages.common import engine, through_app
+from backend.accounts import users
+from backend.admin import accounts as account_admin
+from ui.admin import acting_user_id, allowed, attempt, show_flash
+from ui.session import engine, through_app
 
 through_app()
 
 st.title("Users")
 show_flash()
 left, middle, right = st.columns([3, 1, 1])
-query = left.text_input("Search accounts", placeholder="Email, name or user id", max_chars=admin.MAX_SEARCH)
+query = left.text_input("Search accounts", placeholder="Email, name or user id", max_chars=account_admin.MAX_SEARCH)
 role = middle.selectbox("Role", ("", *users.ROLES), format_func=lambda r: r or "any role")
 suspended_only = right.checkbox("Suspended only")
 found = allowed(
-    lambda: admin.search_users(
+    lambda: account_admin.search_users(
         engine(), query, role=role, suspended_only=suspended_only, acting_user_id=acting_user_id()
     )
 )
@@ -41,7 +42,7 @@ st.dataframe(
 
 labels = {a.user_id: f"{a.display_name} <{a.email}>" for a in found}
 user_id = st.selectbox("Account", labels, format_func=labels.get, key="admin_user_id")
-page = admin.account_page(engine(), user_id, acting_user_id=acting_user_id())
+page = account_admin.account_page(engine(), user_id, acting_user_id=acting_user_id())
 account = page["account"]
 
 
@@ -57,21 +58,21 @@ with st.container(border=True):
     new_role = left.selectbox("Role", users.ROLES, index=users.ROLES.index(account["role"]), key=f"role_{user_id}")
     if left.button("Change role", key="change_role"):
         attempt(
-            lambda: admin.change_role(engine(), user_id, new_role, acting_user_id=acting_user_id()),
+            lambda: account_admin.change_role(engine(), user_id, new_role, acting_user_id=acting_user_id()),
             f"{account['email']} is now {new_role}.",
         )
     if account["suspended_at"] is None:
         right.caption("Suspending signs the account out everywhere at once; it cannot sign in until restored.")
         if right.button("Suspend account", key="suspend", type="primary"):
             attempt(
-                lambda: admin.suspend(engine(), user_id, acting_user_id=acting_user_id()),
+                lambda: account_admin.suspend(engine(), user_id, acting_user_id=acting_user_id()),
                 f"{account['email']} is suspended and signed out everywhere.",
             )
     else:
         right.caption("Restoring lets the account sign in again (old sessions stay ended).")
         if right.button("Restore account", key="restore", type="primary"):
             attempt(
-                lambda: admin.restore(engine(), user_id, acting_user_id=acting_user_id()),
+                lambda: account_admin.restore(engine(), user_id, acting_user_id=acting_user_id()),
                 f"{account['email']} is restored and can sign in again.",
             )
 
@@ -108,7 +109,7 @@ if page["billing"]:
 else:
     st.text("No payments.")
 
-st.subheader(f"Viewing history (latest {admin.VIEWING_HISTORY_ROWS})")
+st.subheader(f"Viewing history (latest {account_admin.VIEWING_HISTORY_ROWS})")
 if page["viewing"]:
     st.dataframe(
         [

@@ -6,9 +6,11 @@ Deep links: `?q=` (search), `?person=` (a cast member or director, from a title 
 import streamlit as st
 
 import database
-from backend import catalogue, discovery
-from pages.common import engine, through_app
-from pages.discovery_ui import card_grid, md, open_deep_link, viewer
+from backend.catalogue import cards as title_cards
+from backend.catalogue import rules as catalogue_rules
+from backend.catalogue import search
+from ui.discovery import card_grid, md, open_deep_link, viewer
+from ui.session import engine, through_app
 
 through_app()
 open_deep_link()
@@ -18,13 +20,13 @@ COLUMNS = 6
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def facets() -> discovery.Facets:
-    return discovery.facets(engine())
+def facets() -> search.Facets:
+    return search.facets(engine())
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def counts() -> dict[str, int]:
-    return catalogue.catalogue_counts(engine())
+    return catalogue_rules.catalogue_counts(engine())
 
 
 def from_link(key: str, param: str, convert=lambda v: v) -> None:
@@ -39,13 +41,13 @@ who = viewer()
 st.title("Browse")
 totals = counts()
 if not totals["titles"]:
-    st.info(catalogue.how_to_load_the_catalogue(database.DATA_DIR) + " Then run `make run` again.")
+    st.info(catalogue_rules.how_to_load_the_catalogue(database.DATA_DIR) + " Then run `make run` again.")
     st.stop()
 st.caption(f"{totals['titles']:,} titles · {totals['movies']:,} films · {totals['tv_shows']:,} series")
 if who.allowed is not None:
     st.info(
         f"Showing titles for the {md(who.profile.name)} profile: "
-        f"{md(', '.join(discovery.AUDIENCE_LABELS[a] for a in who.allowed))}.",
+        f"{md(', '.join(title_cards.AUDIENCE_LABELS[a] for a in who.allowed))}.",
         icon=":material/child_care:",
     )
 
@@ -65,9 +67,9 @@ with st.expander("Filters and sort", expanded=False, icon=":material/tune:"):
     a, b, c = st.columns(3)
     kinds = a.pills(
         "Type",
-        list(discovery.KIND_LABELS),
+        list(title_cards.KIND_LABELS),
         selection_mode="multi",
-        format_func=discovery.KIND_LABELS.get,
+        format_func=title_cards.KIND_LABELS.get,
         key="browse_kinds",
     )
     genres = b.multiselect("Genre", options.genres, key="browse_genres")
@@ -78,20 +80,20 @@ with st.expander("Filters and sort", expanded=False, icon=":material/tune:"):
     )
     audiences = b.multiselect(
         "Maturity",
-        list(who.allowed or discovery.AUDIENCE_LABELS),
-        format_func=discovery.AUDIENCE_LABELS.get,
+        list(who.allowed or title_cards.AUDIENCE_LABELS),
+        format_func=title_cards.AUDIENCE_LABELS.get,
         key="browse_audiences",
     )
     access = c.pills(
         "Access level",
-        list(discovery.ACCESS_LABELS),
+        list(title_cards.ACCESS_LABELS),
         selection_mode="multi",
-        format_func=discovery.ACCESS_LABELS.get,
+        format_func=title_cards.ACCESS_LABELS.get,
         key="browse_access",
     )
-    sort = st.selectbox("Sort by", list(discovery.SORTS), format_func=discovery.SORT_LABELS.get, key="browse_sort")
+    sort = st.selectbox("Sort by", list(search.SORTS), format_func=search.SORT_LABELS.get, key="browse_sort")
 
-filters = discovery.Filters(
+filters = search.Filters(
     query=query,
     kinds=tuple(kinds or ()),
     genres=tuple(genres),
@@ -107,7 +109,7 @@ if st.session_state.get("browse_filters") != filters:  # new search or filters: 
     st.session_state["browse_filters"] = filters
     st.session_state["browse_page"] = 1
 
-results = discovery.browse(
+results = search.browse(
     engine(), filters, allowed=who.allowed, page=st.session_state["browse_page"], page_size=PAGE_SIZE
 )
 for note in results.notes:

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from backend import account_links, users
-from pages.common import accounts_changed, engine, sign_out, through_app
+from backend.accounts import errors as account_errors
+from backend.accounts import links
+from ui.session import accounts_changed, engine, sign_out, through_app
 
 through_app()
 
@@ -12,8 +13,8 @@ token = st.query_params.get("token", "")
 outcomes = st.session_state.setdefault("confirmed_links", {})  # a link works once; reruns show its outcome
 if token not in outcomes:
     try:
-        user = account_links.confirm_email_change(engine(), token)
-    except users.AccountError as error:
+        user = links.confirm_email_change(engine(), token)
+    except account_errors.AccountError as error:
         outcomes[token] = ("error", str(error))
     else:
         accounts_changed()

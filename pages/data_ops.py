@@ -5,15 +5,16 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from backend import dataops
-from backend.dataops import DataOpsError
-from pages.admin_ui import acting_user_id, allowed
-from pages.common import engine, through_app
+from backend.admin import data_exports
+from backend.admin.data_exports import DataOpsError
+from ops import data_operations
+from ui.admin import acting_user_id, allowed
+from ui.session import engine, through_app
 
 through_app()
 
 st.title("Data operations")
-allowed(lambda: dataops.require_data_role(engine(), acting_user_id()))
+allowed(lambda: data_exports.require_data_role(engine(), acting_user_id()))
 
 
 def live_progress(label: str):
@@ -36,16 +37,16 @@ def run_etl(source: str, upload, overwrite: bool, mass: bool) -> None:
         if source == "upload":
             if upload is None:
                 raise DataOpsError("Choose a CSV file to upload first.")
-            path, name = dataops.save_upload(upload.getvalue()), upload.name
+            path, name = data_operations.save_upload(upload.getvalue()), upload.name
         else:
-            path = dataops.configured_csv()
+            path = data_operations.configured_csv()
             name = str(path)
     except DataOpsError as error:
         st.error(str(error))
         return
     status, on_step = live_progress(f"Loading the catalogue from {name}…")
     try:
-        result = dataops.run_catalogue_etl(
+        result = data_operations.run_catalogue_etl(
             engine(),
             path,
             acting_user_id=acting_user_id(),
@@ -72,7 +73,7 @@ def run_etl(source: str, upload, overwrite: bool, mass: bool) -> None:
 def run_seed(subscribers: int, months: int, seed: int, reset: bool) -> None:
     status, on_step = live_progress(f"Seeding {subscribers:,} subscribers over {months} months…")
     try:
-        result = dataops.run_seeder(
+        result = data_operations.run_seeder(
             engine(),
             acting_user_id=acting_user_id(),
             subscribers=subscribers,
@@ -132,7 +133,7 @@ with seed_tab:
 
 with history_tab:
     job = st.selectbox("Job", ("", "catalogue_etl", "seed", "billing"), format_func=lambda j: j or "every job")
-    runs = dataops.run_history(engine(), acting_user_id=acting_user_id(), job=job or None)
+    runs = data_exports.run_history(engine(), acting_user_id=acting_user_id(), job=job or None)
     if runs.empty:
         st.info("No runs yet.")
     else:
@@ -145,17 +146,17 @@ with history_tab:
 
 with export_tab:
     st.caption(
-        f"CSV with a header row, newest first, at most {dataops.EXPORT_ROW_LIMIT:,} rows per file. "
+        f"CSV with a header row, newest first, at most {data_exports.EXPORT_ROW_LIMIT:,} rows per file. "
         "Users are exported without password hashes. Full dumps: see docs/operations.md."
     )
-    estimates = dataops.export_row_counts(engine(), acting_user_id=acting_user_id())
+    estimates = data_exports.export_row_counts(engine(), acting_user_id=acting_user_id())
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     app_engine, user_id = engine(), acting_user_id()  # the download runs in another thread, later
-    for table in dataops.EXPORTS:
+    for table in data_exports.EXPORTS:
         st.download_button(
             f"{table} (about {estimates[table]:,} rows)",
             key=f"export_{table}",
-            data=lambda table=table: dataops.export_csv(app_engine, table, acting_user_id=user_id),
+            data=lambda table=table: data_exports.export_csv(app_engine, table, acting_user_id=user_id),
             file_name=f"reelhouse-{table}-{stamp}.csv",
             mime="text/csv",
             on_click="ignore",

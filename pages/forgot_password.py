@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from backend import account_links, users
-from pages.common import app_base_url, engine, through_app
+from backend.accounts import links, users
+from ui.session import app_base_url, engine, through_app
 
 through_app()
 
@@ -12,8 +12,8 @@ with st.form("forgot_password"):
     email = st.text_input("Email", max_chars=users.MAX_EMAIL_LENGTH, autocomplete="email")
     submitted = st.form_submit_button("Email me a link", type="primary")
 if submitted:
-    account_links.request_password_reset(engine(), email, app_base_url())
-    minutes = int(account_links.RESET_VALID.total_seconds() // 60)
+    links.request_password_reset(engine(), email, app_base_url())
+    minutes = int(links.RESET_VALID.total_seconds() // 60)
     st.info(
         f"If an account uses that address, a link to choose a new password is on its way. "
         f"It works once, for {minutes} minutes."

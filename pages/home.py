@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from backend import home, playback
-from pages.common import engine, through_app
-from pages.discovery_ui import card_grid, md, open_deep_link, viewer
+from backend.watching import home
+from backend.watching import progress as watch_progress
+from ui.discovery import card_grid, md, open_deep_link, viewer
+from ui.session import engine, through_app
 
 through_app()
 open_deep_link()
@@ -25,7 +26,7 @@ def remove_button(card) -> None:
         icon=":material/close:",
         help="Remove from Continue Watching (your progress is kept)",
     ):
-        playback.remove_from_continue_watching(engine(), who.user.user_id, who.profile.profile_id, card.title_id)
+        watch_progress.remove_from_continue_watching(engine(), who.user.user_id, who.profile.profile_id, card.title_id)
         st.session_state["home_flash"] = f"Removed “{md(card.title)}” from Continue Watching."
         st.rerun()
 

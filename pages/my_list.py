@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from backend import library
-from pages.common import engine, through_app
-from pages.discovery_ui import BROWSE_PAGE, card_grid, md, viewer
+from backend.watching import library
+from ui.discovery import BROWSE_PAGE, card_grid, md, viewer
+from ui.session import engine, through_app
 
 through_app()
 

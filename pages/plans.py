@@ -4,9 +4,12 @@ import uuid
 
 import streamlit as st
 
-from backend import gateway, lifecycle, plans, subscriptions
-from backend.catalogue import PREMIUM_FROM_RELEASE_YEAR
-from pages.common import engine, through_app
+from backend.billing import checkout as billing_checkout
+from backend.billing import errors as billing_errors
+from backend.billing import gateway, lifecycle, plans, subscriptions
+from backend.billing import state as billing_state
+from backend.catalogue.rules import PREMIUM_FROM_RELEASE_YEAR
+from ui.session import engine, through_app
 
 through_app()
 
@@ -71,12 +74,12 @@ with st.form("checkout"):
     cvc = cvc_col.text_input("CVC", max_chars=4, type="password")
     submitted = st.form_submit_button(button, type="primary")
 if submitted:
-    card = None if use_saved else subscriptions.CardDetails(number, int(exp_month), int(exp_year), cvc)
+    card = None if use_saved else billing_state.CardDetails(number, int(exp_month), int(exp_year), cvc)
     try:
-        result = subscriptions.checkout(
+        result = billing_checkout.checkout(
             engine(), user.user_id, chosen.plan_id, card, key, gateway=gateway.default_gateway()
         )
-    except subscriptions.BillingError as error:
+    except billing_errors.BillingError as error:
         st.session_state.pop("checkout_key", None)  # the next try is a new attempt
         st.error(str(error))
     else:

@@ -2,15 +2,16 @@
 
 import streamlit as st
 
-from backend import users
-from pages.common import accounts_changed, engine, sign_in, through_app
+from backend.accounts import errors as account_errors
+from backend.accounts import passwords, users
+from ui.session import accounts_changed, engine, sign_in, through_app
 
 through_app()
 
 _, middle, _ = st.columns([1, 2, 1])
 middle.title("Create your account")
 middle.markdown("##### Films, series and documentaries from around the world, on every screen.")
-middle.caption(f"Password: {users.PASSWORD_POLICY}")
+middle.caption(f"Password: {passwords.PASSWORD_POLICY}")
 with middle.form("register"):
     name = st.text_input("Name", max_chars=users.MAX_NAME_LENGTH, autocomplete="name")
     email = st.text_input("Email", max_chars=users.MAX_EMAIL_LENGTH, autocomplete="email")
@@ -20,11 +21,11 @@ with middle.form("register"):
 if submitted:
     try:
         if password != again:
-            raise users.AccountError("The two passwords differ.")
+            raise account_errors.AccountError("The two passwords differ.")
         user = users.register(engine(), email, name, password)
         accounts_changed()
         sign_in(email, password)
-    except users.AccountError as error:
+    except account_errors.AccountError as error:
         middle.error(str(error))
     else:
         middle.success(f"Welcome to Reelhouse, {user.display_name}! You are signed in.")

@@ -2,17 +2,18 @@
 
 import streamlit as st
 
-from backend import account_links, users
-from pages.common import accounts_changed, engine, sign_out, through_app
+from backend.accounts import errors as account_errors
+from backend.accounts import links, passwords
+from ui.session import accounts_changed, engine, sign_out, through_app
 
 through_app()
 
 st.title("Choose a new password")
 token = st.query_params.get("token", "")
 if not token:
-    st.error(account_links.INVALID_LINK)
+    st.error(links.INVALID_LINK)
     st.stop()
-st.caption(users.PASSWORD_POLICY)
+st.caption(passwords.PASSWORD_POLICY)
 with st.form("reset_password"):
     new = st.text_input("New password", type="password", max_chars=200, autocomplete="new-password")
     again = st.text_input("Repeat the new password", type="password", max_chars=200, autocomplete="new-password")
@@ -20,9 +21,9 @@ with st.form("reset_password"):
 if submitted:
     try:
         if new != again:
-            raise users.AccountError("The two passwords differ.")
-        account_links.reset_password(engine(), token, new)
-    except users.AccountError as error:
+            raise account_errors.AccountError("The two passwords differ.")
+        links.reset_password(engine(), token, new)
+    except account_errors.AccountError as error:
         st.error(str(error))
     else:
         accounts_changed()

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from backend.users import AccountError
-from pages.common import sign_in, through_app
+from backend.accounts.errors import AccountError
+from ui.session import sign_in, through_app
 
 through_app()
 

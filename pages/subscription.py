@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from backend import gateway, notifications, plans, subscriptions
-from pages.common import engine, through_app
+from backend.billing import errors as billing_errors
+from backend.billing import gateway, plans, statements, subscriptions
+from backend.billing import state as billing_state
+from backend.notify import notifications
+from ui.session import engine, through_app
 
 through_app()
 
@@ -27,14 +30,14 @@ def act(work, done) -> None:
     is shown after the rerun."""
     try:
         outcome = work()
-    except subscriptions.BillingError as error:
+    except billing_errors.BillingError as error:
         st.error(str(error))
     else:
         st.session_state["billing_flash"] = done(outcome) if callable(done) else done
         st.rerun()
 
 
-def card_form(form_key: str, label: str) -> subscriptions.CardDetails | None:
+def card_form(form_key: str, label: str) -> billing_state.CardDetails | None:
     with st.form(form_key, clear_on_submit=True):
         number = st.text_input("Card number", max_chars=23, placeholder="4242 4242 4242 4242")
         month_col, year_col, cvc_col = st.columns(3)
@@ -42,7 +45,7 @@ def card_form(form_key: str, label: str) -> subscriptions.CardDetails | None:
         exp_year = year_col.number_input("Expiry year", min_value=2000, max_value=2100, value=2030)
         cvc = cvc_col.text_input("CVC", max_chars=4, type="password")
         if st.form_submit_button(label):
-            return subscriptions.CardDetails(number, int(exp_month), int(exp_year), cvc)
+            return billing_state.CardDetails(number, int(exp_month), int(exp_year), cvc)
     return None
 
 
@@ -72,7 +75,7 @@ else:
             key = st.session_state.setdefault("retry_key", uuid.uuid4().hex)
             try:
                 subscriptions.retry_payment(engine(), uid, key, gateway=gw)
-            except subscriptions.BillingError as error:
+            except billing_errors.BillingError as error:
                 st.error(str(error))
             else:
                 st.session_state["billing_flash"] = "Payment received: you are all set."
@@ -149,7 +152,7 @@ if sub is None or sub.status != "past_due":
             act(lambda: subscriptions.update_card(engine(), uid, new_card, gateway=gw), card_saved)
 
 st.header("Billing history")
-history = subscriptions.billing_history(engine(), uid)
+history = statements.billing_history(engine(), uid)
 if not history:
     st.caption("No payments yet.")
 else:
@@ -176,7 +179,7 @@ else:
     paid = [h for h in history if h["receipt"]]
     if paid:
         chosen = st.selectbox("Receipt", paid, format_func=lambda h: f"{h['receipt']} · {h['attempted_at']:%Y-%m-%d}")
-        receipt = subscriptions.receipt(engine(), uid, chosen["payment_id"])
+        receipt = statements.receipt(engine(), uid, chosen["payment_id"])
         st.code(receipt, language=None)
         st.download_button("Download receipt", receipt, file_name=f"{chosen['receipt']}.txt", mime="text/plain")
 

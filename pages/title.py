@@ -5,9 +5,12 @@ and a sign-up call for guests."""
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from backend import discovery, library, posters, recommend
-from pages.common import engine, through_app
-from pages.discovery_ui import BROWSE_PAGE, WATCH_PAGE, badges, card_grid, md, viewer
+from backend.catalogue import cards as title_cards
+from backend.catalogue import posters
+from backend.catalogue import titles as catalogue_titles
+from backend.watching import library, recommend
+from ui.discovery import BROWSE_PAGE, WATCH_PAGE, badges, card_grid, md, viewer
+from ui.session import engine, through_app
 
 # Material icons, not emoji: they draw the same on every machine (emoji fonts are not everywhere).
 SCORE_ICONS = {-1: ":material/thumb_down:", 1: ":material/thumb_up:", 2: ":material/favorite:"}
@@ -16,14 +19,14 @@ through_app()
 
 who = viewer()
 show_id = st.query_params.get("title", "")
-details, _ = discovery.find_title(engine(), show_id)
+details, _ = catalogue_titles.find_title(engine(), show_id)
 if details is None:
     st.title("Title not found")
     st.error(f"There is no title “{md(show_id[:40])}” in the catalogue." if show_id else "No title was chosen.")
     st.page_link(BROWSE_PAGE, label="Browse the catalogue", icon=":material/movie:")
     st.stop()
 card = details.card
-if not discovery.visible_to(card, who.allowed):
+if not title_cards.visible_to(card, who.allowed):
     st.title("Not available")
     st.warning(f"This title is not available for the {md(who.profile.name)} profile.", icon=":material/block:")
     st.page_link(BROWSE_PAGE, label="Browse titles for this profile", icon=":material/movie:")
@@ -102,7 +105,7 @@ with info:
 
 if card.kind == "tv_show":
     st.header("Episodes", anchor=False)
-    seasons = discovery.episodes(engine(), card.title_id)
+    seasons = catalogue_titles.episodes(engine(), card.title_id)
     if seasons:
         season = st.selectbox("Season", list(seasons), format_func=lambda s: f"Season {s}", key="title_season")
         for episode in seasons[season]:
@@ -168,7 +171,7 @@ for item in library.reviews(
 
 st.header("More like this", anchor=False)
 models = recommend.models(engine())
-similar = discovery.cards(
+similar = title_cards.cards(
     engine(), recommend.similar_titles(models, card.title_id, allowed=who.allowed, limit=12), who.allowed
 )
 if similar:

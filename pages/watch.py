@@ -13,10 +13,15 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from backend import media, playback, users
+from backend.accounts import profiles as viewing_profiles
+from backend.accounts import users
+from backend.watching import access as watch_access
+from backend.watching import media, playable
+from backend.watching import progress as watch_progress
+from backend.watching import streams as streaming
 from components.player import player
-from pages.common import engine, through_app
-from pages.discovery_ui import md
+from ui.discovery import md
+from ui.session import engine, through_app
 
 through_app()
 
@@ -37,7 +42,7 @@ def device_id() -> str:
     """This browser's id: the device cookie the player sets, else one made for this session (the player
     then stores it, so a reload is the same device)."""
     cookie = st.context.cookies.get(DEVICE_COOKIE) if hasattr(st.context.cookies, "get") else None
-    if isinstance(cookie, str) and playback.valid_device_id(cookie):
+    if isinstance(cookie, str) and streaming.valid_device_id(cookie):
         return cookie
     return st.session_state.setdefault("device_id", secrets.token_urlsafe(12))
 
@@ -47,7 +52,7 @@ def runtime_label(seconds: int) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
-def header(title: playback.WatchTitle, episode: playback.Episode | None) -> None:
+def header(title: playable.WatchTitle, episode: streaming.Episode | None) -> None:
     st.title(md(title.title), anchor=False)
     facts = [
         str(title.release_year or ""),
@@ -57,7 +62,7 @@ def header(title: playback.WatchTitle, episode: playback.Episode | None) -> None
     if episode is not None:
         facts.append(f"{episode.label} · {md(episode.name)} · {runtime_label(episode.duration_minutes * 60)}")
     else:
-        facts.append(runtime_label(playback.duration_seconds(title, None)))
+        facts.append(runtime_label(playable.duration_seconds(title, None)))
     st.caption(" · ".join(md(f) if i < 2 else f for i, f in enumerate(facts) if f))
 
 
@@ -66,7 +71,7 @@ def clip_caption(runtime_seconds: int, clip: media.Media) -> str:
     return f"sample clip standing in for the full {runtime_label(runtime_seconds)} ({speed:.0f}× speed)"
 
 
-def show_trailer(title: playback.WatchTitle) -> None:
+def show_trailer(title: playable.WatchTitle) -> None:
     trailer = media.trailer_for(title.show_id)
     st.subheader("Trailer")
     player(
@@ -78,7 +83,7 @@ def show_trailer(title: playback.WatchTitle) -> None:
     )
 
 
-def remedy_link(why: playback.PlaybackRefused) -> None:
+def remedy_link(why: watch_access.PlaybackRefused) -> None:
     target = REMEDY_PAGES.get(why.remedy_page or "")
     if target:
         st.page_link(target, label=why.remedy, icon=":material/arrow_forward:")
@@ -86,7 +91,7 @@ def remedy_link(why: playback.PlaybackRefused) -> None:
         st.caption(why.remedy)
 
 
-def show_refusal(why: playback.PlaybackRefused, title: playback.WatchTitle, uid: int) -> None:
+def show_refusal(why: watch_access.PlaybackRefused, title: playable.WatchTitle, uid: int) -> None:
     st.error(md(why.message))
     remedy_link(why)
     if why.reason == "streams":
@@ -98,14 +103,14 @@ def show_refusal(why: playback.PlaybackRefused, title: playback.WatchTitle, uid:
                 f"{md(device.title)} (since {device.started_at:%H:%M} UTC)"
             )
             if right.button("End this stream", key=f"end-{device.lease_id}"):
-                playback.end_stream(engine(), uid, device.lease_id, now())
+                streaming.end_stream(engine(), uid, device.lease_id, now())
                 st.session_state.pop("watch", None)
                 st.rerun()
     elif why.reason in ("plan", "no_subscription", "subscription_ended"):
         show_trailer(title)
 
 
-def guest_page(title: playback.WatchTitle) -> None:
+def guest_page(title: playable.WatchTitle) -> None:
     header(title, None)
     st.info(f"Guests can watch the trailer. Sign in and choose a plan to watch “{md(title.title)}”.")
     cols = st.columns(2)
@@ -126,7 +131,7 @@ def requested_episode() -> int | None:
     return int(raw)
 
 
-def start_or_resume(uid: int, profile: users.Profile, title: playback.WatchTitle) -> dict:
+def start_or_resume(uid: int, profile: viewing_profiles.Profile, title: playable.WatchTitle) -> dict:
     """The play session of this page (kept across reruns); started (lease taken) when the title, episode or
     profile changed. A refusal is shown and stops the page."""
     wanted = requested_episode()
@@ -135,18 +140,18 @@ def start_or_resume(uid: int, profile: users.Profile, title: playback.WatchTitle
     if watch is not None and watch["key"] == key:
         return watch
     if watch is not None:  # another title, episode or profile: this device's stream moves on
-        playback.stop(engine(), uid, watch["session"].lease_id, now())
+        streaming.stop(engine(), uid, watch["session"].lease_id, now())
         st.session_state.pop("watch")
-    episode, position = playback.resume_point(engine(), uid, profile.profile_id, title, wanted)
+    episode, position = watch_progress.resume_point(engine(), uid, profile.profile_id, title, wanted)
     if wanted is not None and (episode is None or episode.episode_id != wanted):
         header(title, None)
         st.error("That episode is not part of this title.")
         st.stop()
     device = device_id()
-    label = playback.device_label(st.context.headers.get("User-Agent") if st.context.headers else None, device)
+    label = streaming.device_label(st.context.headers.get("User-Agent") if st.context.headers else None, device)
     try:
-        session = playback.start(engine(), uid, profile, title, episode, position, device, label, now())
-    except playback.PlaybackRefused as why:
+        session = streaming.start(engine(), uid, profile, title, episode, position, device, label, now())
+    except watch_access.PlaybackRefused as why:
         header(title, episode)
         show_refusal(why, title, uid)
         st.stop()
@@ -156,13 +161,13 @@ def start_or_resume(uid: int, profile: users.Profile, title: playback.WatchTitle
 
 
 @st.fragment
-def play_panel(uid: int, title: playback.WatchTitle, lease_id: int) -> None:
+def play_panel(uid: int, title: playable.WatchTitle, lease_id: int) -> None:
     """The player and what its reports say; a report reruns only this fragment. A late report of a session
     the page has left (another profile, a refusal) draws nothing."""
     watch = st.session_state.get("watch")
     if watch is None or watch["session"].lease_id != lease_id:
         return
-    session: playback.Session = watch["session"]
+    session: streaming.Session = watch["session"]
     clip = media.clip_for(title.show_id)
     report = player(
         key=f"player-{session.lease_id}",
@@ -172,11 +177,13 @@ def play_panel(uid: int, title: playback.WatchTitle, lease_id: int) -> None:
         caption=clip_caption(session.duration_seconds, clip),
         stop=watch["stopped"] is not None,
         device=device_id(),
-        every=playback.REPORT_EVERY_SECONDS,
-        idle=playback.PAUSED_HEARTBEAT_SECONDS,
+        every=streaming.REPORT_EVERY_SECONDS,
+        idle=streaming.PAUSED_HEARTBEAT_SECONDS,
     )
     if report is not None and watch["stopped"] is None:
-        outcome = playback.report(engine(), uid, session.lease_id, report.position_seconds, now(), ended=report.ended)
+        outcome = watch_progress.report(
+            engine(), uid, session.lease_id, report.position_seconds, now(), ended=report.ended
+        )
         if outcome.state == "stopped":
             watch["stopped"] = "This stream was stopped: it was ended from another device, or played elsewhere."
             st.rerun(scope="fragment")
@@ -194,15 +201,17 @@ def play_panel(uid: int, title: playback.WatchTitle, lease_id: int) -> None:
         st.success(watch["finished"])
 
 
-def member_page(user: users.User, title: playback.WatchTitle) -> None:
+def member_page(user: users.User, title: playable.WatchTitle) -> None:
     profile = next(
-        p for p in users.list_profiles(engine(), user.user_id) if p.profile_id == st.session_state.get("profile_id")
+        p
+        for p in viewing_profiles.list_profiles(engine(), user.user_id)
+        if p.profile_id == st.session_state.get("profile_id")
     )
     if st.query_params.get("trailer") == "1":
         header(title, None)
         try:
-            playback.check_trailer(profile, title)
-        except playback.PlaybackRefused as why:
+            watch_access.check_trailer(profile, title)
+        except watch_access.PlaybackRefused as why:
             st.error(md(why.message))
             remedy_link(why)
             return
@@ -214,7 +223,7 @@ def member_page(user: users.User, title: playback.WatchTitle) -> None:
         st.caption(f"Resuming at {runtime_label(watch['session'].position_seconds)}.")
     play_panel(user.user_id, title, watch["session"].lease_id)
     if watch["episode"] is not None:
-        following = playback.next_episode(engine(), title.title_id, watch["episode"].episode_id)
+        following = playable.next_episode(engine(), title.title_id, watch["episode"].episode_id)
         if following is not None and st.button(f"Next episode: {following.label}", icon=":material/skip_next:"):
             st.query_params["episode"] = str(following.episode_id)
             st.rerun()
@@ -224,7 +233,7 @@ def member_page(user: users.User, title: playback.WatchTitle) -> None:
 
 def main() -> None:
     show_id = st.query_params.get("title", "")
-    title = playback.find_title(engine(), show_id) if show_id else None
+    title = playable.find_title(engine(), show_id) if show_id else None
     if title is None:
         st.title("Watch")
         st.error("This title is not available. Pick another one from Browse.")

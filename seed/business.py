@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from backend import lifecycle
+from backend.billing import lifecycle
 
 DAY = 86_400
 NO_PLAN = -1

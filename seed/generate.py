@@ -27,7 +27,11 @@ from faker import Faker
 from sqlalchemy import Connection, Engine, text
 
 import database
-from backend import activity, jobs, plans, revenue, users
+from backend.accounts import passwords
+from backend.analytics import mrr_replay, rollups
+from backend.billing import plans
+from backend.core import jobs
+from backend.watching import partitions
 from seed import business, population, viewing
 from seed.copy import as_columns, copy_binary, copy_csv, reserve_ids
 
@@ -122,7 +126,7 @@ def _shared_password_hash(rng: np.random.Generator) -> str:
     """One bcrypt hash for every seeded account, its salt drawn from the run's seed (so runs match)."""
     alphabet = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     salt_chars = bytes(alphabet[i] for i in rng.integers(0, 64, 21)) + b"e"  # 22 chars, last one's low bits 0
-    salt = b"$2b$%02d$" % users.BCRYPT_COST + salt_chars
+    salt = b"$2b$%02d$" % passwords.BCRYPT_COST + salt_chars
     return bcrypt.hashpw(DEMO_PASSWORD.encode(), salt).decode()
 
 
@@ -424,7 +428,7 @@ def seed(engine: Engine, options: Options, on_progress: Progress | None = None) 
     }
     g = generate(rng, options, plan_frame, catalogue, ids)
     with engine.begin() as conn:
-        activity.ensure_month_partitions(
+        partitions.ensure_month_partitions(
             conn, datetime.fromtimestamp(start, UTC).date(), datetime.fromtimestamp(end - 1, UTC).date()
         )
     counts: dict[str, int] = {}
@@ -480,7 +484,7 @@ def seed(engine: Engine, options: Options, on_progress: Progress | None = None) 
         "total_rows": rows,
         "seconds": round(seconds, 3),
         "rows_per_second": round(rows / seconds),
-        "mrr_by_month": revenue.mrr_by_month(engine, first_month, last_month),
+        "mrr_by_month": mrr_replay.mrr_by_month(engine, first_month, last_month),
         "demo_sign_ins": demo_sign_ins(engine),
         "options": options.as_json(),
     }
@@ -516,13 +520,8 @@ def _load_viewing(
 
 
 def refresh_rollups(engine: Engine) -> list[str]:
-    """Refresh the rollup tables that exist (the analytics issue adds them); returns their names."""
-    try:
-        from backend import analytics
-    except ImportError:
-        return []
-    refresh = getattr(analytics, "refresh", None)
-    return refresh(engine) if refresh else []
+    """Refresh every dashboard rollup over the seeded data; returns their names."""
+    return list(rollups.refresh(engine))
 
 
 def demo_sign_ins(engine: Engine) -> list[dict]:
@@ -581,20 +580,27 @@ def _terminal_progress() -> tuple[Progress, Callable[[], None]]:
     return on_progress, close
 
 
-def _print_summary(summary: dict, stream) -> None:
-    print(
-        f"Seeded {summary['options']['subscribers']:,} subscribers x {summary['options']['months']} months "
-        f"in {summary['seconds']:.1f} s ({summary['rows_per_second']:,} rows/s)",
-        file=stream,
-    )
-    for table, count in summary["rows"].items():
-        print(f"  {table:<20} {count:>10,}", file=stream)
+def summary_lines(summary: dict) -> list[str]:
+    """What the CLI prints after a run: rows per table, MRR at both ends, the demo sign-ins."""
+    options = summary["options"]
+    lines = [
+        f"Seeded {options['subscribers']:,} subscribers x {options['months']} months "
+        f"in {summary['seconds']:.1f} s ({summary['rows_per_second']:,} rows/s)"
+    ]
+    lines += [f"  {table:<20} {count:>10,}" for table, count in summary["rows"].items()]
     months = list(summary["mrr_by_month"].items())
     if months:
-        print(f"  MRR {months[0][0]} {months[0][1]} -> {months[-1][0]} {months[-1][1]}", file=stream)
-    print(f"Demo sign-ins (password: {DEMO_PASSWORD}):", file=stream)
-    for who in summary["demo_sign_ins"]:
-        print(f"  {who['email']:<40} {who['role']}{' on ' + who['plan'] if who['plan'] else ''}", file=stream)
+        lines.append(f"  MRR {months[0][0]} {months[0][1]} -> {months[-1][0]} {months[-1][1]}")
+    lines.append(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
+    lines += [
+        f"  {who['email']:<40} {who['role']}{' on ' + who['plan'] if who['plan'] else ''}"
+        for who in summary["demo_sign_ins"]
+    ]
+    return lines
+
+
+def _print_summary(summary: dict, stream) -> None:
+    print("\n".join(summary_lines(summary)), file=stream)
 
 
 def run_logged(

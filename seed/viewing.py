@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backend import lifecycle
+from backend.watching import rules as watching_rules
 from seed.population import DEVICE_WEIGHTS, DEVICES, EVENING, WEEKDAY
 
 DAY = 86_400
@@ -251,7 +251,7 @@ def _watch(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[str, np.nd
         last_episode[rows] = final_episode
         last_position[rows] = watched_to
         busy_until[rows] = start[rows] + (binge[rows] - 1) * (runtime + 20) + watched_to - start_at
-        last_done[rows] = watched_to >= lifecycle.COMPLETED_AT * runtime
+        last_done[rows] = watched_to >= watching_rules.COMPLETED_AT * runtime
     # One event per episode watched in a session: all but the last run to the end.
     episodes = np.repeat(np.arange(n), binge)
     step = np.arange(episodes.size) - np.repeat(np.cumsum(binge) - binge, binge)
@@ -287,7 +287,7 @@ def _watch(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[str, np.nd
         "end_position_seconds": end_pos,
         "watched_seconds": watched,
         "duration_seconds": runtime,
-        "completed": end_pos >= lifecycle.COMPLETED_AT * runtime,
+        "completed": end_pos >= watching_rules.COMPLETED_AT * runtime,
         "segment_end": sessions["segment_end"].to_numpy()[episodes],
     }
 

@@ -147,7 +147,7 @@ def seeded_half_year_url(module_db_url: str, request: pytest.FixtureRequest) -> 
 
 def demo_staff(engine, role: str):
     """The seeder's demo.admin@ / demo.analyst@ account."""
-    from backend import users
+    from backend.accounts import users
 
     return users.find_user_by_email(engine, f"demo.{role}@example.com")
 
@@ -159,7 +159,7 @@ def app_as(user=None):
 
     from streamlit.testing.v1 import AppTest
 
-    from backend import users
+    from backend.accounts import sessions
 
     at = AppTest.from_file(APP, default_timeout=30)
     if user is not None:
@@ -168,5 +168,5 @@ def app_as(user=None):
         at.session_state["name"] = user.display_name
         at.session_state["roles"] = [user.role]
         at.session_state["logout"] = None
-        at.session_state["session_expires_at"] = datetime.now(UTC) + timedelta(days=users.SESSION_DAYS)
+        at.session_state["session_expires_at"] = datetime.now(UTC) + timedelta(days=sessions.SESSION_DAYS)
     return at.run()

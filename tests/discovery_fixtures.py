@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from backend import users
+from backend.accounts import profiles as viewing_profiles
+from backend.accounts import users
 from tests.conftest import FIXTURES
 
 DISCOVERY_CSV = FIXTURES / "discovery_titles.csv"
@@ -16,11 +17,13 @@ PASSWORD = "discovery-test-1"
 _counter = itertools.count()
 
 
-def member(engine, tag: str = "member", *, kids: bool = True) -> tuple[users.User, users.Profile, users.Profile | None]:
+def member(
+    engine, tag: str = "member", *, kids: bool = True
+) -> tuple[users.User, viewing_profiles.Profile, viewing_profiles.Profile | None]:
     """A new account with its first (adult) profile and, when `kids`, a Kids profile."""
     user = users.register(engine, f"{tag}-{next(_counter)}-{id(engine)}@example.com", "Dana Viewer", PASSWORD)
-    adult = users.list_profiles(engine, user.user_id)[0]
-    kid = users.create_profile(engine, user.user_id, "Kids", is_kids=True) if kids else None
+    adult = viewing_profiles.list_profiles(engine, user.user_id)[0]
+    kid = viewing_profiles.create_profile(engine, user.user_id, "Kids", is_kids=True) if kids else None
     return user, adult, kid
 
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from backend import account_links, mail, users
+from backend.accounts import details, links, sessions, users
+from backend.accounts import errors as account_errors
+from backend.notify import mail
 
 PASSWORD = "correct horse 42"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -27,10 +29,10 @@ def link_in_last_message(engine, user_id, path):
 
 
 def test_reset_link_sets_a_new_password_once_ends_sessions_and_lifts_the_lock(engine, alice):
-    for _ in range(users.FAILURES_BEFORE_LOCK):
-        with pytest.raises(users.AccountError):
-            users.authenticate(engine, "alice@example.com", "wrong password 1", now=T0)
-    account_links.request_password_reset(engine, "ALICE@example.com", BASE, now=T0)
+    for _ in range(sessions.FAILURES_BEFORE_LOCK):
+        with pytest.raises(account_errors.AccountError):
+            sessions.authenticate(engine, "alice@example.com", "wrong password 1", now=T0)
+    links.request_password_reset(engine, "ALICE@example.com", BASE, now=T0)
     message, token = link_in_last_message(engine, alice.user_id, "reset-password")
     assert message["to_address"] == "alice@example.com" and message["error"] == mail.NOT_CONFIGURED
     with engine.connect() as conn:  # only a hash of the secret is stored
@@ -42,71 +44,73 @@ def test_reset_link_sets_a_new_password_once_ends_sessions_and_lifts_the_lock(en
             == 0
         )
 
-    account_links.reset_password(engine, token, "brand new pass 7", now=T0 + timedelta(minutes=10))
-    assert users.session_user(engine, "alice@example.com", T0 + timedelta(days=7, minutes=5)) is None
-    assert users.authenticate(engine, "alice@example.com", "brand new pass 7", now=T0 + timedelta(minutes=11))
-    with pytest.raises(users.AccountError, match="invalid, was already used"):
-        account_links.reset_password(engine, token, "another pass 8", now=T0 + timedelta(minutes=12))
+    links.reset_password(engine, token, "brand new pass 7", now=T0 + timedelta(minutes=10))
+    assert sessions.session_user(engine, "alice@example.com", T0 + timedelta(days=7, minutes=5)) is None
+    assert sessions.authenticate(engine, "alice@example.com", "brand new pass 7", now=T0 + timedelta(minutes=11))
+    with pytest.raises(account_errors.AccountError, match="invalid, was already used"):
+        links.reset_password(engine, token, "another pass 8", now=T0 + timedelta(minutes=12))
 
 
 def test_reset_link_expires_after_thirty_minutes(engine, alice):
-    account_links.request_password_reset(engine, "alice@example.com", BASE, now=T0)
+    links.request_password_reset(engine, "alice@example.com", BASE, now=T0)
     _, token = link_in_last_message(engine, alice.user_id, "reset-password")
-    with pytest.raises(users.AccountError, match="expired"):
-        account_links.reset_password(engine, token, "brand new pass 7", now=T0 + timedelta(minutes=31))
-    assert users.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(minutes=32))
+    with pytest.raises(account_errors.AccountError, match="expired"):
+        links.reset_password(engine, token, "brand new pass 7", now=T0 + timedelta(minutes=31))
+    assert sessions.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(minutes=32))
 
 
 def test_reset_keeps_the_link_when_the_new_password_is_weak(engine, alice):
-    account_links.request_password_reset(engine, "alice@example.com", BASE, now=T0)
+    links.request_password_reset(engine, "alice@example.com", BASE, now=T0)
     _, token = link_in_last_message(engine, alice.user_id, "reset-password")
-    with pytest.raises(users.AccountError, match="At least"):
-        account_links.reset_password(engine, token, "weak", now=T0)
-    account_links.reset_password(engine, token, "strong enough 9", now=T0)
+    with pytest.raises(account_errors.AccountError, match="At least"):
+        links.reset_password(engine, token, "weak", now=T0)
+    links.reset_password(engine, token, "strong enough 9", now=T0)
 
 
 def test_reset_for_unknown_or_suspended_accounts_sends_nothing(engine, alice):
-    account_links.request_password_reset(engine, "nobody@example.com", BASE, now=T0)
+    links.request_password_reset(engine, "nobody@example.com", BASE, now=T0)
     with engine.begin() as conn:
         conn.execute(text("UPDATE users SET suspended_at = :t"), {"t": T0})
-    account_links.request_password_reset(engine, "alice@example.com", BASE, now=T0)
+    links.request_password_reset(engine, "alice@example.com", BASE, now=T0)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM email_outbox")).scalar() == 0
 
 
 @pytest.mark.parametrize("token", ["", "x", "1.", ".abc", "abc.def", "999.nope", "1." + "a" * 10_000, "<script>"])
 def test_malformed_or_unknown_links_are_refused_cleanly(engine, alice, token):
-    with pytest.raises(users.AccountError, match="invalid"):
-        account_links.reset_password(engine, token, "brand new pass 7", now=T0)
-    with pytest.raises(users.AccountError, match="invalid"):
-        account_links.confirm_email_change(engine, token, now=T0)
+    with pytest.raises(account_errors.AccountError, match="invalid"):
+        links.reset_password(engine, token, "brand new pass 7", now=T0)
+    with pytest.raises(account_errors.AccountError, match="invalid"):
+        links.confirm_email_change(engine, token, now=T0)
 
 
 def test_email_change_happens_when_the_link_to_the_new_address_is_opened(engine, alice):
-    with pytest.raises(users.AccountError, match="password is not correct"):
-        account_links.request_email_change(engine, alice.user_id, "new@example.com", "wrong password 1", BASE, now=T0)
-    account_links.request_email_change(engine, alice.user_id, "New@Example.com", PASSWORD, BASE, now=T0)
+    with pytest.raises(account_errors.AccountError, match="password is not correct"):
+        links.request_email_change(engine, alice.user_id, "new@example.com", "wrong password 1", BASE, now=T0)
+    links.request_email_change(engine, alice.user_id, "New@Example.com", PASSWORD, BASE, now=T0)
     message, token = link_in_last_message(engine, alice.user_id, "confirm-email")
     assert message["to_address"] == "new@example.com"
     assert users.find_user_by_email(engine, "alice@example.com") is not None  # nothing changed yet
 
-    changed = account_links.confirm_email_change(engine, token, now=T0 + timedelta(hours=1))
+    changed = links.confirm_email_change(engine, token, now=T0 + timedelta(hours=1))
     assert changed.email == "new@example.com"
     assert users.find_user_by_email(engine, "alice@example.com") is None
-    assert users.authenticate(engine, "new@example.com", PASSWORD, now=T0 + timedelta(hours=2)).user_id == alice.user_id
-    with pytest.raises(users.AccountError):
-        account_links.confirm_email_change(engine, token, now=T0 + timedelta(hours=2))
+    assert (
+        sessions.authenticate(engine, "new@example.com", PASSWORD, now=T0 + timedelta(hours=2)).user_id == alice.user_id
+    )
+    with pytest.raises(account_errors.AccountError):
+        links.confirm_email_change(engine, token, now=T0 + timedelta(hours=2))
 
 
 def test_email_change_to_a_taken_address_is_refused_even_if_taken_meanwhile(engine, alice):
     users.register(engine, "bob@example.com", "Bob", PASSWORD, now=T0)
-    with pytest.raises(users.AccountError, match="Another account uses"):
-        account_links.request_email_change(engine, alice.user_id, "bob@example.com", PASSWORD, BASE, now=T0)
-    account_links.request_email_change(engine, alice.user_id, "carol@example.com", PASSWORD, BASE, now=T0)
+    with pytest.raises(account_errors.AccountError, match="Another account uses"):
+        links.request_email_change(engine, alice.user_id, "bob@example.com", PASSWORD, BASE, now=T0)
+    links.request_email_change(engine, alice.user_id, "carol@example.com", PASSWORD, BASE, now=T0)
     _, token = link_in_last_message(engine, alice.user_id, "confirm-email")
     users.register(engine, "carol@example.com", "Carol", PASSWORD, now=T0)
-    with pytest.raises(users.AccountError, match="took this email"):
-        account_links.confirm_email_change(engine, token, now=T0)
+    with pytest.raises(account_errors.AccountError, match="took this email"):
+        links.confirm_email_change(engine, token, now=T0)
     assert users.get_user(engine, alice.user_id).email == "alice@example.com"
 
 
@@ -114,8 +118,8 @@ def test_email_change_to_a_taken_address_is_refused_even_if_taken_meanwhile(engi
     ("typed", "stored"), [("+44 20 7946 0958", "+442079460958"), ("(415) 555-2671", "+14155552671"), ("", None)]
 )
 def test_phone_numbers_are_stored_in_e164(engine, alice, typed, stored):
-    users.update_details(engine, alice.user_id, name="Alice", bio="", phone=typed)
-    assert users.details(engine, alice.user_id).phone_e164 == stored
+    details.update_details(engine, alice.user_id, name="Alice", bio="", phone=typed)
+    assert details.details(engine, alice.user_id).phone_e164 == stored
 
 
 @pytest.mark.parametrize(
@@ -128,22 +132,22 @@ def test_phone_numbers_are_stored_in_e164(engine, alice, typed, stored):
     ],
 )
 def test_bad_profile_details_are_refused_and_change_nothing(engine, alice, field, value, message):
-    before = users.details(engine, alice.user_id)
+    before = details.details(engine, alice.user_id)
     fields = {"name": "Alice", "bio": "", "phone": ""} | {field: value}
-    with pytest.raises(users.AccountError, match=message):
-        users.update_details(engine, alice.user_id, **fields)
-    assert users.details(engine, alice.user_id) == before
+    with pytest.raises(account_errors.AccountError, match=message):
+        details.update_details(engine, alice.user_id, **fields)
+    assert details.details(engine, alice.user_id) == before
 
 
 def test_markup_and_unicode_in_the_bio_are_stored_as_typed(engine, alice):
     bio = "<img src=x onerror=alert(1)> Zoë 🎬"
-    assert users.update_details(engine, alice.user_id, name="Alice", bio=bio, phone="").bio == bio
+    assert details.update_details(engine, alice.user_id, name="Alice", bio=bio, phone="").bio == bio
 
 
 @pytest.mark.parametrize(("data", "kind"), [(PNG, "image/png"), (JPEG, "image/jpeg"), (WEBP, "image/webp")])
 def test_pictures_are_recognised_by_their_bytes(engine, alice, data, kind):
-    users.set_avatar(engine, alice.user_id, data)
-    assert users.avatar(engine, alice.user_id) == data
+    details.set_avatar(engine, alice.user_id, data)
+    assert details.avatar(engine, alice.user_id) == data
     with engine.connect() as conn:
         assert conn.execute(text("SELECT avatar_type FROM users")).scalar() == kind
 
@@ -153,10 +157,10 @@ def test_pictures_are_recognised_by_their_bytes(engine, alice, data, kind):
     [
         (b"GIF89a" + b"\x00" * 10, "PNG, JPEG or WebP"),
         (b"<svg onload=alert(1)>", "PNG, JPEG or WebP"),
-        (PNG + b"\x00" * users.MAX_AVATAR_BYTES, "at most 1 MB"),
+        (PNG + b"\x00" * details.MAX_AVATAR_BYTES, "at most 1 MB"),
     ],
 )
 def test_other_files_and_big_pictures_are_refused(engine, alice, data, message):
-    with pytest.raises(users.AccountError, match=message):
-        users.set_avatar(engine, alice.user_id, data)
-    assert users.avatar(engine, alice.user_id) is None
+    with pytest.raises(account_errors.AccountError, match=message):
+        details.set_avatar(engine, alice.user_id, data)
+    assert details.avatar(engine, alice.user_id) is None

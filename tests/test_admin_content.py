@@ -6,17 +6,18 @@ import re
 import pytest
 from sqlalchemy import text
 
-from backend import admin_content as content
-from backend import audit, users
-from backend.admin import AdminError
-from backend.admin_content import TitleInput
+from backend.accounts import passwords, users
+from backend.admin import audit_log, content
+from backend.admin.checks import AdminError
+from backend.admin.content import TitleInput
+from backend.core import errors as core_errors
 from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV
 
 
 @pytest.fixture(autouse=True)
 def quick_hashes(monkeypatch):
-    monkeypatch.setattr(users, "BCRYPT_COST", 4)
+    monkeypatch.setattr(passwords, "BCRYPT_COST", 4)
 
 
 @pytest.fixture
@@ -95,7 +96,7 @@ def test_an_edit_survives_the_next_etl_run_and_is_overwritten_on_request(engine,
         "basic",
     )
     assert restored["genres"] == ["Dramas", "Independent Movies"] and restored["edited_at"] is None
-    [row] = audit.entries(engine, acting_user_id=admin_id)
+    [row] = audit_log.entries(engine, acting_user_id=admin_id)
     assert row["before"]["title"] == "The Paper Lantern" and row["after"]["access_level"] == "premium"
 
 
@@ -108,7 +109,7 @@ def test_a_deactivated_title_stays_out_until_reactivated_or_overwritten(engine, 
         content.set_title_active(engine, harbour, False, acting_user_id=admin_id)
     etl.load_catalogue(engine, QUIRKS_CSV, overwrite_edits=True)
     assert content.get_title(engine, harbour, acting_user_id=admin_id)["is_active"] is True
-    assert [e["action"] for e in audit.entries(engine, acting_user_id=admin_id)] == ["title.deactivate"]
+    assert [e["action"] for e in audit_log.entries(engine, acting_user_id=admin_id)] == ["title.deactivate"]
 
 
 def test_an_added_series_gets_episodes_and_is_never_deactivated_by_the_csv(engine, admin_id, tmp_path):
@@ -196,7 +197,7 @@ def test_bad_title_input_is_refused_with_a_clear_message_and_nothing_changes(eng
             engine, TitleInput(**{**good.__dict__, "kind": "tv_show", "seasons": 61}), acting_user_id=admin_id
         )
     assert catalogue_rows(engine) == before
-    assert audit.entries(engine, acting_user_id=admin_id) == []
+    assert audit_log.entries(engine, acting_user_id=admin_id) == []
 
 
 def test_non_admins_cannot_touch_the_catalogue(engine, admin_id):
@@ -212,7 +213,7 @@ def test_non_admins_cannot_touch_the_catalogue(engine, admin_id):
             (content.find_titles, engine),
             (content.get_title, engine, lantern),
         ]:
-            with pytest.raises(users.NotAuthorised):
+            with pytest.raises(core_errors.NotAuthorised):
                 function(*args, acting_user_id=who)
     assert catalogue_rows(engine) == before
 

@@ -8,16 +8,19 @@ from datetime import date
 
 import pytest
 
-from backend import audit, dataops, users
-from backend.dataops import DataOpsError
+from backend.accounts import passwords, users
+from backend.admin import audit_log, data_exports
+from backend.admin.data_exports import DataOpsError
+from backend.core import errors as core_errors
 from etl import load_catalogue as etl
+from ops import data_operations
 from seed import generate
 from tests.conftest import QUIRKS_CSV
 
 
 @pytest.fixture(autouse=True)
 def quick_hashes(monkeypatch):
-    monkeypatch.setattr(users, "BCRYPT_COST", 4)
+    monkeypatch.setattr(passwords, "BCRYPT_COST", 4)
 
 
 @pytest.fixture
@@ -30,8 +33,8 @@ def staff(engine):
 
 def test_etl_from_an_upload_reports_progress_rejections_and_the_cli_summary(engine, staff, capsys):
     steps = []
-    upload = dataops.save_upload(QUIRKS_CSV.read_bytes())
-    result = dataops.run_catalogue_etl(
+    upload = data_operations.save_upload(QUIRKS_CSV.read_bytes())
+    result = data_operations.run_catalogue_etl(
         engine,
         upload,
         acting_user_id=staff["analyst"].user_id,
@@ -51,44 +54,44 @@ def test_etl_from_an_upload_reports_progress_rejections_and_the_cli_summary(engi
     assert ours[1:-1] == cli[1:-1]  # counts; the last line differs: the CLI's re-run changed nothing
     assert ours[-1] == "  changes    9 inserted, 0 updated, 0 deactivated, 8 rejected"
 
-    runs = dataops.run_history(engine, acting_user_id=staff["admin"].user_id, job="catalogue_etl")
+    runs = data_exports.run_history(engine, acting_user_id=staff["admin"].user_id, job="catalogue_etl")
     assert list(runs["started_by"]) == ["cli", "app:analyst@example.com"]
     assert list(runs["status"]) == ["succeeded", "succeeded"]
-    [logged] = audit.entries(engine, acting_user_id=staff["admin"].user_id, action="job.")
+    [logged] = audit_log.entries(engine, acting_user_id=staff["admin"].user_id, action="job.")
     assert logged["actor_email"] == "analyst@example.com" and logged["after"]["titles"] == 9
 
 
 def test_a_bad_csv_is_refused_with_the_clis_message_and_changes_nothing(engine, staff, tmp_path):
     admin_id = staff["admin"].user_id
-    dataops.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=admin_id)
+    data_operations.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=admin_id)
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,c\n1,2,3\n")
     with pytest.raises(DataOpsError, match=r"^bad.csv: .*Nothing was changed\.$"):
-        dataops.run_catalogue_etl(engine, bad, acting_user_id=admin_id, source_name="bad.csv")
+        data_operations.run_catalogue_etl(engine, bad, acting_user_id=admin_id, source_name="bad.csv")
     few = tmp_path / "few.csv"
     few.write_text("".join(QUIRKS_CSV.read_text().splitlines(keepends=True)[:2]))
     with pytest.raises(DataOpsError, match="tick “Allow mass deactivation”"):
-        dataops.run_catalogue_etl(engine, few, acting_user_id=admin_id)
-    assert dataops.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=admin_id).summary["updated"] == 0
-    history = dataops.run_history(engine, acting_user_id=admin_id)
+        data_operations.run_catalogue_etl(engine, few, acting_user_id=admin_id)
+    assert data_operations.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=admin_id).summary["updated"] == 0
+    history = data_exports.run_history(engine, acting_user_id=admin_id)
     assert list(history["status"])[:3] == ["succeeded", "failed", "failed"]
     with pytest.raises(DataOpsError, match="empty"):
-        dataops.save_upload(b"")
+        data_operations.save_upload(b"")
 
 
 def test_the_configured_csv_is_netflix_csv_and_never_a_download(monkeypatch, tmp_path):
     monkeypatch.setenv("NETFLIX_CSV", str(QUIRKS_CSV))
-    assert dataops.configured_csv() == QUIRKS_CSV
+    assert data_operations.configured_csv() == QUIRKS_CSV
     monkeypatch.setenv("NETFLIX_CSV", str(tmp_path / "missing.csv"))
     with pytest.raises(DataOpsError, match="no such file"):
-        dataops.configured_csv()
+        data_operations.configured_csv()
 
 
 def test_seeder_runs_once_with_progress_and_refuses_a_second_run_without_reset(engine, staff):
     analyst = staff["analyst"].user_id
-    dataops.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=analyst)
+    data_operations.run_catalogue_etl(engine, QUIRKS_CSV, acting_user_id=analyst)
     phases = []
-    result = dataops.run_seeder(
+    result = data_operations.run_seeder(
         engine,
         acting_user_id=analyst,
         subscribers=40,
@@ -103,12 +106,12 @@ def test_seeder_runs_once_with_progress_and_refuses_a_second_run_without_reset(e
     assert f"Demo sign-ins (password: {generate.DEMO_PASSWORD}):" in result.lines
 
     with pytest.raises(DataOpsError, match=re.escape("Not seeded: ") + ".*run with --reset to replace them"):
-        dataops.run_seeder(engine, acting_user_id=analyst, subscribers=40, months=2, seed=3)
-    again = dataops.run_seeder(
+        data_operations.run_seeder(engine, acting_user_id=analyst, subscribers=40, months=2, seed=3)
+    again = data_operations.run_seeder(
         engine, acting_user_id=analyst, subscribers=40, months=2, seed=3, reset=True, end=date(2026, 3, 1)
     )
     assert again.summary["rows"]["removed_accounts"] == result.summary["rows"]["users"]
-    runs = dataops.run_history(engine, acting_user_id=analyst, job="seed")
+    runs = data_exports.run_history(engine, acting_user_id=analyst, job="seed")
     assert list(runs["status"]) == ["succeeded", "failed", "succeeded"]
 
 
@@ -123,44 +126,46 @@ def test_seeder_runs_once_with_progress_and_refuses_a_second_run_without_reset(e
 )
 def test_bad_seeder_options_are_refused_before_anything_runs(engine, staff, options, message):
     with pytest.raises(DataOpsError, match=re.escape(message)):
-        dataops.run_seeder(
+        data_operations.run_seeder(
             engine, acting_user_id=staff["admin"].user_id, **({"subscribers": 10, "months": 1, "seed": 1} | options)
         )
-    assert dataops.run_history(engine, acting_user_id=staff["admin"].user_id).empty
+    assert data_exports.run_history(engine, acting_user_id=staff["admin"].user_id).empty
 
 
 def test_exports_leave_out_password_hashes_and_are_limited(engine, staff):
     admin_id = staff["admin"].user_id
-    data = dataops.export_csv(engine, "users", acting_user_id=staff["analyst"].user_id)
+    data = data_exports.export_csv(engine, "users", acting_user_id=staff["analyst"].user_id)
     rows = list(csv.DictReader(io.StringIO(data.decode())))
     assert {r["email"] for r in rows} == {f"{role}@example.com" for role in users.ROLES}
     assert "password_hash" not in rows[0] and "$2b$" not in data.decode()
     assert (
         len(
             list(
-                csv.reader(io.StringIO(dataops.export_csv(engine, "users", acting_user_id=admin_id, limit=1).decode()))
+                csv.reader(
+                    io.StringIO(data_exports.export_csv(engine, "users", acting_user_id=admin_id, limit=1).decode())
+                )
             )
         )
         == 2
     )
-    for table in dataops.EXPORTS:  # every export runs and starts with its header
-        header = next(csv.reader(io.StringIO(dataops.export_csv(engine, table, acting_user_id=admin_id).decode())))
+    for table in data_exports.EXPORTS:  # every export runs and starts with its header
+        header = next(csv.reader(io.StringIO(data_exports.export_csv(engine, table, acting_user_id=admin_id).decode())))
         assert len(header) > 3 and "password_hash" not in header, table
     with pytest.raises(DataOpsError, match="Exports are"):
-        dataops.export_csv(engine, "pg_authid", acting_user_id=admin_id)
-    assert set(dataops.export_row_counts(engine, acting_user_id=admin_id)) == set(dataops.EXPORTS)
+        data_exports.export_csv(engine, "pg_authid", acting_user_id=admin_id)
+    assert set(data_exports.export_row_counts(engine, acting_user_id=admin_id)) == set(data_exports.EXPORTS)
 
 
 def test_subscribers_are_refused_every_data_operation(engine, staff, tmp_path):
     member = staff["subscriber"].user_id
     for function, *args in [
-        (dataops.run_catalogue_etl, engine, QUIRKS_CSV),
-        (dataops.run_history, engine),
-        (dataops.export_csv, engine, "users"),
-        (dataops.export_row_counts, engine),
+        (data_operations.run_catalogue_etl, engine, QUIRKS_CSV),
+        (data_exports.run_history, engine),
+        (data_exports.export_csv, engine, "users"),
+        (data_exports.export_row_counts, engine),
     ]:
-        with pytest.raises(users.NotAuthorised):
+        with pytest.raises(core_errors.NotAuthorised):
             function(*args, acting_user_id=member)
-    with pytest.raises(users.NotAuthorised):
-        dataops.run_seeder(engine, acting_user_id=member, subscribers=10, months=1, seed=1)
-    assert dataops.run_history(engine, acting_user_id=staff["admin"].user_id).empty
+    with pytest.raises(core_errors.NotAuthorised):
+        data_operations.run_seeder(engine, acting_user_id=member, subscribers=10, months=1, seed=1)
+    assert data_exports.run_history(engine, acting_user_id=staff["admin"].user_id).empty

@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import text
 
 import database
-from backend import analytics, revenue, users
-from backend.analytics import Filters, Period
+from backend.accounts import users
+from backend.analytics import __main__ as analytics_cli
+from backend.analytics import mrr_replay, reading, revenue_metrics, revenue_pages, selection
+from backend.analytics.selection import Filters, Period
 from etl.load_catalogue import load_catalogue
 from seed import generate
 from tests.conftest import QUIRKS_CSV
@@ -40,7 +42,7 @@ def cli(seeded, monkeypatch, capsys):
 
     def run(*argv: str) -> tuple[int, str, str]:
         try:
-            code = analytics.main(list(argv))
+            code = analytics_cli.main(list(argv))
         except SystemExit as exit_:
             code = exit_.code
         out = capsys.readouterr()
@@ -51,7 +53,7 @@ def cli(seeded, monkeypatch, capsys):
 
 def test_identity_every_month_and_rollups_match_the_raw_replay(seeded):
     engine, admin, _ = seeded
-    metrics = analytics.monthly_metrics(engine, YEAR, acting_user_id=admin)
+    metrics = revenue_metrics.monthly_metrics(engine, YEAR, acting_user_id=admin)
     assert len(metrics) == 12 and metrics["end_mrr"].iloc[-1] > 0
     assert metrics["churned_subscribers"].sum() > 0 and metrics["reactivation_mrr"].sum() > 0
     for _, r in metrics.iterrows():
@@ -66,19 +68,19 @@ def test_identity_every_month_and_rollups_match_the_raw_replay(seeded):
         assert r["moved_in_mrr"] == r["moved_out_mrr"] == 0
     for earlier, later in zip(metrics.itertuples(), metrics.iloc[1:].itertuples(), strict=False):
         assert later.start_mrr == earlier.end_mrr and later.active_start == earlier.active_end
-    raw = revenue.mrr_movements(engine, YEAR.first, YEAR.last)
-    for column in revenue.MOVEMENT_COLUMNS[1:]:
+    raw = mrr_replay.mrr_movements(engine, YEAR.first, YEAR.last)
+    for column in mrr_replay.MOVEMENT_COLUMNS[1:]:
         assert list(raw[column]) == list(metrics[column]), column
 
 
 def test_identity_holds_per_plan_and_country_segment(seeded):
     engine, admin, _ = seeded
-    options = analytics.filter_options(engine, acting_user_id=admin)
+    options = selection.filter_options(engine, acting_user_id=admin)
     assert len(options.countries) > 3
     segments = [Filters((pid,)) for pid in options.plans] + [Filters(countries=(options.countries[0],))]
     total_end = 0
     for filters in segments:
-        frame = analytics.monthly_metrics(engine, YEAR, filters, acting_user_id=admin)
+        frame = revenue_metrics.monthly_metrics(engine, YEAR, filters, acting_user_id=admin)
         for _, r in frame.iterrows():
             assert r["end_mrr"] == (
                 r["start_mrr"]
@@ -92,7 +94,7 @@ def test_identity_holds_per_plan_and_country_segment(seeded):
             )
         if filters.plan_ids:
             total_end += frame["end_mrr"].iloc[-1]
-    assert total_end == analytics.monthly_metrics(engine, YEAR, acting_user_id=admin)["end_mrr"].iloc[-1]
+    assert total_end == revenue_metrics.monthly_metrics(engine, YEAR, acting_user_id=admin)["end_mrr"].iloc[-1]
 
 
 def test_cli_json_equals_the_dashboard_functions(seeded, cli):
@@ -101,29 +103,29 @@ def test_cli_json_equals_the_dashboard_functions(seeded, cli):
     assert code == 0
     printed = json.loads(out)["months"]
     assert [row["month"] for row in printed] == [m.strftime("%Y-%m") for m in YEAR.months()]
-    assert printed == analytics.as_json_rows(analytics.monthly_metrics(engine, YEAR, acting_user_id=admin))
+    assert printed == reading.as_json_rows(revenue_metrics.monthly_metrics(engine, YEAR, acting_user_id=admin))
     assert printed[0]["end_mrr"].count(".") == 1 and len(printed[0]["end_mrr"].split(".")[1]) == 2
-    frames = dict(analytics.revenue_page(engine, YEAR, acting_user_id=admin))
-    overview = analytics.overview(engine, YEAR, acting_user_id=admin)
+    frames = dict(revenue_pages.revenue_page(engine, YEAR, acting_user_id=admin))
+    overview = revenue_pages.overview(engine, YEAR, acting_user_id=admin)
     frames |= {"growth": overview["growth"], "retention": overview["retention"]}
     for name, frame in frames.items():
         if "plan" in frame.columns:
             continue  # MRR by plan: checked below against the plan filter
-        for row, shown in zip(printed, analytics.as_json_rows(frame), strict=True):
+        for row, shown in zip(printed, reading.as_json_rows(frame), strict=True):
             assert {k: row[k] for k in shown} == shown, name
     last = printed[-1]
     for _, tile in overview["kpis"].iterrows():
-        assert analytics.json_value(tile["value"]) == last[tile["column"]], tile["metric"]
+        assert reading.json_value(tile["value"]) == last[tile["column"]], tile["metric"]
 
 
 def test_mrr_by_plan_adds_up_and_matches_the_plan_filter(seeded):
     engine, admin, _ = seeded
-    by_plan = analytics.revenue_page(engine, YEAR, acting_user_id=admin)["mrr_by_plan"]
-    options = analytics.filter_options(engine, acting_user_id=admin)
-    total = analytics.monthly_metrics(engine, YEAR, acting_user_id=admin)
+    by_plan = revenue_pages.revenue_page(engine, YEAR, acting_user_id=admin)["mrr_by_plan"]
+    options = selection.filter_options(engine, acting_user_id=admin)
+    total = revenue_metrics.monthly_metrics(engine, YEAR, acting_user_id=admin)
     assert list(by_plan.groupby("month")["mrr"].sum()) == list(total["end_mrr"])
     for plan_id, name in options.plans.items():
-        only = analytics.monthly_metrics(engine, YEAR, Filters((plan_id,)), acting_user_id=admin)
+        only = revenue_metrics.monthly_metrics(engine, YEAR, Filters((plan_id,)), acting_user_id=admin)
         shown = by_plan[by_plan["plan"] == name].set_index("month")["mrr"]
         assert all(shown.get(m, 0) == v for m, v in zip(only["month"], only["end_mrr"], strict=True)), name
 
@@ -137,12 +139,12 @@ def test_cli_csv_and_filters(seeded, cli):
     rows = list(csv.DictReader(io.StringIO(out)))
     with engine.connect() as conn:
         basic = conn.execute(text("SELECT plan_id FROM plans WHERE name = 'Basic'")).scalar_one()
-    expected = analytics.monthly_metrics(
+    expected = revenue_metrics.monthly_metrics(
         engine, Period(date(2026, 1, 1), date(2026, 6, 1)), Filters((basic,), ("US",)), acting_user_id=admin
     )
     assert [r["end_mrr"] for r in rows] == [str(v) for v in expected["end_mrr"]]
     assert [r["churn_rate"] for r in rows] == ["" if v is None else str(v) for v in expected["churn_rate"]]
-    assert rows[0]["month"] == "2026-01" and list(rows[0]) == analytics.METRIC_COLUMNS
+    assert rows[0]["month"] == "2026-01" and list(rows[0]) == revenue_metrics.METRIC_COLUMNS
 
 
 def test_cli_refuses_bad_input_with_a_clear_message(cli):

@@ -24,10 +24,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from backend import analytics, billing, lifecycle, plans, revenue, subscriptions, users
-from backend import gateway as gateways
-from backend.analytics import Filters, Period
-from backend.subscriptions import CardDetails
+from backend.accounts import users
+from backend.analytics import mrr_replay, revenue_metrics, revenue_pages, revenue_rollups, rollups, selection
+from backend.analytics.selection import Filters, Period
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway as gateways
+from backend.billing import job as billing_job
+from backend.billing import lifecycle, plans, subscriptions
+from backend.billing.state import CardDetails
+from backend.core import errors as core_errors
 
 GOOD = CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
 POOR = CardDetails(gateways.INSUFFICIENT_FUNDS_CARD, 12, 2030, "123")
@@ -65,11 +70,11 @@ def world(module_db_url):
     ).user_id
 
     def checkout(who, plan_name, when, card=GOOD):
-        billing.run(engine, when, gateway=gw)
-        subscriptions.checkout(engine, people[who], plan[plan_name], card, f"{who}{when:%m%d}", gateway=gw, now=when)
+        billing_job.run(engine, when, gateway=gw)
+        billing_checkout.checkout(engine, people[who], plan[plan_name], card, f"{who}{when:%m%d}", gateway=gw, now=when)
 
     def act(when, action, *args):
-        billing.run(engine, when, gateway=gw)
+        billing_job.run(engine, when, gateway=gw)
         action(engine, *args, gateway=gw, now=when)
 
     checkout("B", "Premium", at(1, 3))
@@ -82,7 +87,7 @@ def world(module_db_url):
     checkout("G", "Standard Annual", at(2, 2))
     act(at(2, 10, 11), subscriptions.change_plan, people["A"], plan["Premium"])
     act(at(2, 20), subscriptions.update_card, people["D"], POOR)
-    billing.run(engine, at(2, 23, 20), gateway=gw)  # D's first retry (Feb 23 10:00) fails
+    billing_job.run(engine, at(2, 23, 20), gateway=gw)  # D's first retry (Feb 23 10:00) fails
     act(at(2, 24), subscriptions.update_card, people["D"], GOOD)
     checkout("H", "Basic", at(3, 3))
     act(at(3, 5), subscriptions.cancel, people["H"])
@@ -90,8 +95,8 @@ def world(module_db_url):
     checkout("I", "Basic", at(3, 20), POOR)
     checkout("J", "Standard", at(3, 25))
     checkout("E", "Basic", at(4, 5))
-    billing.run(engine, END, gateway=gw)
-    analytics.refresh(engine, now=END)
+    billing_job.run(engine, END, gateway=gw)
+    rollups.refresh(engine, now=END)
     yield engine, plan, admin
     engine.dispose()
 
@@ -126,7 +131,7 @@ def test_the_history_is_what_the_scenario_says(world):
 
 def test_mrr_movements_and_subscribers(world):
     engine, _, admin = world
-    m = by_month(analytics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
+    m = by_month(revenue_metrics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
     columns = [
         "start_mrr",
         "new_mrr",
@@ -176,14 +181,14 @@ def test_mrr_movements_and_subscribers(world):
             - row["contraction_mrr"]
             - row["churned_mrr"]
         )
-    # The rollup agrees with the raw replay (revenue.mrr_movements) month by month.
-    raw = revenue.mrr_movements(engine, date(2026, 1, 1), date(2026, 6, 1))
+    # The rollup agrees with the raw replay (mrr_replay.mrr_movements) month by month.
+    raw = mrr_replay.mrr_movements(engine, date(2026, 1, 1), date(2026, 6, 1))
     assert [r.end_mrr for r in raw.itertuples()] == [m[k]["end_mrr"] for k in range(1, 7)]
 
 
 def test_rates_retention_arpu_ltv_and_quick_ratio(world):
     engine, _, admin = world
-    m = by_month(analytics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
+    m = by_month(revenue_metrics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
     columns = [
         "churn_rate",
         "voluntary_churn_rate",
@@ -220,7 +225,7 @@ def test_rates_retention_arpu_ltv_and_quick_ratio(world):
 
 def test_trials_cash_and_failed_payments(world):
     engine, _, admin = world
-    m = by_month(analytics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
+    m = by_month(revenue_metrics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
     columns = [
         "trials_started",
         "trials_converted",
@@ -268,7 +273,9 @@ def test_plan_filter_moves_switches_in_and_out_of_the_selection(world):
     ]
 
     def february(*names):
-        frame = analytics.monthly_metrics(engine, feb, Filters(tuple(plan[n] for n in names)), acting_user_id=admin)
+        frame = revenue_metrics.monthly_metrics(
+            engine, feb, Filters(tuple(plan[n] for n in names)), acting_user_id=admin
+        )
         return tuple(frame.iloc[0][c] for c in columns)
 
     # Premium: B (19.99) leaves for Basic, A (7.99 on Basic) arrives at 19.99: moved, not churn or new.
@@ -314,11 +321,11 @@ def test_plan_filter_moves_switches_in_and_out_of_the_selection(world):
         D("0.3333"),
     )
     # Every plan selected = no filter.
-    everything = analytics.monthly_metrics(engine, HALF_YEAR, Filters(tuple(plan.values())), acting_user_id=admin)
-    assert everything.equals(analytics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
+    everything = revenue_metrics.monthly_metrics(engine, HALF_YEAR, Filters(tuple(plan.values())), acting_user_id=admin)
+    assert everything.equals(revenue_metrics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin))
     # The identity with moves holds under any filter.
     for names in (("Premium",), ("Basic",), ("Standard",), ("Standard Annual",), ("Basic", "Standard")):
-        frame = analytics.monthly_metrics(
+        frame = revenue_metrics.monthly_metrics(
             engine, HALF_YEAR, Filters(tuple(plan[n] for n in names)), acting_user_id=admin
         )
         for _, r in frame.iterrows():
@@ -336,7 +343,7 @@ def test_plan_filter_moves_switches_in_and_out_of_the_selection(world):
 
 def test_country_filter(world):
     engine, _, admin = world
-    m = by_month(analytics.monthly_metrics(engine, HALF_YEAR, Filters(countries=("GB",)), acting_user_id=admin))
+    m = by_month(revenue_metrics.monthly_metrics(engine, HALF_YEAR, Filters(countries=("GB",)), acting_user_id=admin))
     # GB = D, E, G. Feb: start D 13.99 + E 7.99; G new 11.99; E churns; cash D 13.99 + G 143.88; all 6 failures.
     feb = m[2]
     assert (
@@ -359,30 +366,31 @@ def test_refresh_is_idempotent_and_incremental(world):
     def snapshot():
         with engine.connect() as conn:
             return {
-                t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all())) for t in analytics.REVENUE_ROLLUPS
+                t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all()))
+                for t in revenue_rollups.REVENUE_ROLLUPS
             }
 
     before = snapshot()
-    analytics.refresh_revenue(engine, now=END)
+    revenue_rollups.refresh_revenue(engine, now=END)
     assert snapshot() == before
-    analytics.refresh_revenue(engine, since=date(2026, 4, 17), now=END)
+    revenue_rollups.refresh_revenue(engine, since=date(2026, 4, 17), now=END)
     assert snapshot() == before
     with engine.begin() as conn:  # spoil February: its MRR, and its failed renewals' outcomes
         conn.execute(text("UPDATE revenue_monthly SET end_mrr = 0 WHERE month = '2026-02-01'"))
         conn.execute(text("UPDATE payments_monthly SET renewals_recovered = 0, renewals_lost = 0"))
-    analytics.refresh_revenue(engine, since=date(2026, 3, 1), now=END)
+    revenue_rollups.refresh_revenue(engine, since=date(2026, 3, 1), now=END)
     after = snapshot()
     # Failures are rolled up again from the month before `since` (their outcome comes up to 7 days later) ...
     assert after["payments_monthly"] == before["payments_monthly"]
     # ... while MRR months before `since` are left alone (nothing later changes them).
     assert after["revenue_monthly"] != before["revenue_monthly"]
-    analytics.refresh_revenue(engine, now=END)
+    revenue_rollups.refresh_revenue(engine, now=END)
     assert snapshot() == before
 
 
 def test_kpis_compare_the_last_month_with_the_one_before(world):
     engine, _, admin = world
-    data = analytics.overview(engine, Period(date(2026, 2, 1), date(2026, 3, 1)), acting_user_id=admin)
+    data = revenue_pages.overview(engine, Period(date(2026, 2, 1), date(2026, 3, 1)), acting_user_id=admin)
     tiles = {row["metric"]: (row["value"], row["previous"], row["change"]) for _, row in data["kpis"].iterrows()}
     # March vs February: MRR 53.96 vs 67.95: (53.96 - 67.95) / 67.95 = -.20589; churn 0.2 vs 0.2: +0
     assert tiles["MRR"] == (D("53.96"), D("67.95"), D("-0.2059"))
@@ -396,10 +404,10 @@ def test_kpis_compare_the_last_month_with_the_one_before(world):
 def test_only_admins_and_analysts_get_the_figures(world):
     engine, _, _ = world
     subscriber = users.find_user_by_email(engine, "a@example.com").user_id
-    for call in (analytics.monthly_metrics, analytics.overview, analytics.revenue_page):
-        with pytest.raises(users.NotAuthorised):
+    for call in (revenue_metrics.monthly_metrics, revenue_pages.overview, revenue_pages.revenue_page):
+        with pytest.raises(core_errors.NotAuthorised):
             call(engine, HALF_YEAR, acting_user_id=subscriber)
-        with pytest.raises(users.NotAuthorised):
+        with pytest.raises(core_errors.NotAuthorised):
             call(engine, HALF_YEAR, acting_user_id=None)
-    with pytest.raises(users.NotAuthorised):
-        analytics.filter_options(engine, acting_user_id=subscriber)
+    with pytest.raises(core_errors.NotAuthorised):
+        selection.filter_options(engine, acting_user_id=subscriber)

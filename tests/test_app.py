@@ -4,8 +4,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import database
-from backend import discovery
-from backend.catalogue import MAX_SEARCH_LENGTH
+from backend.catalogue import search
+from backend.catalogue.rules import MAX_SEARCH_LENGTH
 from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV
 
@@ -68,5 +68,5 @@ def test_ten_thousand_character_search_is_cut_not_fatal(loaded_app, engine):
     assert not loaded_app.exception
     assert f"first {MAX_SEARCH_LENGTH} characters" in loaded_app.warning[0].value
     # Only the first MAX_SEARCH_LENGTH characters are searched for.
-    assert discovery.browse(engine, discovery.Filters("Paper Lantern" + " " * 10_000)).total == 1
-    assert discovery.browse(engine, discovery.Filters("q" * (MAX_SEARCH_LENGTH + 1) + "Paper Lantern")).total == 0
+    assert search.browse(engine, search.Filters("Paper Lantern" + " " * 10_000)).total == 1
+    assert search.browse(engine, search.Filters("q" * (MAX_SEARCH_LENGTH + 1) + "Paper Lantern")).total == 0

@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from backend import users
+from backend.accounts import details, sessions, users
+from backend.accounts import profiles as viewing_profiles
+from backend.core import errors as core_errors
 from tests.conftest import APP, app_as
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
@@ -79,11 +81,13 @@ def test_duplicate_email_message(member):
 
 def test_sign_in_page_wrong_password_then_lock(member):
     at = app_as(None).switch_page("pages/sign_in.py").run()
-    for attempt in range(users.FAILURES_BEFORE_LOCK):
+    for attempt in range(sessions.FAILURES_BEFORE_LOCK):
         at.text_input[0].input("member@example.com")
         at.text_input[1].input("wrong password 1")
         at.button[0].click().run()
-        expected = users.SIGN_IN_FAILED if attempt < users.FAILURES_BEFORE_LOCK - 1 else "Too many failed sign-ins"
+        expected = (
+            sessions.SIGN_IN_FAILED if attempt < sessions.FAILURES_BEFORE_LOCK - 1 else "Too many failed sign-ins"
+        )
         assert expected in at.error[0].value
 
 
@@ -98,7 +102,7 @@ def test_members_get_profiles_and_account_not_admin(member):
 
 
 def test_a_signed_out_session_is_not_accepted(engine, member):
-    users.sign_out_everywhere(engine, member.user_id, now=datetime.now(UTC) + timedelta(seconds=1))
+    sessions.sign_out_everywhere(engine, member.user_id, now=datetime.now(UTC) + timedelta(seconds=1))
     at = app_as(member)  # the faked cookie was issued before the sign-out
     assert not at.exception
     assert at.session_state["authentication_status"] is None
@@ -115,7 +119,7 @@ def test_admin_overview_refuses_a_demoted_admin(engine, admin):
     at = app_as(admin).switch_page("pages/admin.py").run()
     with engine.begin() as conn:
         conn.execute(text("UPDATE users SET role = 'subscriber' WHERE user_id = :i"), {"i": admin.user_id})
-    with pytest.raises(users.NotAuthorised):
+    with pytest.raises(core_errors.NotAuthorised):
         users.accounts_by_role(engine, acting_user_id=admin.user_id)
     at.run()  # checked again on the server: no admin data for a subscriber
     assert not at.exception
@@ -129,7 +133,7 @@ def test_kids_profile_is_created_from_the_page(engine, member):
     at.checkbox[0].check()
     at.button[0].click().run()
     assert not at.exception
-    profiles = users.list_profiles(engine, member.user_id)
+    profiles = viewing_profiles.list_profiles(engine, member.user_id)
     assert [(p.name, p.is_kids) for p in profiles] == [("Mia", False), ("Little ones", True)]
     # (The switch to the new profile is checked in the browser: AppTest drops the sidebar's
     # widget state after switch_page.)
@@ -161,7 +165,7 @@ def test_account_forms_take_huge_markup_input_cleanly(engine, member):
         button.click().run()
         assert not at.exception
         assert at.error  # each form refuses with a message
-    assert users.details(engine, member.user_id).display_name == "Mia Member"  # nothing changed
+    assert details.details(engine, member.user_id).display_name == "Mia Member"  # nothing changed
 
 
 def test_account_page_saves_details(engine, member):
@@ -173,7 +177,7 @@ def test_account_page_saves_details(engine, member):
     at.button[0].click().run()  # the details form's button comes first
     assert not at.exception
     assert "Profile saved." in at.success[0].value
-    saved = users.details(engine, member.user_id)
+    saved = details.details(engine, member.user_id)
     assert (saved.display_name, saved.phone_e164, saved.bio) == ("Mia M.", "+14155552671", "Likes <i>noir</i>")
     assert "Likes <i>noir</i>" in [t.value for t in at.text]  # shown at once, as plain text
 

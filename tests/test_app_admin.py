@@ -9,7 +9,10 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 import database
-from backend import admin, audit, plans, users
+from backend.accounts import passwords, users
+from backend.admin import accounts as account_admin
+from backend.admin import audit_log
+from backend.billing import plans
 from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV, app_as
 
@@ -20,7 +23,7 @@ ADMIN_PAGES = ("admin_plans.py", "admin_content.py", "admin_users.py", "admin_au
 
 @pytest.fixture(autouse=True)
 def quick_hashes(monkeypatch):
-    monkeypatch.setattr(users, "BCRYPT_COST", 4)
+    monkeypatch.setattr(passwords, "BCRYPT_COST", 4)
 
 
 @pytest.fixture
@@ -117,7 +120,7 @@ def test_edit_a_price_and_take_a_plan_off_sale(engine, people):
     at.button(key="deactivate_plan").click().run()
     assert at.success[0].value == "Basic is off sale. Its subscribers keep it."
     assert "Basic" not in [p.name for p in plans.active_plans(engine)]
-    actions = [e["action"] for e in audit.entries(engine, acting_user_id=people["admin"].user_id)]
+    actions = [e["action"] for e in audit_log.entries(engine, acting_user_id=people["admin"].user_id)]
     assert actions == ["plan.deactivate", "plan.update"]
 
 
@@ -184,8 +187,8 @@ def test_an_admin_cannot_suspend_themselves_on_the_page(engine, people):
 
 def test_audit_page_lists_and_filters(engine, people):
     me = people["admin"].user_id
-    admin.suspend(engine, people["subscriber"].user_id, acting_user_id=me)
-    admin.change_role(engine, people["analyst"].user_id, "subscriber", acting_user_id=me)
+    account_admin.suspend(engine, people["subscriber"].user_id, acting_user_id=me)
+    account_admin.change_role(engine, people["analyst"].user_id, "subscriber", acting_user_id=me)
     at = admin_page(people["admin"], "admin_audit.py")
     assert at.caption[0].value == "2 entries, newest first."
     frame = at.dataframe[0].value

@@ -8,7 +8,11 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from backend import billing, gateway, lifecycle, plans, subscriptions, users
+from backend.accounts import users
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway, lifecycle, plans, subscriptions
+from backend.billing import job as billing_job
+from backend.billing import state as billing_state
 from tests.conftest import app_as
 
 PASSWORD = "correct horse 42"
@@ -64,15 +68,15 @@ def test_declined_card_shows_a_message_and_changes_nothing(engine, member, plan_
 
 def paying(engine, member, plan_ids, plan="Basic"):
     start = datetime.now(UTC) - timedelta(days=lifecycle.TRIAL_DAYS + 2)
-    subscriptions.checkout(
+    billing_checkout.checkout(
         engine,
         member.user_id,
         plan_ids[plan],
-        subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"),
+        billing_state.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"),
         "k",
         now=start,
     )
-    billing.settle_account(engine, gateway.default_gateway(), member.user_id, datetime.now(UTC))
+    billing_job.settle_account(engine, gateway.default_gateway(), member.user_id, datetime.now(UTC))
     assert subscriptions.current(engine, member.user_id).status == "active"
 
 
@@ -110,7 +114,7 @@ def test_past_due_banner_retry_and_update_card(engine, member, plan_ids):
             text("UPDATE subscriptions SET current_period_end = :t WHERE user_id = :u"),
             {"t": datetime.now(UTC) - timedelta(hours=1), "u": member.user_id},
         )
-    billing.run(engine, gateway=gateway.default_gateway())
+    billing_job.run(engine, gateway=gateway.default_gateway())
     at = app_as(member).switch_page("pages/subscription.py").run()
     assert "Your payment of USD 7.99 failed" in at.error[0].value
     next(b for b in at.button if b.label == "Retry now").click().run()

@@ -6,9 +6,10 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 import database
-from backend import analytics, users
-from pages.dashboards.common import format_value
+from backend.accounts import users
+from backend.analytics import revenue_pages, selection
 from tests.conftest import app_as, demo_staff
+from ui.dashboards import format_value
 
 OVERVIEW, REVENUE = "pages/dashboards/overview.py", "pages/dashboards/revenue.py"
 TILES = [
@@ -45,8 +46,8 @@ def test_admin_sees_the_overview_tiles_with_the_backends_numbers(engine):
     at = app_as(admin).switch_page(OVERVIEW).run()
     assert not at.exception
     assert list(tiles(at)) == TILES
-    options = analytics.filter_options(engine, acting_user_id=admin.user_id)
-    kpis = analytics.overview(engine, options.default_period(), acting_user_id=admin.user_id)["kpis"]
+    options = selection.filter_options(engine, acting_user_id=admin.user_id)
+    kpis = revenue_pages.overview(engine, options.default_period(), acting_user_id=admin.user_id)["kpis"]
     assert tiles(at) == {r["metric"]: format_value(r["value"], r["kind"]) for _, r in kpis.iterrows()}
     assert tiles(at)["MRR"].startswith("$") and tiles(at)["MRR"] != "$0.00"
     assert len(at.get("plotly_chart")) == 3 and len(at.get("download_button")) == 4

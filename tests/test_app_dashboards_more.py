@@ -6,9 +6,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import database
-from backend import churn, users
-from pages.dashboards.common import format_value
+from backend.accounts import users
+from backend.analytics import churn_metrics
 from tests.conftest import app_as, demo_staff
+from ui.dashboards import format_value
 
 CHURN, ENGAGEMENT = "pages/dashboards/churn.py", "pages/dashboards/engagement.py"
 CONTENT, ACQUISITION = "pages/dashboards/content.py", "pages/dashboards/acquisition.py"
@@ -49,8 +50,8 @@ def test_each_page_draws_its_charts_each_explained_with_a_download(engine, page,
 def test_churn_page_shows_the_models_test_figures_and_mrr_at_risk(engine):
     admin = demo_staff(engine, "admin")
     at = app_as(admin).switch_page(CHURN).run()
-    run = churn.model_run(engine, acting_user_id=admin.user_id)
-    _, totals = churn.at_risk(engine, acting_user_id=admin.user_id)
+    run = churn_metrics.model_run(engine, acting_user_id=admin.user_id)
+    _, totals = churn_metrics.at_risk(engine, acting_user_id=admin.user_id)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["ROC-AUC (test month)"] == format_value(run["roc_auc"], "ratio")
     assert metrics["PR-AUC (test month)"] == format_value(run["pr_auc"], "ratio")

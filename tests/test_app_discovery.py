@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from backend import library, recommend
+from backend.watching import library, recommend
 from etl.load_catalogue import load_catalogue
-from pages.discovery_ui import md
 from tests.conftest import app_as
 from tests.discovery_fixtures import DISCOVERY_CSV, member, title_id
+from ui.discovery import md
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 KIDS_TITLES = {

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from backend import gateway, plans, playback, subscriptions, users
+from backend.accounts import profiles as viewing_profiles
+from backend.accounts import users
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway, plans
+from backend.billing import state as billing_state
+from backend.watching import playable
+from backend.watching import progress as watch_progress
+from backend.watching import streams as streaming
 from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV, app_as
 
@@ -26,11 +33,11 @@ def plan_ids(engine):
 def member(engine, plan_ids, plan: str | None, email="watcher@example.com") -> users.User:
     user = users.register(engine, email, "Wes Watcher", PASSWORD, now=datetime.now(UTC) - timedelta(minutes=5))
     if plan:
-        subscriptions.checkout(
+        billing_checkout.checkout(
             engine,
             user.user_id,
             plan_ids[plan],
-            subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"),
+            billing_state.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"),
             "k",
             now=datetime.now(UTC) - timedelta(minutes=1),
         )
@@ -104,7 +111,7 @@ def test_a_member_plays_a_series_from_the_first_episode_and_resumes_later(engine
     assert "S1 E1" in at.caption[0].value
     assert leases(engine, user) == 1
     lease = at.session_state["watch"]["session"]
-    playback.report(engine, user.user_id, lease.lease_id, 600, datetime.now(UTC) + timedelta(seconds=5))
+    watch_progress.report(engine, user.user_id, lease.lease_id, 600, datetime.now(UTC) + timedelta(seconds=5))
 
     again = watch(user, {"title": "t2"})  # another visit (a reload): same episode, resumes at 10 min
     assert "S1 E1" in again.caption[0].value
@@ -121,9 +128,9 @@ def test_a_bad_episode_link_is_refused(engine, plan_ids):
 
 def test_beyond_the_plans_screens_the_devices_are_listed_and_one_can_be_ended(engine, plan_ids):
     user = member(engine, plan_ids, "Basic")  # one screen
-    profile = users.list_profiles(engine, user.user_id)[0]
-    film = playback.find_title(engine, "t1")
-    elsewhere = playback.start(
+    profile = viewing_profiles.list_profiles(engine, user.user_id)[0]
+    film = playable.find_title(engine, "t1")
+    elsewhere = streaming.start(
         engine, user.user_id, profile, film, None, 0, "living-room-tv", "Living room TV", datetime.now(UTC)
     )
     at = watch(user, {"title": "t3"})
@@ -132,7 +139,7 @@ def test_beyond_the_plans_screens_the_devices_are_listed_and_one_can_be_ended(en
     at.button(key=f"end-{elsewhere.lease_id}").click().run()
     assert not at.exception
     assert at.title[0].value == "Standup in the Attic" and not at.error
-    assert playback.report(engine, user.user_id, elsewhere.lease_id, 60, datetime.now(UTC)).state == "stopped"
+    assert watch_progress.report(engine, user.user_id, elsewhere.lease_id, 60, datetime.now(UTC)).state == "stopped"
     assert leases(engine, user) == 1
 
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 import database
-from backend import jobs
-from backend.catalogue import episode_plan
+from backend.catalogue.rules import episode_plan
+from backend.core import jobs
 from etl import load_catalogue as etl
 from etl.cleaning import BadHeader
 from tests.conftest import QUIRKS_CSV, run_at_once

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import text
 
 import database
-from backend import churn, churn_model, engagement, revenue, users
-from backend.analytics import Filters, Period
+from backend.analytics import churn_metrics, churn_model, churn_rollups, mrr_replay, rollups
+from backend.analytics.selection import Filters, Period
+from backend.core import errors as core_errors
 from etl.load_catalogue import load_catalogue
 from seed import generate
 from tests.conftest import QUIRKS_CSV
@@ -73,31 +74,31 @@ def four(engine):
     history(world, "B", [("subscribed", when(2026, 1, 10), 10), ("upgraded", when(2026, 2, 5), 20)])
     history(world, "C", [("subscribed", when(2026, 2, 15), 10), ("churned", when(2026, 3, 5), 0, "involuntary")])
     history(world, "D", [("subscribed", when(2025, 10, 1), 10)])
-    churn.refresh(engine, as_of=AS_OF)
+    churn_rollups.refresh(engine, as_of=AS_OF)
     return world, world.user("Admin", role="admin")
 
 
 def test_churn_by_tenure_month_and_reason(four):
     world, admin = four
-    by_tenure = churn.churn_rates(world.engine, MARCH, by="tenure", acting_user_id=admin).set_index("tenure")
+    by_tenure = churn_metrics.churn_rates(world.engine, MARCH, by="tenure", acting_user_id=admin).set_index("tenure")
     # At March 1: C is 14 days in, A and B 1 month 19 days, D 5 months.
     assert by_tenure.loc["under 1 month", ["active_start", "churned", "churned_involuntary"]].tolist() == [1, 1, 1]
     assert by_tenure.loc["1-2 months", ["active_start", "churned", "churned_voluntary"]].tolist() == [2, 1, 1]
     assert by_tenure.loc["3-5 months", ["active_start", "churned"]].tolist() == [1, 0]
     assert by_tenure["churn_rate"].tolist() == pytest.approx([1.0, 0.5, 0.0])
-    month = churn.churn_rates(world.engine, MARCH, by="month", acting_user_id=admin).iloc[0]
+    month = churn_metrics.churn_rates(world.engine, MARCH, by="month", acting_user_id=admin).iloc[0]
     assert (month["churn_rate"], month["churn_rate_voluntary"], month["churn_rate_involuntary"]) == (0.5, 0.25, 0.25)
-    movements = revenue.mrr_movements(world.engine, date(2026, 3, 1), date(2026, 3, 1)).iloc[0]
+    movements = mrr_replay.mrr_movements(world.engine, date(2026, 3, 1), date(2026, 3, 1)).iloc[0]
     assert (movements["active_start"], movements["churned_subscribers"]) == (4, 2)  # the same replay
-    by_plan = churn.churn_rates(world.engine, MARCH, by="plan", acting_user_id=admin)
+    by_plan = churn_metrics.churn_rates(world.engine, MARCH, by="plan", acting_user_id=admin)
     assert by_plan[["plan", "active_start", "churned"]].values.tolist() == [["Basic", 4, 2]]
-    none = churn.churn_rates(world.engine, MARCH, Filters(countries=("GB",)), by="month", acting_user_id=admin)
+    none = churn_metrics.churn_rates(world.engine, MARCH, Filters(countries=("GB",)), by="month", acting_user_id=admin)
     assert none.empty
 
 
 def test_cohort_logo_and_net_mrr_retention(four):
     world, admin = four
-    frame = churn.cohorts(world.engine, Period(date(2025, 10, 1), date(2026, 4, 1)), acting_user_id=admin)
+    frame = churn_metrics.cohorts(world.engine, Period(date(2025, 10, 1), date(2026, 4, 1)), acting_user_id=admin)
     january = frame[frame["cohort_month"] == date(2026, 1, 1)].set_index("month_index")
     assert january.index.tolist() == [0, 1, 2, 3]  # through April, the last complete month before May 15
     assert january["cohort_size"].unique().tolist() == [2]
@@ -111,7 +112,7 @@ def test_cohort_logo_and_net_mrr_retention(four):
 
 def test_kaplan_meier_on_a_textbook_example():
     # times 1, 2, 2+, 3, 4+, 5 (+ = censored): S(1) = 5/6, S(2) = 5/6 * 4/5, S(3) = 2/3 * 2/3, S(5) = 0
-    curve = churn.kaplan_meier(np.array([1, 2, 2, 3, 4, 5]), np.array([1, 1, 0, 1, 0, 1]))
+    curve = churn_rollups.kaplan_meier(np.array([1, 2, 2, 3, 4, 5]), np.array([1, 1, 0, 1, 0, 1]))
     assert curve["t_days"].tolist() == [0, 1, 2, 3, 5]
     assert curve["survival"].tolist() == pytest.approx([1, 5 / 6, 2 / 3, 4 / 9, 0])
     assert curve["at_risk"].tolist() == [6, 6, 5, 3, 1]
@@ -123,12 +124,12 @@ def test_kaplan_meier_on_a_textbook_example():
 def test_survival_curves_from_first_paid_day_to_first_churn(four):
     world, admin = four
     # A: 69 days to churn; C: 18 days; B and D still paying (censored on May 15).
-    everyone = churn.survival(world.engine, "all", acting_user_id=admin)
+    everyone = churn_metrics.survival(world.engine, "all", acting_user_id=admin)
     assert everyone["t_days"].tolist() == [0, 18, 69]
     assert everyone["survival"].tolist() == pytest.approx([1.0, 0.75, 0.5])
     assert everyone["at_risk"].tolist() == [4, 4, 3]
-    assert set(churn.survival(world.engine, "plan", acting_user_id=admin)["group_key"]) == {"Basic"}
-    assert set(churn.survival(world.engine, "cohort", acting_user_id=admin)["group_key"]) == {
+    assert set(churn_metrics.survival(world.engine, "plan", acting_user_id=admin)["group_key"]) == {"Basic"}
+    assert set(churn_metrics.survival(world.engine, "cohort", acting_user_id=admin)["group_key"]) == {
         "2025-10",
         "2026-01",
         "2026-02",
@@ -137,8 +138,8 @@ def test_survival_curves_from_first_paid_day_to_first_churn(four):
 
 def test_pending_cancellations_are_listed_apart_never_scored(four):
     world, admin = four
-    churn.refresh(world.engine, as_of=when(2026, 3, 10))  # A has cancelled, churns Mar 20
-    pending = churn.pending_cancellations(world.engine, acting_user_id=admin)
+    churn_rollups.refresh(world.engine, as_of=when(2026, 3, 10))  # A has cancelled, churns Mar 20
+    pending = churn_metrics.pending_cancellations(world.engine, acting_user_id=admin)
     assert pending["email"].tolist() == ["a@example.com"]
     with world.engine.connect() as conn:
         rows = conn.execute(
@@ -147,7 +148,7 @@ def test_pending_cancellations_are_listed_apart_never_scored(four):
         ).all()
     assert [tuple(r) for r in rows] == [("A", True, True), ("B", False, True), ("D", False, True)]  # C churned
     # Too little history for a model here (no churn label before March): nothing is scored, nothing invented.
-    top, totals = churn.at_risk(world.engine, acting_user_id=admin)
+    top, totals = churn_metrics.at_risk(world.engine, acting_user_id=admin)
     assert top.empty and totals["scored"] == 0
 
 
@@ -159,11 +160,11 @@ def test_incremental_refreshes_retrain_the_model_at_most_every_few_hours(four):
             return conn.execute(text("SELECT count(*) FROM churn_model_runs")).scalar_one()
 
     assert runs() == 1
-    engagement.refresh(world.engine, since=date(2026, 5, 1))  # the last run (as of May 15) is old: retrained
+    rollups.refresh(world.engine, since=date(2026, 5, 1))  # the last run (as of May 15) is old: retrained
     assert runs() == 2
-    engagement.refresh(world.engine, since=date(2026, 5, 1))  # as the billing job does minutes later: kept
+    rollups.refresh(world.engine, since=date(2026, 5, 1))  # as the billing job does minutes later: kept
     assert runs() == 2
-    engagement.refresh(world.engine)  # a full refresh always retrains
+    rollups.refresh(world.engine)  # a full refresh always retrains
     assert runs() == 3
 
 
@@ -189,7 +190,7 @@ def seeded(module_db_url):
     engine = database.get_engine(module_db_url)
     load_catalogue(engine, QUIRKS_CSV)
     generate.seed(engine, generate.Options(subscribers=600, months=12, end=END, seed=11))
-    churn.refresh(engine, as_of=SEED_AS_OF)
+    churn_rollups.refresh(engine, as_of=SEED_AS_OF)
     with engine.connect() as conn:
         admin = conn.execute(text("SELECT user_id FROM users WHERE role = 'admin'")).scalar_one()
     return engine, admin
@@ -197,7 +198,7 @@ def seeded(module_db_url):
 
 def test_the_model_is_evaluated_on_the_latest_labelled_month(seeded):
     engine, admin = seeded
-    run = churn.model_run(engine, acting_user_id=admin)
+    run = churn_metrics.model_run(engine, acting_user_id=admin)
     assert run["test_cutoff"] == date(2026, 5, 1)  # June 1 + 30 days is after June 15
     trained = [date.fromisoformat(c) for c in run["details"]["train_cutoffs"]]
     assert trained and max(trained) == date(2026, 4, 1)
@@ -242,7 +243,7 @@ def test_features_use_nothing_after_the_snapshot(seeded):
 
 def test_scores_mrr_at_risk_and_pending_cancellations(seeded):
     engine, admin = seeded
-    top, totals = churn.at_risk(engine, limit=10, acting_user_id=admin)
+    top, totals = churn_metrics.at_risk(engine, limit=10, acting_user_id=admin)
     with engine.connect() as conn:
         scores = pd.DataFrame(conn.execute(text("SELECT * FROM churn_scores")).mappings().all())
     scored = scores[~scores["pending_cancellation"]]
@@ -254,18 +255,18 @@ def test_scores_mrr_at_risk_and_pending_cancellations(seeded):
         atol=0.006,
     )
     assert top["mrr_at_risk"].is_monotonic_decreasing and len(top) == 10
-    pending = churn.pending_cancellations(engine, acting_user_id=admin)
+    pending = churn_metrics.pending_cancellations(engine, acting_user_id=admin)
     assert len(pending) == scores["pending_cancellation"].sum() > 0
     assert not set(pending["email"]) & set(top["email"])
 
 
 READERS = [
-    lambda e, u: churn.churn_rates(e, MARCH, acting_user_id=u),
-    lambda e, u: churn.cohorts(e, MARCH, acting_user_id=u),
-    lambda e, u: churn.survival(e, "plan", acting_user_id=u),
-    lambda e, u: churn.model_run(e, acting_user_id=u),
-    lambda e, u: churn.at_risk(e, acting_user_id=u),
-    lambda e, u: churn.pending_cancellations(e, acting_user_id=u),
+    lambda e, u: churn_metrics.churn_rates(e, MARCH, acting_user_id=u),
+    lambda e, u: churn_metrics.cohorts(e, MARCH, acting_user_id=u),
+    lambda e, u: churn_metrics.survival(e, "plan", acting_user_id=u),
+    lambda e, u: churn_metrics.model_run(e, acting_user_id=u),
+    lambda e, u: churn_metrics.at_risk(e, acting_user_id=u),
+    lambda e, u: churn_metrics.pending_cancellations(e, acting_user_id=u),
 ]
 
 
@@ -275,6 +276,6 @@ def test_only_admins_and_analysts_read_churn(seeded):
         subscriber = conn.execute(text("SELECT min(user_id) FROM users WHERE role = 'subscriber'")).scalar_one()
         analyst = conn.execute(text("SELECT user_id FROM users WHERE role = 'analyst'")).scalar_one()
     for read in READERS:
-        with pytest.raises(users.NotAuthorised):
+        with pytest.raises(core_errors.NotAuthorised):
             read(engine, subscriber)
         assert read(engine, analyst) is not None

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from backend.catalogue import (
+from backend.catalogue.rules import (
     AUDIENCE_BY_RATING,
     EPISODE_MINUTES,
     EPISODES_PER_SEASON,

@@ -12,10 +12,10 @@ PROGRAMS = [
     "etl.load_catalogue",
     "seed.generate",
     "backend.analytics",
-    "backend.billing",
-    "backend.media",
-    "backend.home",
-    "backend.users",
+    "ops.billing",
+    "backend.watching.media",
+    "backend.watching.home",
+    "backend.accounts",
 ]
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 
 import database
-from backend import discovery
-from backend.catalogue import MAX_SEARCH_LENGTH
-from backend.discovery import Filters
-from backend.users import Profile
+from backend.accounts.profiles import Profile
+from backend.catalogue import cards as title_cards
+from backend.catalogue import search
+from backend.catalogue import titles as catalogue_titles
+from backend.catalogue.rules import MAX_SEARCH_LENGTH
+from backend.catalogue.search import Filters
 from etl.load_catalogue import load_catalogue
 from tests.discovery_fixtures import DISCOVERY_CSV
 
@@ -26,7 +28,7 @@ def engine(module_db_url):
 
 
 def titles(engine, allowed=None, page_size=50, **filters) -> list[str]:
-    return [c.title for c in discovery.browse(engine, Filters(**filters), allowed=allowed, page_size=page_size).cards]
+    return [c.title for c in search.browse(engine, Filters(**filters), allowed=allowed, page_size=page_size).cards]
 
 
 def test_exact_title_first_then_prefix_then_substring(engine):
@@ -62,10 +64,10 @@ def test_short_queries_match_title_starts_only(engine):
 
 
 def test_ten_thousand_characters_are_cut_with_a_note(engine):
-    results = discovery.browse(engine, Filters(query="Kota Workshop" + " x" * 5_000))
+    results = search.browse(engine, Filters(query="Kota Workshop" + " x" * 5_000))
     assert results.truncated and len(results.query) <= MAX_SEARCH_LENGTH
     assert str(MAX_SEARCH_LENGTH) in results.notes[0]
-    assert discovery.browse(engine, Filters(query="kota\x00workshop")).total == 1  # a NUL is not an error
+    assert search.browse(engine, Filters(query="kota\x00workshop")).total == 1  # a NUL is not an error
 
 
 def test_filters(engine):
@@ -92,43 +94,45 @@ def test_filters(engine):
 
 def test_sorts_and_pages(engine):
     assert titles(engine, sort="title")[:3] == ["100% Homemade", "Beyond Stranger Lanterns", "Blood Harvest"]
-    years = [c.release_year for c in discovery.browse(engine, Filters(sort="release_asc"), page_size=50).cards]
+    years = [c.release_year for c in search.browse(engine, Filters(sort="release_asc"), page_size=50).cards]
     assert years == sorted(years)
     assert titles(engine, sort="newest")[0] == "Galaxy Kids"  # added December 2021
-    first = discovery.browse(engine, Filters(sort="title"), page_size=5)
-    second = discovery.browse(engine, Filters(sort="title"), page=2, page_size=5)
+    first = search.browse(engine, Filters(sort="title"), page_size=5)
+    second = search.browse(engine, Filters(sort="title"), page=2, page_size=5)
     assert (first.total, first.pages, len(first.cards)) == (16, 4, 5)
     assert not {c.show_id for c in first.cards} & {c.show_id for c in second.cards}
-    past_the_end = discovery.browse(engine, Filters(sort="title"), page=99, page_size=5)
+    past_the_end = search.browse(engine, Filters(sort="title"), page=99, page_size=5)
     assert past_the_end.page == 1 and past_the_end.cards == first.cards
 
 
 def test_kids_profile_sees_only_kids_titles(engine):
-    allowed = discovery.allowed_audiences(KIDS)
+    allowed = title_cards.allowed_audiences(KIDS)
     assert allowed == ("kids", "older_kids")
-    assert discovery.allowed_audiences(ADULT) is None
-    assert discovery.allowed_audiences(Profile(3, "Teen", False, "teens")) == ("kids", "older_kids", "teens")
-    assert discovery.allowed_audiences(Profile(4, "Adult", False, "adults")) == discovery.AUDIENCE_ORDER  # no unrated
-    seen = discovery.browse(engine, Filters(), allowed=allowed, page_size=50).cards
+    assert title_cards.allowed_audiences(ADULT) is None
+    assert title_cards.allowed_audiences(Profile(3, "Teen", False, "teens")) == ("kids", "older_kids", "teens")
+    assert (
+        title_cards.allowed_audiences(Profile(4, "Adult", False, "adults")) == title_cards.AUDIENCE_ORDER
+    )  # no unrated
+    seen = search.browse(engine, Filters(), allowed=allowed, page_size=50).cards
     assert {c.audience for c in seen} <= {"kids", "older_kids"} and len(seen) == 5
     assert titles(engine, allowed, query="night terrors") == []
     assert titles(engine, allowed, query="wren ryland") == []
 
 
 def test_title_details_and_episodes(engine):
-    details, exists = discovery.find_title(engine, "d1")
+    details, exists = catalogue_titles.find_title(engine, "d1")
     assert exists and details.card.title == "Stranger Lanterns"
     assert details.cast[:2] == ("Wren Ryland", "Dax Harlow") and details.directors == ()
     assert details.card.genres == ("TV Horror", "TV Sci-Fi & Fantasy")
-    assert not discovery.visible_to(details.card, ("kids", "older_kids"))
-    seasons = discovery.episodes(engine, details.card.title_id)
+    assert not title_cards.visible_to(details.card, ("kids", "older_kids"))
+    seasons = catalogue_titles.episodes(engine, details.card.title_id)
     assert sorted(seasons) == [1, 2, 3] and all(6 <= len(eps) <= 12 for eps in seasons.values())
-    assert discovery.find_title(engine, "nope") == (None, False)
-    assert discovery.find_title(engine, "x" * 10_000) == (None, False)
+    assert catalogue_titles.find_title(engine, "nope") == (None, False)
+    assert catalogue_titles.find_title(engine, "x" * 10_000) == (None, False)
 
 
 def test_facets(engine):
-    facets = discovery.facets(engine)
+    facets = search.facets(engine)
     assert "Horror Movies" in facets.genres and facets.genres == sorted(facets.genres)
     assert facets.countries[0] == "United States"
     assert (facets.year_min, facets.year_max) == (2013, 2021)

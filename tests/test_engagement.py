@@ -1,7 +1,7 @@
 """Engagement, content and acquisition rollups on tiny hand-made histories, values worked out by hand.
 
 Rows are written straight into the tables (as the seeder does) so each scenario is exactly what the
-comment says; `engagement.refresh` then builds the rollups and the dashboard functions read them.
+comment says; `engagement_rollups.refresh` then builds the rollups and the dashboard functions read them.
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from backend import analytics, engagement, plans, users
-from backend import engagement_metrics as em
-from backend.analytics import Filters, Period
+from backend.analytics import content_metrics, engagement_rollups, reading
+from backend.analytics import engagement_metrics as em
+from backend.analytics.selection import Filters, Period
+from backend.billing import plans
+from backend.core import errors as core_errors
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 1))
 
@@ -148,7 +150,7 @@ class World:
             )
 
     def refresh(self, since: date | None = None) -> None:
-        engagement.refresh(self.engine, since)
+        engagement_rollups.refresh(self.engine, since)
 
 
 @pytest.fixture
@@ -199,7 +201,7 @@ def test_stickiness_is_the_mean_of_daily_dau_over_mau():
     daily = pd.DataFrame(
         {"day": [date(2026, 6, 1), date(2026, 6, 2), date(2026, 7, 1)], "dau": [1, 3, 2], "mau": [2, 4, 0]}
     )
-    daily["dau_mau"] = analytics.rate(daily["dau"], daily["mau"])
+    daily["dau_mau"] = reading.rate(daily["dau"], daily["mau"])
     result = em.stickiness(daily).set_index("month")
     assert result.loc[date(2026, 6, 1), "stickiness"] == pytest.approx((0.5 + 0.75) / 2)
     assert pd.isna(result.loc[date(2026, 7, 1), "stickiness"])  # MAU 0: n/a, never 0
@@ -333,11 +335,11 @@ def test_funnel_counts_visitor_cohorts_by_source(world, admin):
             u=user_id,
         )
     world.refresh()
-    frame = em.funnel(world.engine, JUNE, acting_user_id=admin).set_index("traffic_source")
+    frame = content_metrics.funnel(world.engine, JUNE, acting_user_id=admin).set_index("traffic_source")
     assert frame.loc["social", ["visitors", "signups", "trials", "paid"]].tolist() == [3, 1, 1, 1]
     assert frame.loc["email", ["visitors", "signups", "trials", "paid"]].tolist() == [1, 1, 0, 0]
     assert frame.loc["social", "visitor_to_signup"] == pytest.approx(1 / 3)
-    us_only = em.funnel(world.engine, JUNE, Filters(countries=("US",)), acting_user_id=admin)
+    us_only = content_metrics.funnel(world.engine, JUNE, Filters(countries=("US",)), acting_user_id=admin)
     assert us_only["visitors"].sum() == 3
 
 
@@ -346,10 +348,10 @@ def test_content_catalogue_never_watched_and_top_titles(world, admin):
     a = world.user("A")
     world.play(a, world.profile(a), watched, at(2), 3000, runtime=6000)
     world.refresh()
-    assert em.never_watched(world.engine, JUNE, acting_user_id=admin)["show_id"].tolist() == ["u"]
-    top = em.top_titles(world.engine, JUNE, acting_user_id=admin)
+    assert content_metrics.never_watched(world.engine, JUNE, acting_user_id=admin)["show_id"].tolist() == ["u"]
+    top = content_metrics.top_titles(world.engine, JUNE, acting_user_id=admin)
     assert top["show_id"].tolist() == ["w"] and top["views"].iloc[0] == pytest.approx(0.5)
-    types = em.catalogue(world.engine, "type", acting_user_id=admin)
+    types = content_metrics.catalogue(world.engine, "type", acting_user_id=admin)
     assert types.set_index("value")["titles"].to_dict() == {"Movie": 2}
     assert unseen
 
@@ -399,11 +401,11 @@ READERS = [
     lambda e, u: em.peak_hours(e, JUNE, acting_user_id=u),
     lambda e, u: em.peak_concurrency(e, JUNE, acting_user_id=u),
     lambda e, u: em.time_to_first_play(e, JUNE, acting_user_id=u),
-    lambda e, u: em.catalogue(e, "genre", acting_user_id=u),
-    lambda e, u: em.additions_all_time(e, acting_user_id=u),
-    lambda e, u: em.top_titles(e, JUNE, acting_user_id=u),
-    lambda e, u: em.never_watched(e, JUNE, acting_user_id=u),
-    lambda e, u: em.funnel(e, JUNE, acting_user_id=u),
+    lambda e, u: content_metrics.catalogue(e, "genre", acting_user_id=u),
+    lambda e, u: content_metrics.additions_all_time(e, acting_user_id=u),
+    lambda e, u: content_metrics.top_titles(e, JUNE, acting_user_id=u),
+    lambda e, u: content_metrics.never_watched(e, JUNE, acting_user_id=u),
+    lambda e, u: content_metrics.funnel(e, JUNE, acting_user_id=u),
 ]
 
 
@@ -411,8 +413,8 @@ def test_only_admins_and_analysts_read_the_figures(world):
     world.refresh()
     subscriber, analyst = world.user("Sub"), world.user("Ana", role="analyst")
     for read in READERS:
-        with pytest.raises(users.NotAuthorised):
+        with pytest.raises(core_errors.NotAuthorised):
             read(world.engine, subscriber)
-        with pytest.raises(users.NotAuthorised):
+        with pytest.raises(core_errors.NotAuthorised):
             read(world.engine, None)
         assert isinstance(read(world.engine, analyst), pd.DataFrame)

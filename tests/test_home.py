@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 
 import database
-from backend import home, library, playback, recommend
+from backend.watching import home, library, recommend
+from backend.watching import progress as watch_progress
 from etl.load_catalogue import load_catalogue
 from tests.discovery_fixtures import DISCOVERY_CSV, member, title_id, watched
 
@@ -130,7 +131,7 @@ def test_a_members_home_rows_each_say_why(engine):
         c.show_id for key in rows if key == "picks" or key.startswith(("because", "genre")) for c in rows[key].cards
     }
     assert not recommended & {"d1", "d3", "d4", "d13"}  # nothing already watched is recommended
-    playback.remove_from_continue_watching(engine, uid, pid, title_id(engine, "d1"))
+    watch_progress.remove_from_continue_watching(engine, uid, pid, title_id(engine, "d1"))
     assert "continue" not in rows_by_key(engine, user, adult)
 
 

@@ -3,7 +3,7 @@
 import stat
 
 import database
-from backend import keys
+from backend.core import keys
 
 
 def test_the_environment_wins(monkeypatch, tmp_path):

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 import database
-from backend import discovery, library
+from backend.catalogue import cards as title_cards
+from backend.watching import library
 from etl.load_catalogue import load_catalogue
 from tests.discovery_fixtures import DISCOVERY_CSV, member, title_id
 
@@ -109,5 +110,5 @@ def test_summary_and_anonymous_reviews(engine):
 def test_cards_leave_out_what_a_profile_may_not_see(engine):
     ids = [title_id(engine, s) for s in ("d9", "d6", "d1")]
     with engine.connect() as conn:
-        assert [c.show_id for c in discovery.cards_by_ids(conn, ids, None)] == ["d9", "d6", "d1"]
-        assert [c.show_id for c in discovery.cards_by_ids(conn, ids, KIDS_ONLY)] == ["d6"]
+        assert [c.show_id for c in title_cards.cards_by_ids(conn, ids, None)] == ["d9", "d6", "d1"]
+        assert [c.show_id for c in title_cards.cards_by_ids(conn, ids, KIDS_ONLY)] == ["d6"]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 import database
-from backend import recommend
+from backend.watching import recommend
 from etl.load_catalogue import load_catalogue
 from tests.discovery_fixtures import DISCOVERY_CSV, member, title_id, watched
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from backend import plans, revenue
+from backend.analytics import mrr_replay
+from backend.billing import plans
 
 
 def at(month: int, day: int, hour: int = 12) -> datetime:
@@ -73,7 +74,7 @@ def history(engine):
 
 
 def test_movements_match_the_hand_computed_months(history):
-    table = revenue.mrr_movements(history, date(2026, 1, 1), date(2026, 6, 30))
+    table = mrr_replay.mrr_movements(history, date(2026, 1, 1), date(2026, 6, 30))
     got = {
         row.month.month: (
             row.start_mrr,
@@ -103,7 +104,7 @@ def test_movements_match_the_hand_computed_months(history):
 
 
 def test_identity_and_json_series(history):
-    table = revenue.mrr_movements(history, date(2026, 1, 15), date(2026, 6, 1))
+    table = mrr_replay.mrr_movements(history, date(2026, 1, 15), date(2026, 6, 1))
     for row in table.itertuples():
         assert row.end_mrr == (
             row.start_mrr
@@ -113,4 +114,7 @@ def test_identity_and_json_series(history):
             - row.contraction_mrr
             - row.churned_mrr
         )
-    assert revenue.mrr_by_month(history, date(2026, 2, 1), date(2026, 3, 1)) == {"2026-02": "54.00", "2026-03": "28.00"}
+    assert mrr_replay.mrr_by_month(history, date(2026, 2, 1), date(2026, 3, 1)) == {
+        "2026-02": "54.00",
+        "2026-03": "28.00",
+    }

@@ -18,7 +18,11 @@ import pytest
 from sqlalchemy import text
 
 import database
-from backend import lifecycle, revenue, subscriptions, users
+from backend.accounts import sessions, users
+from backend.analytics import mrr_replay
+from backend.billing import lifecycle
+from backend.billing import state as billing_state
+from backend.watching import rules as watching_rules
 from etl.load_catalogue import load_catalogue
 from seed import generate
 from seed.copy import Column, copy_binary
@@ -121,7 +125,7 @@ def test_demo_accounts_share_one_hash_and_sign_in_with_the_documented_password(s
     assert roles == {"subscriber", "admin", "analyst"}
     plans_shown = {who["plan"] for who in summary["demo_sign_ins"] if who["role"] == "subscriber"}
     assert plans_shown == {name for (name,) in rows(engine, "SELECT name FROM plans WHERE is_active")}
-    admin = users.authenticate(engine, "demo.admin@example.com", generate.DEMO_PASSWORD)
+    admin = sessions.authenticate(engine, "demo.admin@example.com", generate.DEMO_PASSWORD)
     assert admin.role == "admin"
     phones = [p for (p,) in rows(engine, "SELECT phone_e164 FROM users WHERE is_seeded AND phone_e164 IS NOT NULL")]
     assert phones and all(p.startswith("+") for p in phones)
@@ -217,8 +221,8 @@ def test_seeded_histories_move_along_the_apps_state_machine(seeded):
     replayed: dict[int, str | None] = {}
     for user_id, kind in history:
         status = replayed.get(user_id)
-        assert kind in subscriptions.ALLOWED[status], f"user {user_id}: {kind} while {status}"
-        replayed[user_id] = subscriptions.NEXT_STATUS.get(kind, status)
+        assert kind in billing_state.ALLOWED[status], f"user {user_id}: {kind} while {status}"
+        replayed[user_id] = billing_state.NEXT_STATUS.get(kind, status)
     final = dict(
         rows(
             engine,
@@ -324,7 +328,7 @@ def test_positions_stay_within_runtime_and_progress_is_the_latest_session(seeded
     completed_flag = scalar(
         engine,
         f"""SELECT count(*) FROM playback_events
-        WHERE completed <> (end_position_seconds >= {lifecycle.COMPLETED_AT} * duration_seconds)""",
+        WHERE completed <> (end_position_seconds >= {watching_rules.COMPLETED_AT} * duration_seconds)""",
     )
     assert completed_flag == 0
 
@@ -408,7 +412,7 @@ def test_light_viewers_churn_more(seeded):
 
 def test_mrr_identity_holds_every_month_and_matches_the_summary(seeded):
     engine, summary = seeded
-    table = revenue.mrr_movements(engine, date(2025, 6, 1), date(2026, 6, 1))
+    table = mrr_replay.mrr_movements(engine, date(2025, 6, 1), date(2026, 6, 1))
     assert len(table) == 13
     for row in table.itertuples():
         assert row.end_mrr == (

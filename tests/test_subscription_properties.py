@@ -1,7 +1,7 @@
 """Property-based tests (hypothesis): random sequences of member actions, card failures and clock moves,
 checked against the invariants the revenue numbers rely on:
 
-- the event log only moves along the state machine's edges (subscriptions.ALLOWED);
+- the event log only moves along the state machine's edges (billing_state.ALLOWED);
 - paid periods never overlap, and each period is paid once;
 - the MRR in the log after the last event equals the MRR of the subscription's state;
 - money taken by the gateway equals the successful payments recorded;
@@ -21,10 +21,14 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import text
 
-from backend import billing, plans, revenue, subscriptions
-from backend import gateway as gateways
-from backend.subscriptions import ALLOWED, NEXT_STATUS, BillingError, CardDetails
-from backend.users import register
+from backend.accounts.users import register
+from backend.analytics import mrr_replay
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway as gateways
+from backend.billing import job as billing_job
+from backend.billing import plans, subscriptions
+from backend.billing.errors import BillingError
+from backend.billing.state import ALLOWED, NEXT_STATUS, CardDetails
 
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "reelhouse-hypothesis"))  # no .hypothesis/ in the repo
 T0 = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
@@ -67,7 +71,7 @@ def plan_ids(engine):
 def act(engine, gw, user_id, plan_id, action, now, key):
     if action in ("checkout", "checkout_poor"):
         card = GOOD if action == "checkout" else POOR
-        subscriptions.checkout(engine, user_id, plan_id, card, key, gateway=gw, now=now)
+        billing_checkout.checkout(engine, user_id, plan_id, card, key, gateway=gw, now=now)
     elif action == "change":
         subscriptions.change_plan(engine, user_id, plan_id, gateway=gw, now=now)
     elif action == "undo":
@@ -87,7 +91,7 @@ def act(engine, gw, user_id, plan_id, action, now, key):
                 {"t": gw.token_for("declined"), "u": user_id},
             )
     else:  # the billing job's work for this account (a whole run would bill earlier examples' members too)
-        billing.settle_account(engine, gw, user_id, now)
+        billing_job.settle_account(engine, gw, user_id, now)
 
 
 @settings(
@@ -107,7 +111,7 @@ def test_random_histories_keep_the_invariants(engine, plan_ids, steps):
         now += timedelta(hours=hours)
         with contextlib.suppress(BillingError):  # refusals must leave nothing that breaks the invariants
             act(engine, gw, user.user_id, plan_ids[plan_name], action, now, f"key{number}")
-    billing.settle_account(engine, gw, user.user_id, now)
+    billing_job.settle_account(engine, gw, user.user_id, now)
     check_invariants(engine, gw, user.user_id, now)
 
 
@@ -147,7 +151,7 @@ def check_invariants(engine, gw, user_id, now):
     # money
     assert gw.charged() == sum((p.amount for p in paid), Decimal("0"))
     # the monthly identity
-    movements = revenue.mrr_movements(engine, T0.date(), now.date())
+    movements = mrr_replay.mrr_movements(engine, T0.date(), now.date())
     for row in movements.itertuples():
         assert row.end_mrr == (
             row.start_mrr

@@ -8,10 +8,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from backend import billing, lifecycle, notifications, plans, subscriptions
-from backend import gateway as gateways
-from backend.subscriptions import BillingError, CardDetails
-from backend.users import NotAuthorised, register
+from backend.accounts.users import register
+from backend.admin import plans as plan_admin
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway as gateways
+from backend.billing import job as billing_job
+from backend.billing import lifecycle, plans, renewals, statements, subscriptions
+from backend.billing.errors import BillingError
+from backend.billing.state import CardDetails
+from backend.core.errors import NotAuthorised
+from backend.notify import notifications
+from ops import billing as billing_ops
 from tests.conftest import run_at_once
 
 T0 = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
@@ -63,14 +70,14 @@ def payments(engine, user_id):
 
 def test_first_checkout_starts_a_free_trial_that_converts_at_its_end(engine, plan_ids, gw):
     user = member(engine)
-    result = subscriptions.checkout(engine, user.user_id, plan_ids["Standard"], GOOD, "k1", gateway=gw, now=T0)
+    result = billing_checkout.checkout(engine, user.user_id, plan_ids["Standard"], GOOD, "k1", gateway=gw, now=T0)
     assert result.trial and result.subscription.status == "trialing"
     trial_end = T0 + timedelta(days=lifecycle.TRIAL_DAYS)
     assert result.subscription.trial_end == trial_end
     assert payments(engine, user.user_id) == [] and gw.charged() == 0
     assert subscriptions.entitlement(engine, user.user_id, T0).access_level == "premium"
-    assert billing.run(engine, trial_end - timedelta(seconds=1), gateway=gw).get("trial_converted") is None
-    summary = billing.run(engine, trial_end + timedelta(hours=1), gateway=gw)
+    assert billing_job.run(engine, trial_end - timedelta(seconds=1), gateway=gw).get("trial_converted") is None
+    summary = billing_job.run(engine, trial_end + timedelta(hours=1), gateway=gw)
     assert summary["trial_converted"] == 1
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.status, sub.current_period_start, sub.billing_anchor) == ("active", trial_end, trial_end)
@@ -88,13 +95,13 @@ def test_first_checkout_starts_a_free_trial_that_converts_at_its_end(engine, pla
     ]
     assert gw.charged() == Decimal("13.99")
     # re-running the job is a no-op
-    assert billing.run(engine, trial_end + timedelta(hours=2), gateway=gw)["accounts"] == 0
+    assert billing_job.run(engine, trial_end + timedelta(hours=2), gateway=gw)["accounts"] == 0
     assert len(payments(engine, user.user_id)) == 1
 
 
 def test_card_is_never_stored_in_full(engine, plan_ids, gw):
     user = member(engine)
-    subscriptions.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "k1", gateway=gw, now=T0)
+    billing_checkout.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "k1", gateway=gw, now=T0)
     assert subscriptions.card_on_file(engine, user.user_id) == {
         "brand": "Visa",
         "last4": "4242",
@@ -119,7 +126,7 @@ def test_card_is_never_stored_in_full(engine, plan_ids, gw):
 def test_a_refused_card_changes_nothing(engine, plan_ids, gw, card, message):
     user = member(engine)
     with pytest.raises(BillingError, match=message):
-        subscriptions.checkout(engine, user.user_id, plan_ids["Premium"], card, "k1", gateway=gw, now=T0)
+        billing_checkout.checkout(engine, user.user_id, plan_ids["Premium"], card, "k1", gateway=gw, now=T0)
     assert subscriptions.current(engine, user.user_id) is None
     assert subscriptions.card_on_file(engine, user.user_id) is None
     assert events(engine, user.user_id) == [] and gw.charged() == 0
@@ -128,20 +135,21 @@ def test_a_refused_card_changes_nothing(engine, plan_ids, gw, card, message):
 def test_double_click_on_start_trial_creates_one_subscription(engine, plan_ids, gw):
     user = member(engine)
     results = run_at_once(
-        *[lambda: subscriptions.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "same", gateway=gw, now=T0)] * 4
+        *[lambda: billing_checkout.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "same", gateway=gw, now=T0)]
+        * 4
     )
     assert {r.subscription.subscription_id for r in results} == {results[0].subscription.subscription_id}
     assert [e[0] for e in events(engine, user.user_id)] == ["trial_started"]
     with pytest.raises(BillingError, match="already have a subscription"):
-        subscriptions.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "other", gateway=gw, now=T0)
+        billing_checkout.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "other", gateway=gw, now=T0)
 
 
 def ended_member(engine, plan_ids, gw, tag="m"):
     """A member whose trial was cancelled and has ended (so the next checkout is paid)."""
     user = member(engine, tag)
-    subscriptions.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "trial", gateway=gw, now=T0)
+    billing_checkout.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "trial", gateway=gw, now=T0)
     subscriptions.cancel(engine, user.user_id, now=T0 + timedelta(hours=1))
-    assert billing.run(engine, T0 + timedelta(days=30), gateway=gw)["trial_expired"] == 1
+    assert billing_job.run(engine, T0 + timedelta(days=30), gateway=gw)["trial_expired"] == 1
     return user
 
 
@@ -149,14 +157,15 @@ def test_paid_checkout_double_click_charges_once_and_is_subscribed_not_reactivat
     user = ended_member(engine, plan_ids, gw)
     t = T0 + timedelta(days=40)
     results = run_at_once(
-        *[lambda: subscriptions.checkout(engine, user.user_id, plan_ids["Premium"], None, "pay", gateway=gw, now=t)] * 3
+        *[lambda: billing_checkout.checkout(engine, user.user_id, plan_ids["Premium"], None, "pay", gateway=gw, now=t)]
+        * 3
     )
     assert len({r.payment_id for r in results}) == 1
     assert gw.charged() == Decimal("19.99")
     assert [p["status"] for p in payments(engine, user.user_id)] == ["succeeded"]
     kinds = [e[0] for e in events(engine, user.user_id)]
     assert kinds == ["trial_started", "cancel_scheduled", "trial_expired", "subscribed"]
-    text_receipt = subscriptions.receipt(engine, user.user_id, results[0].payment_id)
+    text_receipt = statements.receipt(engine, user.user_id, results[0].payment_id)
     assert "USD 19.99" in text_receipt and "Premium" in text_receipt and "4242" in text_receipt
 
 
@@ -165,7 +174,7 @@ def test_insufficient_funds_at_checkout_is_recorded_and_changes_nothing_else(eng
     t = T0 + timedelta(days=40)
     for _ in range(2):  # the double click gets the same answer
         with pytest.raises(BillingError, match="insufficient funds"):
-            subscriptions.checkout(engine, user.user_id, plan_ids["Premium"], POOR, "pay", gateway=gw, now=t)
+            billing_checkout.checkout(engine, user.user_id, plan_ids["Premium"], POOR, "pay", gateway=gw, now=t)
     [failed] = payments(engine, user.user_id)
     assert (failed["status"], failed["failure_reason"], failed["subscription_id"]) == (
         "failed",
@@ -175,14 +184,14 @@ def test_insufficient_funds_at_checkout_is_recorded_and_changes_nothing_else(eng
     assert subscriptions.current(engine, user.user_id).status == "expired"
     assert subscriptions.card_on_file(engine, user.user_id)["last4"] == "4242"  # the old card is kept
     assert gw.charged() == 0
-    assert [h["status"] for h in subscriptions.billing_history(engine, user.user_id)] == ["failed"]
+    assert [h["status"] for h in statements.billing_history(engine, user.user_id)] == ["failed"]
 
 
 def paying_member(engine, plan_ids, gw, plan="Standard", tag="m", card=GOOD):
     """Trial started at T0, converted at T0 + trial: paying from there."""
     user = member(engine, tag)
-    subscriptions.checkout(engine, user.user_id, plan_ids[plan], card, "k", gateway=gw, now=T0)
-    billing.run(engine, T0 + timedelta(days=lifecycle.TRIAL_DAYS), gateway=gw)
+    billing_checkout.checkout(engine, user.user_id, plan_ids[plan], card, "k", gateway=gw, now=T0)
+    billing_job.run(engine, T0 + timedelta(days=lifecycle.TRIAL_DAYS), gateway=gw)
     assert subscriptions.current(engine, user.user_id).status == "active"
     return user
 
@@ -202,7 +211,7 @@ def test_upgrade_takes_effect_at_once_and_the_new_price_is_charged_at_renewal(en
     )
     assert subscriptions.entitlement(engine, user.user_id, t).max_streams == 4
     assert len(payments(engine, user.user_id)) == 1  # nothing charged now
-    billing.run(engine, sub.current_period_end, gateway=gw)
+    billing_job.run(engine, sub.current_period_end, gateway=gw)
     assert [p["amount"] for p in payments(engine, user.user_id)] == [Decimal("7.99"), Decimal("19.99")]
     assert [e[:3] for e in events(engine, user.user_id)][-2:] == [
         ("upgraded", t, Decimal("19.99")),
@@ -220,7 +229,7 @@ def test_downgrade_waits_for_renewal_and_can_be_undone(engine, plan_ids, gw):
     assert subscriptions.current(engine, user.user_id).scheduled_plan_id is None
     subscriptions.change_plan(engine, user.user_id, plan_ids["Basic"], now=t + timedelta(hours=2))
     renewal = sub.current_period_end
-    billing.run(engine, renewal, gateway=gw)
+    billing_job.run(engine, renewal, gateway=gw)
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.plan_name, sub.price, sub.scheduled_plan_id) == ("Basic", Decimal("7.99"), None)
     assert payments(engine, user.user_id)[-1]["amount"] == Decimal("7.99")
@@ -236,14 +245,14 @@ def test_cancel_keeps_access_until_period_end_then_churns_voluntarily(engine, pl
     subscriptions.cancel(engine, user.user_id, now=START + timedelta(days=4))
     assert subscriptions.entitlement(engine, user.user_id, end - timedelta(seconds=1)).allowed
     assert not subscriptions.entitlement(engine, user.user_id, end).allowed
-    billing.run(engine, end + timedelta(days=1), gateway=gw)
+    billing_job.run(engine, end + timedelta(days=1), gateway=gw)
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.status, sub.ended_at, sub.end_reason) == ("canceled", end, "voluntary")
     assert events(engine, user.user_id)[-1] == ("churned", end, Decimal("0.00"), "voluntary")
     assert len(payments(engine, user.user_id)) == 1
     # resubscribing later is a reactivation, paid at once
     later = end + timedelta(days=20)
-    subscriptions.checkout(engine, user.user_id, plan_ids["Standard"], None, "again", gateway=gw, now=later)
+    billing_checkout.checkout(engine, user.user_id, plan_ids["Standard"], None, "again", gateway=gw, now=later)
     assert events(engine, user.user_id)[-1][:3] == ("reactivated", later, Decimal("13.99"))
     assert subscriptions.current(engine, user.user_id).billing_anchor == later
 
@@ -256,13 +265,13 @@ def test_failed_renewal_is_past_due_with_retries_and_recovers(engine, plan_ids, 
             text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
             {"t": gw.token_for("insufficient_funds"), "u": user.user_id},
         )
-    billing.run(engine, renewal + timedelta(hours=1), gateway=gw)
+    billing_job.run(engine, renewal + timedelta(hours=1), gateway=gw)
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.status, sub.grace_until) == ("past_due", renewal + timedelta(days=lifecycle.GRACE_DAYS))
     assert sub.mrr == Decimal("13.99")  # still counts during grace
     assert subscriptions.entitlement(engine, user.user_id, renewal + timedelta(days=6)).allowed
     assert notifications.recent(engine, user.user_id)[0]["kind"] == "payment_failed"
-    billing.run(engine, renewal + timedelta(days=3, hours=1), gateway=gw)  # retries on days 1 and 3
+    billing_job.run(engine, renewal + timedelta(days=3, hours=1), gateway=gw)  # retries on days 1 and 3
     assert [p["kind"] for p in payments(engine, user.user_id)] == ["conversion", "renewal", "retry", "retry"]
     with pytest.raises(BillingError, match="insufficient funds"):
         subscriptions.retry_payment(engine, user.user_id, "click", gateway=gw, now=renewal + timedelta(days=4))
@@ -273,7 +282,7 @@ def test_failed_renewal_is_past_due_with_retries_and_recovers(engine, plan_ids, 
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.status, sub.grace_until) == ("active", None)
     assert events(engine, user.user_id)[-1][:3] == ("payment_recovered", renewal + timedelta(days=4), Decimal("13.99"))
-    assert billing.run(engine, renewal + timedelta(days=8), gateway=gw)["accounts"] == 0  # no more retries
+    assert billing_job.run(engine, renewal + timedelta(days=8), gateway=gw)["accounts"] == 0  # no more retries
     paid = [p for p in payments(engine, user.user_id) if p["status"] == "succeeded"]
     assert [(p["period_start"], p["period_end"]) for p in paid] == [
         (START, renewal),
@@ -289,7 +298,7 @@ def test_grace_ends_unpaid_with_involuntary_churn(engine, plan_ids, gw):
             text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
             {"t": gw.token_for("declined"), "u": user.user_id},
         )
-    summary = billing.run(engine, renewal + timedelta(days=30), gateway=gw)
+    summary = billing_job.run(engine, renewal + timedelta(days=30), gateway=gw)
     assert summary["renewal_failed"] == 1 and summary["retry_failed"] == 3
     end = renewal + timedelta(days=lifecycle.GRACE_DAYS)
     sub = subscriptions.current(engine, user.user_id)
@@ -307,8 +316,8 @@ def test_grace_ends_unpaid_with_involuntary_churn(engine, plan_ids, gw):
 
 def test_trial_whose_first_charge_fails_expires(engine, plan_ids, gw):
     user = member(engine)
-    subscriptions.checkout(engine, user.user_id, plan_ids["Standard"], POOR, "k", gateway=gw, now=T0)
-    billing.run(engine, T0 + timedelta(days=30), gateway=gw)
+    billing_checkout.checkout(engine, user.user_id, plan_ids["Standard"], POOR, "k", gateway=gw, now=T0)
+    billing_job.run(engine, T0 + timedelta(days=30), gateway=gw)
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.status, sub.end_reason) == ("expired", "trial_not_converted")
     assert [e[0] for e in events(engine, user.user_id)] == ["trial_started", "trial_expired"]
@@ -321,7 +330,7 @@ def test_annual_plan_renews_yearly_and_a_monthly_member_moving_to_annual_is_re_a
     assert subscriptions.change_plan(engine, user.user_id, plan_ids["Standard Annual"], now=t) == "upgraded"
     assert events(engine, user.user_id)[-1][2] == Decimal("11.99")
     first_renewal = lifecycle.period_end(START, 1, "month")
-    billing.run(engine, first_renewal + timedelta(days=400), gateway=gw)
+    billing_job.run(engine, first_renewal + timedelta(days=400), gateway=gw)
     paid = [(p["amount"], p["period_start"], p["period_end"]) for p in payments(engine, user.user_id)]
     assert paid[1] == (Decimal("143.88"), first_renewal, lifecycle.period_end(first_renewal, 1, "year"))
     assert paid[2][1:] == (
@@ -331,7 +340,7 @@ def test_annual_plan_renews_yearly_and_a_monthly_member_moving_to_annual_is_re_a
 
 
 def test_anchor_on_the_31st_renews_at_month_ends(engine, plan_ids, gw):
-    assert billing.next_period(datetime(2025, 1, 31, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC), "month") == (
+    assert renewals.next_period(datetime(2025, 1, 31, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC), "month") == (
         datetime(2025, 1, 31, tzinfo=UTC),
         datetime(2025, 3, 31, tzinfo=UTC),
     )
@@ -341,13 +350,13 @@ def test_admin_price_change_applies_from_the_next_period_only(engine, plan_ids, 
     user = paying_member(engine, plan_ids, gw)
     admin = register(engine, "boss@example.com", "Ada Admin", "correct horse 42", role="admin", now=T0)
     with pytest.raises(NotAuthorised):
-        billing.set_plan_price(engine, user.user_id, plan_ids["Standard"], "1.00")
+        plan_admin.set_plan_price(engine, user.user_id, plan_ids["Standard"], "1.00")
     with pytest.raises(BillingError, match="between"):
-        billing.set_plan_price(engine, admin.user_id, plan_ids["Standard"], "-3")
-    assert billing.set_plan_price(engine, admin.user_id, plan_ids["Standard"], "15.49") == Decimal("15.49")
+        plan_admin.set_plan_price(engine, admin.user_id, plan_ids["Standard"], "-3")
+    assert plan_admin.set_plan_price(engine, admin.user_id, plan_ids["Standard"], "15.49") == Decimal("15.49")
     renewal = lifecycle.period_end(START, 1, "month")
     assert subscriptions.current(engine, user.user_id).price == Decimal("13.99")
-    billing.run(engine, renewal, gateway=gw)
+    billing_job.run(engine, renewal, gateway=gw)
     assert [p["amount"] for p in payments(engine, user.user_id)] == [Decimal("13.99"), Decimal("15.49")]
     assert [e[:3] for e in events(engine, user.user_id)][-2:] == [
         ("price_changed", renewal, Decimal("15.49")),
@@ -373,12 +382,12 @@ def test_bad_requests_are_refused_with_a_message(engine, plan_ids, gw):
     with pytest.raises(BillingError, match="no current subscription"):
         subscriptions.cancel(engine, user.user_id, now=T0)
     with pytest.raises(BillingError, match="not on sale"):
-        subscriptions.checkout(engine, user.user_id, 999999, GOOD, "k", gateway=gw, now=T0)
+        billing_checkout.checkout(engine, user.user_id, 999999, GOOD, "k", gateway=gw, now=T0)
     with engine.begin() as conn:
         conn.execute(text("UPDATE plans SET is_active = false WHERE plan_id = :p"), {"p": plan_ids["Premium"]})
     with pytest.raises(BillingError, match="not on sale"):
-        subscriptions.checkout(engine, user.user_id, plan_ids["Premium"], GOOD, "k", gateway=gw, now=T0)
-    subscriptions.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "k", gateway=gw, now=T0)
+        billing_checkout.checkout(engine, user.user_id, plan_ids["Premium"], GOOD, "k", gateway=gw, now=T0)
+    billing_checkout.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "k", gateway=gw, now=T0)
     with pytest.raises(BillingError, match="already on Basic"):
         subscriptions.change_plan(engine, user.user_id, plan_ids["Basic"], now=T0)
     assert [e[0] for e in events(engine, user.user_id)] == ["trial_started"]
@@ -387,20 +396,20 @@ def test_bad_requests_are_refused_with_a_message(engine, plan_ids, gw):
 def test_members_never_see_each_others_billing(engine, plan_ids, gw):
     a = paying_member(engine, plan_ids, gw, tag="a")
     b = member(engine, "b")
-    [payment] = subscriptions.billing_history(engine, a.user_id)
-    assert subscriptions.receipt(engine, b.user_id, payment["payment_id"]) is None
-    assert subscriptions.billing_history(engine, b.user_id) == []
+    [payment] = statements.billing_history(engine, a.user_id)
+    assert statements.receipt(engine, b.user_id, payment["payment_id"]) is None
+    assert statements.billing_history(engine, b.user_id) == []
     assert not subscriptions.entitlement(engine, b.user_id, START).allowed
 
 
 def test_concurrent_billing_runs_charge_each_period_once(engine, plan_ids, gw):
     users = [paying_member(engine, plan_ids, gw, tag=f"u{i}") for i in range(5)]
     until = START + timedelta(days=100)
-    run_at_once(*[lambda: billing.run(engine, until, gateway=gw, use_job_lock=False)] * 4)
+    run_at_once(*[lambda: billing_job.run(engine, until, gateway=gw, use_job_lock=False)] * 4)
     for user in users:
         paid = [p for p in payments(engine, user.user_id) if p["status"] == "succeeded"]
         assert len(paid) == 4 and len({p["period_start"] for p in paid}) == 4
-    assert billing.run(engine, until, gateway=gw)["accounts"] == 0
+    assert billing_job.run(engine, until, gateway=gw)["accounts"] == 0
 
 
 def test_reminders_and_new_titles_are_sent_once(engine, plan_ids, gw):
@@ -425,7 +434,7 @@ def test_reminders_and_new_titles_are_sent_once(engine, plan_ids, gw):
             {"u": user.user_id, "p": profile, "t": old, "now": START},
         )
     for _ in range(2):
-        billing.run(engine, renewal - timedelta(days=2), gateway=gw)
+        billing_job.run(engine, renewal - timedelta(days=2), gateway=gw)
     kinds = [n["kind"] for n in notifications.recent(engine, user.user_id)]
     assert sorted(kinds) == ["new_titles", "renewal_reminder", "trial_started"]
     note = next(n for n in notifications.recent(engine, user.user_id) if n["kind"] == "new_titles")
@@ -442,7 +451,7 @@ def test_reminders_and_new_titles_are_sent_once(engine, plan_ids, gw):
 
 def test_billing_job_cli_records_a_run(engine, plan_ids, gw, capsys):
     paying_member(engine, plan_ids, gw)
-    assert billing.main(["run", "--until", "2025-12-31", "--json"]) == 0
+    assert billing_ops.main(["run", "--until", "2025-12-31", "--json"]) == 0
     assert '"renewed"' in capsys.readouterr().out
     with engine.connect() as conn:
         assert (

@@ -12,7 +12,10 @@ import pytest
 from sqlalchemy import text
 
 import database
-from backend import users
+from backend.accounts import errors as account_errors
+from backend.accounts import profiles as viewing_profiles
+from backend.accounts import sessions, users
+from backend.core import errors as core_errors
 from tests.conftest import run_at_once
 
 PASSWORD = "correct horse 42"
@@ -33,11 +36,11 @@ def test_register_normalises_email_and_creates_login_and_profile(engine, alice):
         )
         stored = conn.execute(text("SELECT password_hash FROM users WHERE user_id = :i"), {"i": alice.user_id}).scalar()
     assert stored.startswith("$2b$12$") and bcrypt.checkpw(PASSWORD.encode(), stored.encode())  # cost 12
-    assert [p.name for p in users.list_profiles(engine, alice.user_id)] == ["Alice"]
+    assert [p.name for p in viewing_profiles.list_profiles(engine, alice.user_id)] == ["Alice"]
 
 
 def test_duplicate_email_is_refused_clearly_even_when_concurrent(engine, alice):
-    with pytest.raises(users.AccountError, match="already exists"):
+    with pytest.raises(account_errors.AccountError, match="already exists"):
         users.register(engine, "ALICE@example.com", "Other", "another pass 99")
     results = run_at_once(*[lambda: _try_register(engine, "bob@example.com")] * 2)
     assert sorted(results) == ["An account with this email already exists. Sign in instead.", "ok"]
@@ -49,13 +52,13 @@ def _try_register(engine, email):
     try:
         users.register(engine, email, "Bob", PASSWORD)
         return "ok"
-    except users.AccountError as error:
+    except account_errors.AccountError as error:
         return str(error)
 
 
 @pytest.mark.parametrize("password", ["short1", "nodigitsatall", "1234567890", "é" * 36 + "1", ""])
 def test_password_policy(engine, password):
-    with pytest.raises(users.AccountError, match="At least 10 characters"):
+    with pytest.raises(account_errors.AccountError, match="At least 10 characters"):
         users.register(engine, "p@example.com", "P", password)
 
 
@@ -64,7 +67,7 @@ def test_password_policy(engine, password):
     [("not-an-email", "X"), ("a@b.c" + "x" * 300, "X"), ("ok@example.com", ""), ("ok@example.com", "x" * 10_000)],
 )
 def test_bad_emails_and_names_are_refused(engine, email, name):
-    with pytest.raises(users.AccountError):
+    with pytest.raises(account_errors.AccountError):
         users.register(engine, email, name, PASSWORD)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 0
@@ -76,22 +79,22 @@ def test_unicode_and_markup_in_names_are_stored_as_given(engine):
 
 
 def test_sign_in_by_email_any_case(engine, alice):
-    assert users.authenticate(engine, "ALICE@example.com", PASSWORD, now=T0).user_id == alice.user_id
+    assert sessions.authenticate(engine, "ALICE@example.com", PASSWORD, now=T0).user_id == alice.user_id
 
 
 def test_wrong_password_and_unknown_account_get_the_same_message(engine, alice):
-    with pytest.raises(users.AccountError) as wrong:
-        users.authenticate(engine, "alice@example.com", "wrong password 1", now=T0)
-    with pytest.raises(users.AccountError) as unknown:
-        users.authenticate(engine, "nobody@example.com", "wrong password 1", now=T0)
-    assert str(wrong.value) == str(unknown.value) == users.SIGN_IN_FAILED
+    with pytest.raises(account_errors.AccountError) as wrong:
+        sessions.authenticate(engine, "alice@example.com", "wrong password 1", now=T0)
+    with pytest.raises(account_errors.AccountError) as unknown:
+        sessions.authenticate(engine, "nobody@example.com", "wrong password 1", now=T0)
+    assert str(wrong.value) == str(unknown.value) == sessions.SIGN_IN_FAILED
 
 
 def test_unknown_accounts_cost_about_as_much_time_as_known_ones(engine, alice):
     def timed(email):
         started = time.perf_counter()
-        with pytest.raises(users.AccountError):
-            users.authenticate(engine, email, "wrong password 1", now=T0)
+        with pytest.raises(account_errors.AccountError):
+            sessions.authenticate(engine, email, "wrong password 1", now=T0)
         return time.perf_counter() - started
 
     known = statistics.median(timed("alice@example.com") for _ in range(3))
@@ -101,94 +104,96 @@ def test_unknown_accounts_cost_about_as_much_time_as_known_ones(engine, alice):
 
 def test_five_failures_lock_sign_in_for_fifteen_minutes(engine, alice):
     for minute in range(4):
-        with pytest.raises(users.AccountError, match="incorrect"):
-            users.authenticate(engine, "alice@example.com", "wrong password 1", now=T0 + timedelta(minutes=minute))
-    with pytest.raises(users.SignInLocked, match="Try again in 15 minutes"):
-        users.authenticate(engine, "alice@example.com", "wrong password 1", now=T0 + timedelta(minutes=4))
+        with pytest.raises(account_errors.AccountError, match="incorrect"):
+            sessions.authenticate(engine, "alice@example.com", "wrong password 1", now=T0 + timedelta(minutes=minute))
+    with pytest.raises(account_errors.SignInLocked, match="Try again in 15 minutes"):
+        sessions.authenticate(engine, "alice@example.com", "wrong password 1", now=T0 + timedelta(minutes=4))
     # Even the right password is refused while locked, and the lock is kept in the database.
-    with pytest.raises(users.SignInLocked, match="Try again in 5 minutes"):
-        users.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(minutes=14))
-    assert users.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(minutes=20))
+    with pytest.raises(account_errors.SignInLocked, match="Try again in 5 minutes"):
+        sessions.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(minutes=14))
+    assert sessions.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(minutes=20))
 
 
 def test_unknown_emails_lock_the_same_way(engine):
     for _ in range(4):
-        with pytest.raises(users.AccountError, match="incorrect"):
-            users.authenticate(engine, "ghost@example.com", "wrong password 1", now=T0)
-    with pytest.raises(users.SignInLocked):
-        users.authenticate(engine, "ghost@example.com", "wrong password 1", now=T0)
+        with pytest.raises(account_errors.AccountError, match="incorrect"):
+            sessions.authenticate(engine, "ghost@example.com", "wrong password 1", now=T0)
+    with pytest.raises(account_errors.SignInLocked):
+        sessions.authenticate(engine, "ghost@example.com", "wrong password 1", now=T0)
 
 
 def test_failures_spread_over_more_than_the_window_do_not_lock(engine, alice):
     for step in range(6):
-        with pytest.raises(users.AccountError, match="incorrect"):
-            users.authenticate(engine, "alice@example.com", "wrong password 1", now=T0 + timedelta(minutes=16 * step))
+        with pytest.raises(account_errors.AccountError, match="incorrect"):
+            sessions.authenticate(
+                engine, "alice@example.com", "wrong password 1", now=T0 + timedelta(minutes=16 * step)
+            )
 
 
 def test_success_resets_the_failure_count(engine, alice):
     for _ in range(4):
-        with pytest.raises(users.AccountError):
-            users.authenticate(engine, "alice@example.com", "nope nope 1", now=T0)
-    users.authenticate(engine, "alice@example.com", PASSWORD, now=T0)
-    with pytest.raises(users.AccountError, match="incorrect"):
-        users.authenticate(engine, "alice@example.com", "nope nope 1", now=T0)
+        with pytest.raises(account_errors.AccountError):
+            sessions.authenticate(engine, "alice@example.com", "nope nope 1", now=T0)
+    sessions.authenticate(engine, "alice@example.com", PASSWORD, now=T0)
+    with pytest.raises(account_errors.AccountError, match="incorrect"):
+        sessions.authenticate(engine, "alice@example.com", "nope nope 1", now=T0)
 
 
 def test_huge_password_is_a_plain_failure(engine, alice):
-    with pytest.raises(users.AccountError, match="incorrect"):
-        users.authenticate(engine, "alice@example.com", "x" * 10_000, now=T0)
+    with pytest.raises(account_errors.AccountError, match="incorrect"):
+        sessions.authenticate(engine, "alice@example.com", "x" * 10_000, now=T0)
 
 
 def cookie_expiring(issued_at):
-    return issued_at + timedelta(days=users.SESSION_DAYS)
+    return issued_at + timedelta(days=sessions.SESSION_DAYS)
 
 
 def test_signing_out_one_session_keeps_the_others(engine, alice):
     phone, tv = cookie_expiring(T0 + timedelta(minutes=1)), cookie_expiring(T0 + timedelta(minutes=2))
-    assert users.session_user(engine, "alice@example.com", phone).user_id == alice.user_id
-    users.sign_out_session(engine, alice.user_id, phone, now=T0 + timedelta(minutes=5))
-    assert users.session_user(engine, "alice@example.com", phone) is None  # a saved copy no longer works
-    assert users.session_user(engine, "alice@example.com", tv) is not None
+    assert sessions.session_user(engine, "alice@example.com", phone).user_id == alice.user_id
+    sessions.sign_out_session(engine, alice.user_id, phone, now=T0 + timedelta(minutes=5))
+    assert sessions.session_user(engine, "alice@example.com", phone) is None  # a saved copy no longer works
+    assert sessions.session_user(engine, "alice@example.com", tv) is not None
 
 
 def test_sign_out_everywhere_invalidates_earlier_cookies(engine, alice):
     issued = cookie_expiring(T0 + timedelta(minutes=1))
-    users.sign_out_everywhere(engine, alice.user_id, now=T0 + timedelta(minutes=5))
-    assert users.session_user(engine, "alice@example.com", issued) is None
-    assert users.session_user(engine, "alice@example.com", cookie_expiring(T0 + timedelta(minutes=6))) is not None
+    sessions.sign_out_everywhere(engine, alice.user_id, now=T0 + timedelta(minutes=5))
+    assert sessions.session_user(engine, "alice@example.com", issued) is None
+    assert sessions.session_user(engine, "alice@example.com", cookie_expiring(T0 + timedelta(minutes=6))) is not None
 
 
 def test_change_password_ends_other_sessions(engine, alice):
-    with pytest.raises(users.AccountError, match="current password"):
-        users.change_password(engine, alice.user_id, "wrong password 1", "new password 77", now=T0)
-    with pytest.raises(users.AccountError, match="At least"):
-        users.change_password(engine, alice.user_id, PASSWORD, "short", now=T0)
-    users.change_password(engine, alice.user_id, PASSWORD, "new password 77", now=T0 + timedelta(hours=1))
-    assert users.session_user(engine, "alice@example.com", cookie_expiring(T0 + timedelta(minutes=30))) is None
-    with pytest.raises(users.AccountError):
-        users.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(hours=2))
-    assert users.authenticate(engine, "alice@example.com", "new password 77", now=T0 + timedelta(hours=2))
+    with pytest.raises(account_errors.AccountError, match="current password"):
+        sessions.change_password(engine, alice.user_id, "wrong password 1", "new password 77", now=T0)
+    with pytest.raises(account_errors.AccountError, match="At least"):
+        sessions.change_password(engine, alice.user_id, PASSWORD, "short", now=T0)
+    sessions.change_password(engine, alice.user_id, PASSWORD, "new password 77", now=T0 + timedelta(hours=1))
+    assert sessions.session_user(engine, "alice@example.com", cookie_expiring(T0 + timedelta(minutes=30))) is None
+    with pytest.raises(account_errors.AccountError):
+        sessions.authenticate(engine, "alice@example.com", PASSWORD, now=T0 + timedelta(hours=2))
+    assert sessions.authenticate(engine, "alice@example.com", "new password 77", now=T0 + timedelta(hours=2))
 
 
 def test_suspended_accounts_cannot_sign_in_or_keep_sessions(engine, alice):
     with engine.begin() as conn:
         conn.execute(text("UPDATE users SET suspended_at = :t WHERE user_id = :i"), {"t": T0, "i": alice.user_id})
-    with pytest.raises(users.AccountError, match="suspended"):
-        users.authenticate(engine, "alice@example.com", PASSWORD, now=T0)
-    assert users.session_user(engine, "alice@example.com", cookie_expiring(T0 + timedelta(days=1))) is None
-    assert "alice@example.com" not in users.authenticator_credentials(engine)["usernames"]
+    with pytest.raises(account_errors.AccountError, match="suspended"):
+        sessions.authenticate(engine, "alice@example.com", PASSWORD, now=T0)
+    assert sessions.session_user(engine, "alice@example.com", cookie_expiring(T0 + timedelta(days=1))) is None
+    assert "alice@example.com" not in sessions.authenticator_credentials(engine)["usernames"]
 
 
 def test_authenticator_credentials_shape(engine, alice):
-    entry = users.authenticator_credentials(engine)["usernames"]["alice@example.com"]
+    entry = sessions.authenticator_credentials(engine)["usernames"]["alice@example.com"]
     assert entry["name"] == "Alice Liddell" and entry["roles"] == ["subscriber"]
     assert entry["password"].startswith("$2b$12$")
 
 
 def test_require_role_checks_the_database(engine, alice):
-    with pytest.raises(users.NotAuthorised):
+    with pytest.raises(core_errors.NotAuthorised):
         users.require_role(engine, alice.user_id, "admin")
-    with pytest.raises(users.NotAuthorised):
+    with pytest.raises(core_errors.NotAuthorised):
         users.require_role(engine, None, "admin")
     with engine.begin() as conn:
         conn.execute(text("UPDATE users SET role = 'admin' WHERE user_id = :i"), {"i": alice.user_id})
@@ -196,22 +201,22 @@ def test_require_role_checks_the_database(engine, alice):
 
 
 def test_profiles_at_most_five_names_unique_kids_capped(engine, alice):
-    kids = users.create_profile(engine, alice.user_id, "Kids", is_kids=True)
+    kids = viewing_profiles.create_profile(engine, alice.user_id, "Kids", is_kids=True)
     assert kids.is_kids and kids.maturity_cap == "older_kids"
-    with pytest.raises(users.AccountError, match="already a profile"):
-        users.create_profile(engine, alice.user_id, "kids")
+    with pytest.raises(account_errors.AccountError, match="already a profile"):
+        viewing_profiles.create_profile(engine, alice.user_id, "kids")
     for name in ("Bob", "Carol", "Dan"):
-        users.create_profile(engine, alice.user_id, name)
-    with pytest.raises(users.AccountError, match="at most 5"):
-        users.create_profile(engine, alice.user_id, "Eve")
-    assert len(users.list_profiles(engine, alice.user_id)) == 5
-    with pytest.raises(users.AccountError, match="1 to 30"):
-        users.create_profile(engine, alice.user_id, "x" * 10_000)
+        viewing_profiles.create_profile(engine, alice.user_id, name)
+    with pytest.raises(account_errors.AccountError, match="at most 5"):
+        viewing_profiles.create_profile(engine, alice.user_id, "Eve")
+    assert len(viewing_profiles.list_profiles(engine, alice.user_id)) == 5
+    with pytest.raises(account_errors.AccountError, match="1 to 30"):
+        viewing_profiles.create_profile(engine, alice.user_id, "x" * 10_000)
 
 
 def test_create_admin_cli(db_url):
     result = subprocess.run(
-        [sys.executable, "-m", "backend.users", "create-admin", "--email", "root@example.com", "--name", "Root"],
+        [sys.executable, "-m", "backend.accounts", "create-admin", "--email", "root@example.com", "--name", "Root"],
         capture_output=True,
         text=True,
         cwd=database.PROJECT_ROOT,
@@ -222,7 +227,7 @@ def test_create_admin_cli(db_url):
     assert "admin root@example.com created" in result.stdout
     assert users.find_user_by_email(database.get_engine(db_url), "root@example.com").role == "admin"
     again = subprocess.run(
-        [sys.executable, "-m", "backend.users", "create-admin", "--email", "root@example.com", "--name", "Root"],
+        [sys.executable, "-m", "backend.accounts", "create-admin", "--email", "root@example.com", "--name", "Root"],
         capture_output=True,
         text=True,
         cwd=database.PROJECT_ROOT,

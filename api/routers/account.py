@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 from api.deps import EngineDep, IdempotencyKey, Me, idempotent
 from api.errors import ERROR_RESPONSES
 from api.schemas import Model, Name, text_field
-from backend import notifications, users
+from backend.accounts import details, users
+from backend.accounts import profiles as viewing_profiles
+from backend.notify import notifications
 
 router = APIRouter(prefix="/v1/me", tags=["account"], responses=ERROR_RESPONSES)
 
@@ -28,7 +30,7 @@ class MeOut(Model):
 
 class MeUpdate(BaseModel):
     name: Name = Field(examples=["Ada Lovelace"])
-    bio: text_field(users.MAX_BIO_LENGTH) = Field("", examples=["Mostly documentaries."])
+    bio: text_field(details.MAX_BIO_LENGTH) = Field("", examples=["Mostly documentaries."])
     phone: text_field(40) = Field(
         "", description="With its country code; empty to remove.", examples=["+44 20 7946 0958"]
     )
@@ -61,7 +63,7 @@ class Notifications(BaseModel):
 
 
 def _me(db, user: users.User) -> MeOut:
-    return MeOut(user_id=user.user_id, role=user.role, **asdict(users.details(db, user.user_id)))
+    return MeOut(user_id=user.user_id, role=user.role, **asdict(details.details(db, user.user_id)))
 
 
 @router.get("", response_model=MeOut, summary="My account")
@@ -71,13 +73,13 @@ def read_me(db: EngineDep, me: Me) -> MeOut:
 
 @router.patch("", response_model=MeOut, summary="Update my name, bio and phone")
 def update_me(db: EngineDep, me: Me, body: MeUpdate) -> MeOut:
-    users.update_details(db, me.user_id, name=body.name, bio=body.bio, phone=body.phone)
+    details.update_details(db, me.user_id, name=body.name, bio=body.bio, phone=body.phone)
     return _me(db, users.get_user(db, me.user_id))
 
 
 @router.get("/profiles", response_model=list[ProfileOut], summary="My viewing profiles")
 def list_profiles(db: EngineDep, me: Me) -> list[ProfileOut]:
-    return [ProfileOut.model_validate(p) for p in users.list_profiles(db, me.user_id)]
+    return [ProfileOut.model_validate(p) for p in viewing_profiles.list_profiles(db, me.user_id)]
 
 
 @router.post("/profiles", status_code=201, response_model=ProfileOut, summary="Add a viewing profile")
@@ -89,7 +91,9 @@ def create_profile(request: Request, db: EngineDep, me: Me, key: IdempotencyKey,
         key,
         body,
         status=201,
-        work=lambda: ProfileOut.model_validate(users.create_profile(db, me.user_id, body.name, is_kids=body.is_kids)),
+        work=lambda: ProfileOut.model_validate(
+            viewing_profiles.create_profile(db, me.user_id, body.name, is_kids=body.is_kids)
+        ),
     )
 
 

@@ -14,7 +14,10 @@ from pydantic import BaseModel, Field
 from api.deps import Admin, EngineDep, IdempotencyKey, Staff, idempotent
 from api.errors import ERROR_RESPONSES, ApiError
 from api.schemas import BIGINT_MAX, PlanIdPath, text_field
-from backend import admin, admin_content, analytics
+from backend.admin import accounts as account_admin
+from backend.admin import content as content_admin
+from backend.admin import plans as plan_admin
+from backend.analytics import reading, revenue_metrics, revenue_rollups, selection
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERROR_RESPONSES)
 
@@ -48,9 +51,9 @@ class MetricsOut(BaseModel):
     }
 
 
-def _period(start: str, end: str) -> analytics.Period:
+def _period(start: str, end: str) -> selection.Period:
     try:
-        period = analytics.Period(analytics.parse_month(start), analytics.parse_month(end))
+        period = selection.Period(selection.parse_month(start), selection.parse_month(end))
     except ValueError as error:
         raise ApiError(422, "validation_error", str(error), field="query.start") from None
     if len(period.months()) > MAX_MONTHS:
@@ -73,10 +76,10 @@ def metrics(
     plan_id: Annotated[list[Annotated[int, Query(ge=1, le=BIGINT_MAX)]], Query(max_length=20)] = (),
     country: Annotated[list[Annotated[str, Query(pattern=r"^[A-Za-z]{2}$")]], Query(max_length=50)] = (),
 ) -> MetricsOut:
-    filters = analytics.Filters(tuple(plan_id), tuple(c.upper() for c in country))
-    table = analytics.monthly_metrics(db, _period(start, end), filters, acting_user_id=me.user_id)
-    refreshed = analytics.refreshed_at(db)
-    return MetricsOut(months=analytics.as_json_rows(table), refreshed_at=str(refreshed) if refreshed else None)
+    filters = selection.Filters(tuple(plan_id), tuple(c.upper() for c in country))
+    table = revenue_metrics.monthly_metrics(db, _period(start, end), filters, acting_user_id=me.user_id)
+    refreshed = revenue_rollups.refreshed_at(db)
+    return MetricsOut(months=reading.as_json_rows(table), refreshed_at=str(refreshed) if refreshed else None)
 
 
 # --- plans -----------------------------------------------------------------------------------------------
@@ -92,8 +95,8 @@ class PlanIn(BaseModel):
     access_level: Literal["basic", "premium"] = "basic"
     description: text_field(2000) = ""
 
-    def entry(self) -> admin.PlanInput:
-        return admin.PlanInput(**self.model_dump())
+    def entry(self) -> plan_admin.PlanInput:
+        return plan_admin.PlanInput(**self.model_dump())
 
 
 class Created(BaseModel):
@@ -111,7 +114,7 @@ class Done(BaseModel):
 
 @router.get("/plans", summary="Every plan, on sale or not, with subscriber counts")
 def list_plans(db: EngineDep, me: Admin) -> list[dict]:
-    return admin.list_plans(db, acting_user_id=me.user_id)
+    return plan_admin.list_plans(db, acting_user_id=me.user_id)
 
 
 @router.post("/plans", status_code=201, response_model=Created, summary="Create a plan (on sale at once)")
@@ -123,32 +126,42 @@ def create_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey,
         key,
         body,
         status=201,
-        work=lambda: Created(id=admin.create_plan(db, body.entry(), acting_user_id=me.user_id)),
+        work=lambda: Created(id=plan_admin.create_plan(db, body.entry(), acting_user_id=me.user_id)),
     )
 
 
 @router.put("/plans/{plan_id}", response_model=Changed, summary="Edit a plan (a new price applies from renewals)")
 def update_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath, body: PlanIn) -> Changed:
-    return Changed(changed=admin.update_plan(db, plan_id, body.entry(), acting_user_id=me.user_id))
+    return Changed(changed=plan_admin.update_plan(db, plan_id, body.entry(), acting_user_id=me.user_id))
 
 
 @router.post("/plans/{plan_id}/deactivate", response_model=Done, summary="Take a plan off sale (subscribers keep it)")
 def deactivate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
     return idempotent(
-        request, db, me, key, None, lambda: _done(admin.set_plan_active(db, plan_id, False, acting_user_id=me.user_id))
+        request,
+        db,
+        me,
+        key,
+        None,
+        lambda: _done(plan_admin.set_plan_active(db, plan_id, False, acting_user_id=me.user_id)),
     )
 
 
 @router.post("/plans/{plan_id}/activate", response_model=Done, summary="Put a plan back on sale")
 def activate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
     return idempotent(
-        request, db, me, key, None, lambda: _done(admin.set_plan_active(db, plan_id, True, acting_user_id=me.user_id))
+        request,
+        db,
+        me,
+        key,
+        None,
+        lambda: _done(plan_admin.set_plan_active(db, plan_id, True, acting_user_id=me.user_id)),
     )
 
 
 @router.delete("/plans/{plan_id}", status_code=204, summary="Delete a plan nobody ever subscribed to")
 def delete_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath) -> Response:
-    admin.delete_plan(db, plan_id, acting_user_id=me.user_id)
+    plan_admin.delete_plan(db, plan_id, acting_user_id=me.user_id)
     return Response(status_code=204)
 
 
@@ -173,8 +186,8 @@ class TitleIn(BaseModel):
     genres: Annotated[list[text_field(120)], Field(min_length=1, max_length=20, examples=[["Dramas"]])]
     date_added: Annotated[date | None, Field(ge=date(1900, 1, 1), le=date(2100, 12, 31))] = None
 
-    def entry(self) -> admin_content.TitleInput:
-        return admin_content.TitleInput(**self.model_dump())
+    def entry(self) -> content_admin.TitleInput:
+        return content_admin.TitleInput(**self.model_dump())
 
 
 @router.get("/titles", summary="Find titles, active or not")
@@ -185,18 +198,18 @@ def find_titles(
     status: Literal["all", "active", "inactive", "edited"] = "all",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict]:
-    return admin_content.find_titles(db, q, acting_user_id=me.user_id, status=status, limit=limit)
+    return content_admin.find_titles(db, q, acting_user_id=me.user_id, status=status, limit=limit)
 
 
 @router.get("/titles/{title_id}", summary="A title as the admin edits it")
 def get_title(db: EngineDep, me: Admin, title_id: TitleIdPath) -> dict:
-    return admin_content.get_title(db, title_id, acting_user_id=me.user_id)
+    return content_admin.get_title(db, title_id, acting_user_id=me.user_id)
 
 
 @router.post("/titles", status_code=201, response_model=Created, summary="Add a title (active at once)")
 def create_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, body: TitleIn):
     def work() -> Created:
-        made = admin_content.create_title(db, body.entry(), acting_user_id=me.user_id)
+        made = content_admin.create_title(db, body.entry(), acting_user_id=me.user_id)
         return Created(id=made["title_id"], show_id=made["show_id"])
 
     return idempotent(request, db, me, key, body, work, status=201)
@@ -204,7 +217,7 @@ def create_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey
 
 @router.put("/titles/{title_id}", response_model=Changed, summary="Edit a title (its type stays)")
 def update_title(db: EngineDep, me: Admin, title_id: TitleIdPath, body: TitleIn) -> Changed:
-    return Changed(changed=admin_content.update_title(db, title_id, body.entry(), acting_user_id=me.user_id))
+    return Changed(changed=content_admin.update_title(db, title_id, body.entry(), acting_user_id=me.user_id))
 
 
 @router.post("/titles/{title_id}/deactivate", response_model=Done, summary="Take a title out of the catalogue")
@@ -215,7 +228,7 @@ def deactivate_title(request: Request, db: EngineDep, me: Admin, key: Idempotenc
         me,
         key,
         None,
-        lambda: _done(admin_content.set_title_active(db, title_id, False, acting_user_id=me.user_id)),
+        lambda: _done(content_admin.set_title_active(db, title_id, False, acting_user_id=me.user_id)),
     )
 
 
@@ -227,7 +240,7 @@ def activate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyK
         me,
         key,
         None,
-        lambda: _done(admin_content.set_title_active(db, title_id, True, acting_user_id=me.user_id)),
+        lambda: _done(content_admin.set_title_active(db, title_id, True, acting_user_id=me.user_id)),
     )
 
 
@@ -259,13 +272,15 @@ def search_users(
     suspended: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[AccountOut]:
-    rows = admin.search_users(db, q, acting_user_id=me.user_id, role=role, suspended_only=suspended, limit=limit)
+    rows = account_admin.search_users(
+        db, q, acting_user_id=me.user_id, role=role, suspended_only=suspended, limit=limit
+    )
     return [AccountOut(**asdict(r)) for r in rows]
 
 
 @router.get("/users/{user_id}", summary="One account: details, profiles, subscription, billing, recent viewing")
 def account_page(db: EngineDep, me: Admin, user_id: UserIdPath) -> dict:
-    return admin.account_page(db, user_id, acting_user_id=me.user_id)
+    return account_admin.account_page(db, user_id, acting_user_id=me.user_id)
 
 
 @router.post(
@@ -274,15 +289,19 @@ def account_page(db: EngineDep, me: Admin, user_id: UserIdPath) -> dict:
     summary="Suspend an account (its sessions, API ones included, end at once)",
 )
 def suspend(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
-    return idempotent(request, db, me, key, None, lambda: _done(admin.suspend(db, user_id, acting_user_id=me.user_id)))
+    return idempotent(
+        request, db, me, key, None, lambda: _done(account_admin.suspend(db, user_id, acting_user_id=me.user_id))
+    )
 
 
 @router.post("/users/{user_id}/restore", response_model=Done, summary="Lift a suspension")
 def restore(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
-    return idempotent(request, db, me, key, None, lambda: _done(admin.restore(db, user_id, acting_user_id=me.user_id)))
+    return idempotent(
+        request, db, me, key, None, lambda: _done(account_admin.restore(db, user_id, acting_user_id=me.user_id))
+    )
 
 
 @router.put("/users/{user_id}/role", response_model=Done, summary="Change an account's role (not your own)")
 def change_role(db: EngineDep, me: Admin, user_id: UserIdPath, body: RoleIn) -> Done:
-    admin.change_role(db, user_id, body.role, acting_user_id=me.user_id)
+    account_admin.change_role(db, user_id, body.role, acting_user_id=me.user_id)
     return Done()

@@ -14,7 +14,8 @@ from api import tokens
 from api.deps import EngineDep, Me
 from api.errors import ERROR_RESPONSES, ApiError
 from api.schemas import Email, Name, Password, TokenPair, UserOut
-from backend import api_sessions, users
+from backend.accounts import api_sessions, passwords, sessions, users
+from backend.accounts import errors as account_errors
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 class RegisterIn(BaseModel):
     email: Email = Field(examples=["ada@example.com"])
     name: Name = Field(examples=["Ada Lovelace"])
-    password: Password = Field(description=users.PASSWORD_POLICY, examples=["analytical-engine-1843"])
+    password: Password = Field(description=passwords.PASSWORD_POLICY, examples=["analytical-engine-1843"])
 
 
 class SignInIn(BaseModel):
@@ -36,7 +37,7 @@ class RefreshIn(BaseModel):
 
 class PasswordIn(BaseModel):
     current_password: Password
-    new_password: Password = Field(description=users.PASSWORD_POLICY)
+    new_password: Password = Field(description=passwords.PASSWORD_POLICY)
 
 
 def _pair(request: Request, issued: api_sessions.Issued) -> TokenPair:
@@ -61,15 +62,15 @@ def register(request: Request, db: EngineDep, body: RegisterIn) -> TokenPair:
     response_model=TokenPair,
     summary="Sign in with email and password",
     description="Failed attempts are throttled per email in the database, shared with the web app: "
-    f"{users.FAILURES_BEFORE_LOCK} failures in {users.LOCK_MINUTES} minutes lock the email "
-    f"for {users.LOCK_MINUTES} minutes (429 `sign_in_locked`).",
+    f"{sessions.FAILURES_BEFORE_LOCK} failures in {sessions.LOCK_MINUTES} minutes lock the email "
+    f"for {sessions.LOCK_MINUTES} minutes (429 `sign_in_locked`).",
 )
 def sign_in(request: Request, db: EngineDep, body: SignInIn) -> TokenPair:
     try:
-        user = users.authenticate(db, body.email, body.password)
-    except users.SignInLocked:
+        user = sessions.authenticate(db, body.email, body.password)
+    except account_errors.SignInLocked:
         raise
-    except users.AccountError as error:
+    except account_errors.AccountError as error:
         raise ApiError(401, "sign_in_failed", str(error)) from None
     return _pair(request, api_sessions.start(db, user))
 
@@ -102,6 +103,6 @@ def sign_out(db: EngineDep, me: Me) -> Response:
     description="Every session ends, in the API and the web app; the answer signs this client in again.",
 )
 def change_password(request: Request, db: EngineDep, me: Me, body: Annotated[PasswordIn, Body()]) -> TokenPair:
-    users.change_password(db, me.user_id, body.current_password, body.new_password)
+    sessions.change_password(db, me.user_id, body.current_password, body.new_password)
     api_sessions.end_all(db, me.user_id)
     return _pair(request, api_sessions.start(db, users.get_user(db, me.user_id)))

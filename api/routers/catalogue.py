@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.deps import EngineDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import PlanOut
-from backend import plans
+from backend.billing import plans
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], responses=ERROR_RESPONSES)
 

@@ -15,7 +15,10 @@ from api.deps import EngineDep, Me, Principal, optional_principal
 from api.errors import ERROR_RESPONSES, ApiError
 from api.routers.watching import my_profile
 from api.schemas import BIGINT_MAX, EpisodeOut, ShowIdPath, text_field
-from backend import discovery, home, library, recommend
+from backend.catalogue import cards as title_cards
+from backend.catalogue import search
+from backend.catalogue import titles as catalogue_titles
+from backend.watching import home, library, recommend
 
 router = APIRouter(tags=["catalogue"], responses=ERROR_RESPONSES)
 library_router = APIRouter(prefix="/v1/me/profiles/{profile_id}", tags=["watching"], responses=ERROR_RESPONSES)
@@ -104,7 +107,7 @@ class RatingOut(BaseModel):
     updated_at: datetime
 
 
-def _card(card: discovery.Card) -> CardOut:
+def _card(card: title_cards.Card) -> CardOut:
     return CardOut(**asdict(card))
 
 
@@ -116,12 +119,12 @@ def _allowed(db, me: Principal | None, profile_id: int | None):
         raise ApiError(
             401, "unauthorised", "Sign in to browse as one of your profiles.", headers={"WWW-Authenticate": "Bearer"}
         )
-    return discovery.allowed_audiences(my_profile(db, me, profile_id))
+    return title_cards.allowed_audiences(my_profile(db, me, profile_id))
 
 
-def _title(db, show_id: str, allowed=None) -> discovery.TitleDetails:
-    details, _ = discovery.find_title(db, show_id)
-    if details is None or not discovery.visible_to(details.card, allowed):
+def _title(db, show_id: str, allowed=None) -> catalogue_titles.TitleDetails:
+    details, _ = catalogue_titles.find_title(db, show_id)
+    if details is None or not title_cards.visible_to(details.card, allowed):
         raise ApiError(404, "title_not_found", "There is no title with this id in the catalogue.")
     return details
 
@@ -157,10 +160,10 @@ def browse(
     person: Annotated[Word | None, Query(description="Exact name of a cast member or director.")] = None,
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = discovery.PAGE_SIZE,
+    page_size: Annotated[int, Query(ge=1, le=100)] = search.PAGE_SIZE,
     profile_id: ProfileQuery = None,
 ) -> Results:
-    filters = discovery.Filters(
+    filters = search.Filters(
         q,
         tuple(kind),
         tuple(genre),
@@ -172,7 +175,7 @@ def browse(
         person,
         sort,
     )
-    found = discovery.browse(db, filters, allowed=_allowed(db, me, profile_id), page=page, page_size=page_size)
+    found = search.browse(db, filters, allowed=_allowed(db, me, profile_id), page=page, page_size=page_size)
     return Results(
         items=[_card(c) for c in found.cards],
         total=found.total,
@@ -185,14 +188,14 @@ def browse(
 
 @router.get("/v1/facets", response_model=FacetsOut, summary="The filter choices: genres, countries, years")
 def facets(db: EngineDep) -> FacetsOut:
-    return FacetsOut(**asdict(discovery.facets(db)))
+    return FacetsOut(**asdict(search.facets(db)))
 
 
 @router.get("/v1/titles/{show_id}", response_model=TitleOut, summary="A title's details, episodes and ratings")
 def title_details(db: EngineDep, me: OptionalMe, show_id: ShowIdPath, profile_id: ProfileQuery = None) -> TitleOut:
     details = _title(db, show_id, _allowed(db, me, profile_id))
     title_id = details.card.title_id
-    seasons = discovery.episodes(db, title_id) if details.card.kind == "tv_show" else {}
+    seasons = catalogue_titles.episodes(db, title_id) if details.card.kind == "tv_show" else {}
     summary = library.rating_summary(db, title_id)
     return TitleOut(
         card=_card(details.card),
@@ -220,7 +223,7 @@ def similar(
     allowed = _allowed(db, me, profile_id)
     details = _title(db, show_id, allowed)
     ids = recommend.similar_titles(recommend.models(db), details.card.title_id, allowed=allowed, limit=limit)
-    return [_card(c) for c in discovery.cards(db, ids, allowed)]
+    return [_card(c) for c in title_cards.cards(db, ids, allowed)]
 
 
 # --- a profile's library -----------------------------------------------------------------------------------
@@ -229,14 +232,14 @@ def similar(
 @library_router.get("/my-list", response_model=list[CardOut], summary="A profile's My List, latest first")
 def my_list(db: EngineDep, me: Me, profile_id: ProfilePath) -> list[CardOut]:
     profile = my_profile(db, me, profile_id)
-    cards = library.my_list(db, me.user_id, profile.profile_id, allowed=discovery.allowed_audiences(profile))
+    cards = library.my_list(db, me.user_id, profile.profile_id, allowed=title_cards.allowed_audiences(profile))
     return [_card(c) for c in cards]
 
 
 @library_router.put("/my-list/{show_id}", status_code=204, summary="Add a title to My List (again: no change)")
 def add_to_list(db: EngineDep, me: Me, profile_id: ProfilePath, show_id: ShowIdPath) -> Response:
     profile = my_profile(db, me, profile_id)
-    library.add_to_list(db, me.user_id, profile.profile_id, show_id, allowed=discovery.allowed_audiences(profile))
+    library.add_to_list(db, me.user_id, profile.profile_id, show_id, allowed=title_cards.allowed_audiences(profile))
     return Response(status_code=204)
 
 
@@ -267,7 +270,7 @@ def rate(db: EngineDep, me: Me, profile_id: ProfilePath, show_id: ShowIdPath, bo
         show_id,
         body.score,
         body.review,
-        allowed=discovery.allowed_audiences(profile),
+        allowed=title_cards.allowed_audiences(profile),
     )
     return RatingOut(**asdict(rating))
 

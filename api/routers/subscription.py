@@ -15,8 +15,10 @@ from pydantic import BaseModel, Field
 from api.deps import EngineDep, IdempotencyKey, Me, idempotent
 from api.errors import ERROR_RESPONSES, ApiError
 from api.schemas import BIGINT_MAX, Id, Model, text_field
-from backend import subscription_history
-from backend import subscriptions as subs
+from backend.billing import checkout as billing_checkout
+from backend.billing import state as billing_state
+from backend.billing import statements
+from backend.billing import subscriptions as subs
 
 router = APIRouter(prefix="/v1/me", tags=["subscription"], responses=ERROR_RESPONSES)
 
@@ -32,8 +34,8 @@ class CardIn(BaseModel):
     exp_year: Annotated[int, Field(ge=2000, le=2100, examples=[2030])]
     cvc: text_field(4, min_length=3) = Field(examples=["123"])
 
-    def details(self) -> subs.CardDetails:
-        return subs.CardDetails(self.number, self.exp_month, self.exp_year, self.cvc)
+    def details(self) -> billing_state.CardDetails:
+        return billing_state.CardDetails(self.number, self.exp_month, self.exp_year, self.cvc)
 
 
 class CheckoutIn(BaseModel):
@@ -159,7 +161,7 @@ def read_subscription(db: EngineDep, me: Me) -> SubscriptionStatus:
 
 @router.get("/subscription/history", response_model=list[EventOut], summary="Every change of my subscriptions")
 def subscription_events(db: EngineDep, me: Me) -> list[EventOut]:
-    return [EventOut(**e) for e in subscription_history.events(db, me.user_id)]
+    return [EventOut(**e) for e in statements.events(db, me.user_id)]
 
 
 @router.post(
@@ -173,7 +175,9 @@ def subscription_events(db: EngineDep, me: Me) -> list[EventOut]:
 )
 def checkout(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: CheckoutIn):
     def work() -> CheckoutOut:
-        result = subs.checkout(db, me.user_id, body.plan_id, body.card.details() if body.card else None, f"api:{key}")
+        result = billing_checkout.checkout(
+            db, me.user_id, body.plan_id, body.card.details() if body.card else None, f"api:{key}"
+        )
         return CheckoutOut(
             subscription=SubscriptionOut.model_validate(result.subscription),
             trial=result.trial,
@@ -230,7 +234,7 @@ def update_card(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, bo
 
 @router.get("/billing", response_model=list[PaymentOut], summary="My payments, newest first")
 def billing_history(db: EngineDep, me: Me) -> list[PaymentOut]:
-    return [PaymentOut(**p) for p in subs.billing_history(db, me.user_id)]
+    return [PaymentOut(**p) for p in statements.billing_history(db, me.user_id)]
 
 
 @router.get(
@@ -240,7 +244,7 @@ def billing_history(db: EngineDep, me: Me) -> list[PaymentOut]:
     responses={200: {"content": {"text/plain": {}}}},
 )
 def receipt(db: EngineDep, me: Me, payment_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)]) -> str:
-    text = subs.receipt(db, me.user_id, payment_id)
+    text = statements.receipt(db, me.user_id, payment_id)
     if text is None:
         raise ApiError(404, "not_found", "You have no successful payment with this id.")
     return text

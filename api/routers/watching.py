@@ -16,7 +16,11 @@ from pydantic import BaseModel, Field
 from api.deps import EngineDep, IdempotencyKey, Me, idempotent
 from api.errors import ERROR_RESPONSES, ApiError
 from api.schemas import BIGINT_MAX, SHOW_ID_PATTERN, EpisodeOut, Id, ShowIdPath, text_field
-from backend import media, playback, users
+from backend.accounts import profiles as viewing_profiles
+from backend.watching import access as watch_access
+from backend.watching import media, playable
+from backend.watching import progress as watch_progress
+from backend.watching import streams as streaming
 
 router = APIRouter(tags=["watching"], responses=ERROR_RESPONSES)
 
@@ -24,16 +28,16 @@ LeasePath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The stream's i
 ProfilePath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="One of my viewing profiles.")]
 
 
-def my_profile(db, me, profile_id: int) -> users.Profile:
+def my_profile(db, me, profile_id: int) -> viewing_profiles.Profile:
     """The member's own profile with this id; 404 otherwise (another account's profile included)."""
-    found = next((p for p in users.list_profiles(db, me.user_id) if p.profile_id == profile_id), None)
+    found = next((p for p in viewing_profiles.list_profiles(db, me.user_id) if p.profile_id == profile_id), None)
     if found is None:
         raise ApiError(404, "profile_not_found", "You have no viewing profile with this id.", field="profile_id")
     return found
 
 
-def watch_title(db, show_id: str) -> playback.WatchTitle:
-    title = playback.find_title(db, show_id)
+def watch_title(db, show_id: str) -> playable.WatchTitle:
+    title = playable.find_title(db, show_id)
     if title is None:
         raise ApiError(404, "title_not_found", "There is no title with this id in the catalogue.")
     return title
@@ -65,9 +69,9 @@ class SessionOut(BaseModel):
     duration_seconds: int
     media_url: str = Field(
         description="The sample clip standing in for the title (served under /static/generated/ "
-        "once `python -m backend.media` has generated it)."
+        "once `python -m backend.watching.media` has generated it)."
     )
-    report_every_seconds: int = playback.REPORT_EVERY_SECONDS
+    report_every_seconds: int = streaming.REPORT_EVERY_SECONDS
 
 
 class PositionIn(BaseModel):
@@ -104,7 +108,7 @@ def media_url(item: media.Media) -> str:
     return f"{MEDIA_URL}/{item.name}"
 
 
-def _refused(error: playback.PlaybackRefused) -> ApiError:
+def _refused(error: watch_access.PlaybackRefused) -> ApiError:
     details = {"reason": error.reason, "remedy": error.remedy, "devices": [asdict(d) for d in error.devices] or None}
     status = 409 if error.reason == "streams" else 403
     return ApiError(status, f"playback_{error.reason}", error.message, details=details)
@@ -135,15 +139,15 @@ def start(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: St
     def work() -> SessionOut:
         profile, title = my_profile(db, me, body.profile_id), watch_title(db, body.show_id)
         if body.episode_id is not None and body.episode_id not in {
-            e.episode_id for e in playback.episodes(db, title.title_id)
+            e.episode_id for e in playable.episodes(db, title.title_id)
         }:
             raise ApiError(404, "episode_not_found", "This title has no episode with this id.", field="episode_id")
-        episode, position = playback.resume_point(db, me.user_id, profile.profile_id, title, body.episode_id)
+        episode, position = watch_progress.resume_point(db, me.user_id, profile.profile_id, title, body.episode_id)
         try:
-            session = playback.start(
+            session = streaming.start(
                 db, me.user_id, profile, title, episode, position, body.device_id, body.device_label
             )
-        except playback.PlaybackRefused as error:
+        except watch_access.PlaybackRefused as error:
             raise _refused(error) from None
         return SessionOut(
             lease_id=session.lease_id,
@@ -164,7 +168,7 @@ def start(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: St
     summary="Report where the player is (every few seconds, on pause and at the end)",
 )
 def report(db: EngineDep, me: Me, lease_id: LeasePath, body: PositionIn) -> ReportOut:
-    result = playback.report(db, me.user_id, lease_id, body.position_seconds, ended=body.ended)
+    result = watch_progress.report(db, me.user_id, lease_id, body.position_seconds, ended=body.ended)
     following = result.next_episode
     return ReportOut(
         state=result.state,
@@ -175,18 +179,18 @@ def report(db: EngineDep, me: Me, lease_id: LeasePath, body: PositionIn) -> Repo
 
 @router.delete("/v1/me/playback/{lease_id}", status_code=204, summary="Stop playing (frees the screen)")
 def stop(db: EngineDep, me: Me, lease_id: LeasePath) -> Response:
-    playback.stop(db, me.user_id, lease_id)
+    streaming.stop(db, me.user_id, lease_id)
     return Response(status_code=204)
 
 
 @router.get("/v1/me/streams", response_model=list[StreamOut], summary="My account's streams playing now")
 def streams(db: EngineDep, me: Me) -> list[StreamOut]:
-    return [StreamOut(**asdict(d)) for d in playback.live_streams(db, me.user_id)]
+    return [StreamOut(**asdict(d)) for d in streaming.live_streams(db, me.user_id)]
 
 
 @router.delete("/v1/me/streams/{lease_id}", status_code=204, summary="End a stream on another device")
 def end_stream(db: EngineDep, me: Me, lease_id: LeasePath) -> Response:
-    if not playback.end_stream(db, me.user_id, lease_id):
+    if not streaming.end_stream(db, me.user_id, lease_id):
         raise ApiError(404, "not_found", "You have no live stream with this id.")
     return Response(status_code=204)
 
@@ -194,7 +198,7 @@ def end_stream(db: EngineDep, me: Me, lease_id: LeasePath) -> Response:
 @router.get("/v1/me/profiles/{profile_id}/continue-watching", summary="A profile's Continue Watching row")
 def continue_watching(db: EngineDep, me: Me, profile_id: ProfilePath) -> list[dict]:
     profile = my_profile(db, me, profile_id)
-    return playback.continue_watching(db, me.user_id, profile.profile_id)
+    return watch_progress.continue_watching(db, me.user_id, profile.profile_id)
 
 
 @router.delete(
@@ -204,6 +208,6 @@ def continue_watching(db: EngineDep, me: Me, profile_id: ProfilePath) -> list[di
 )
 def remove_continue_watching(db: EngineDep, me: Me, profile_id: ProfilePath, show_id: ShowIdPath) -> Response:
     profile, title = my_profile(db, me, profile_id), watch_title(db, show_id)
-    if not playback.remove_from_continue_watching(db, me.user_id, profile.profile_id, title.title_id):
+    if not watch_progress.remove_from_continue_watching(db, me.user_id, profile.profile_id, title.title_id):
         raise ApiError(404, "not_found", "This title is not in the profile's Continue Watching.")
     return Response(status_code=204)

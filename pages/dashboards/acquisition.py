@@ -3,10 +3,10 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from backend import engagement_metrics as em
-from pages.common import engine, through_app
-from pages.dashboards import common as dash
-from pages.dashboards.layout import show
+from backend.analytics import content_metrics
+from ui import dashboards as dash
+from ui.dashboards import show
+from ui.session import engine, through_app
 
 through_app()
 acting = dash.guard("Acquisition")
@@ -16,7 +16,7 @@ COHORT = (
     "trial and ever paid (so far); country = the visitor's; the plan filter does not apply."
 )
 
-by_source = em.funnel(engine(), period, filters, by="traffic_source", acting_user_id=acting)
+by_source = content_metrics.funnel(engine(), period, filters, by="traffic_source", acting_user_id=acting)
 totals = by_source[["visitors", "signups", "trials", "paid"]].sum()
 fig = go.Figure(
     go.Funnel(y=["Visitors", "Signups", "Trials", "Paid"], x=totals.to_list(), textinfo="value+percent initial")
@@ -46,7 +46,7 @@ show(
     key="conversion_source",
 )
 
-by_month = em.funnel(engine(), period, filters, by="month", acting_user_id=acting)
+by_month = content_metrics.funnel(engine(), period, filters, by="month", acting_user_id=acting)
 fig = go.Figure()
 for column, name in (("visitor_to_signup", "Visitor to signup"), ("signup_to_paid", "Signup to paid")):
     fig.add_scatter(x=dash.month_axis(by_month), y=by_month[column] * 100, name=name, mode="lines+markers")

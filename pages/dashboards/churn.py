@@ -4,16 +4,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from backend import churn
-from pages.common import engine, through_app
-from pages.dashboards import common as dash
-from pages.dashboards.layout import show
+from backend.analytics import churn_metrics
+from ui import dashboards as dash
+from ui.dashboards import show
+from ui.session import engine, through_app
 
 through_app()
 acting = dash.guard("Churn & retention")
 period, filters = dash.filter_bar(acting)
 
-rates = churn.churn_rates(engine(), period, filters, by="month", acting_user_id=acting)
+rates = churn_metrics.churn_rates(engine(), period, filters, by="month", acting_user_id=acting)
 fig = go.Figure()
 for column, name in (
     ("churn_rate", "All churn"),
@@ -44,7 +44,7 @@ for tab, by, label in zip(
     strict=True,
 ):
     with tab:
-        frame = churn.churn_rates(engine(), period, filters, by=by, acting_user_id=acting)
+        frame = churn_metrics.churn_rates(engine(), period, filters, by=by, acting_user_id=acting)
         axis = frame[by].map(dash.country_label) if by == "country" else frame[by].astype(str)
         fig = go.Figure()
         fig.add_bar(x=axis, y=frame["churn_rate_voluntary"] * 100, name="Voluntary")
@@ -59,7 +59,7 @@ for tab, by, label in zip(
         )
 
 st.subheader("Cohort retention")
-cohorts = churn.cohorts(engine(), period, filters, acting_user_id=acting)
+cohorts = churn_metrics.cohorts(engine(), period, filters, acting_user_id=acting)
 logo, money = st.tabs(["Logo retention", "Net MRR retention"])
 for tab, column, how in (
     (
@@ -109,7 +109,7 @@ group = st.radio(
     key="survival_group",
     format_func={"plan": "By first plan", "cohort": "By cohort", "all": "Everyone"}.get,
 )
-curves = churn.survival(engine(), group, acting_user_id=acting)
+curves = churn_metrics.survival(engine(), group, acting_user_id=acting)
 fig = go.Figure()
 for key, curve in curves.groupby("group_key"):
     fig.add_scatter(x=curve["t_days"], y=curve["survival"] * 100, name=str(key), mode="lines", line_shape="hv")
@@ -129,7 +129,7 @@ show(
 )
 
 st.subheader("Churn risk")
-run = churn.model_run(engine(), acting_user_id=acting)
+run = churn_metrics.model_run(engine(), acting_user_id=acting)
 if run is None:
     st.info("No churn model yet: run `python -m backend.analytics refresh`.")
 else:
@@ -169,7 +169,7 @@ else:
         key="calibration",
     )
 
-    top, totals = churn.at_risk(engine(), filters, limit=50, acting_user_id=acting)
+    top, totals = churn_metrics.at_risk(engine(), filters, limit=50, acting_user_id=acting)
     columns = st.columns(3)
     columns[0].metric("MRR at risk", dash.format_value(totals["mrr_at_risk"], "money"), border=True)
     columns[1].metric("Expected churners (30 days)", f"{float(totals['expected_churners']):,.1f}", border=True)
@@ -182,7 +182,7 @@ else:
     )
     dash.download(top, "at_risk")
 
-    pending = churn.pending_cancellations(engine(), filters, acting_user_id=acting)
+    pending = churn_metrics.pending_cancellations(engine(), filters, acting_user_id=acting)
     st.markdown(f"**Pending cancellations** ({len(pending):,}): they keep access until the date shown, then churn.")
     st.dataframe(pending, hide_index=True, width="stretch")
     st.caption(

@@ -3,10 +3,10 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from backend import engagement_metrics as em
-from pages.common import engine, through_app
-from pages.dashboards import common as dash
-from pages.dashboards.layout import show
+from backend.analytics import content_metrics
+from ui import dashboards as dash
+from ui.dashboards import show
+from ui.session import engine, through_app
 
 through_app()
 acting = dash.guard("Content")
@@ -26,7 +26,7 @@ labels = {
 }
 for tab, dimension in zip(st.tabs(list(labels.values())), labels, strict=True):
     with tab:
-        frame = em.catalogue(engine(), dimension, acting_user_id=acting)
+        frame = content_metrics.catalogue(engine(), dimension, acting_user_id=acting)
         shown = frame.head(30) if dimension in ("genre", "country") else frame
         if dimension == "release_year":
             fig = go.Figure(go.Bar(x=shown["value"], y=shown["titles"]))
@@ -47,7 +47,7 @@ for tab, dimension in zip(st.tabs(list(labels.values())), labels, strict=True):
         )
 
 st.subheader("Additions over time")
-added = em.additions_all_time(engine(), acting_user_id=acting)
+added = content_metrics.additions_all_time(engine(), acting_user_id=acting)
 fig = go.Figure()
 for kind, part in added.groupby("kind"):
     fig.add_bar(x=part["year"], y=part["titles"], name={"movie": "Films", "tv_show": "Series"}.get(kind, kind))
@@ -61,7 +61,7 @@ show(
 )
 
 st.subheader("What is watched")
-top = em.top_titles(engine(), period, limit=20, acting_user_id=acting)
+top = content_metrics.top_titles(engine(), period, limit=20, acting_user_id=acting)
 fig = go.Figure(
     go.Bar(
         x=top["views"],
@@ -86,7 +86,7 @@ show(
     key="top_titles",
 )
 
-never = em.never_watched(engine(), period, acting_user_id=acting)
+never = content_metrics.never_watched(engine(), period, acting_user_id=acting)
 counts = never.groupby("kind").size()
 st.metric(
     "Titles never watched in the range",

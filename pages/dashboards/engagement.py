@@ -5,10 +5,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from backend import engagement_metrics as em
-from pages.common import engine, through_app
-from pages.dashboards import common as dash
-from pages.dashboards.layout import show
+from backend.analytics import engagement_metrics as em
+from ui import dashboards as dash
+from ui.dashboards import show
+from ui.session import engine, through_app
 
 through_app()
 acting = dash.guard("Engagement")

@@ -6,14 +6,14 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from backend import analytics
-from pages.common import engine, through_app
-from pages.dashboards import common as dash
+from backend.analytics import revenue_pages
+from ui import dashboards as dash
+from ui.session import engine, through_app
 
 through_app()
 acting = dash.guard("Overview")
 period, filters = dash.filter_bar(acting)
-data = analytics.overview(engine(), period, filters, acting_user_id=acting)
+data = revenue_pages.overview(engine(), period, filters, acting_user_id=acting)
 
 kpis = data["kpis"]
 month = kpis["month"].iloc[0]

@@ -3,14 +3,14 @@
 import plotly.express as px
 import plotly.graph_objects as go
 
-from backend import analytics
-from pages.common import engine, through_app
-from pages.dashboards import common as dash
+from backend.analytics import revenue_pages
+from ui import dashboards as dash
+from ui.session import engine, through_app
 
 through_app()
 acting = dash.guard("Revenue")
 period, filters = dash.filter_bar(acting)
-data = analytics.revenue_page(engine(), period, filters, acting_user_id=acting)
+data = revenue_pages.revenue_page(engine(), period, filters, acting_user_id=acting)
 
 movements = data["movements"]
 months = dash.month_axis(movements)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 import database
 from api.main import create_app
 from api.ratelimit import Limits
-from backend import plans
+from backend.billing import plans
 from etl.load_catalogue import load_catalogue
 from tests.conftest import QUIRKS_CSV
 

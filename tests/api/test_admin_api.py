@@ -6,11 +6,15 @@ from datetime import UTC, datetime
 import pytest
 
 from api import tokens
-from backend import analytics, api_sessions, subscriptions, users
-from backend import gateway as gateways
+from backend.accounts import api_sessions, users
+from backend.analytics import __main__ as analytics_cli
+from backend.analytics import reading, revenue_metrics, rollups, selection
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway as gateways
+from backend.billing import state as billing_state
 from tests.api.conftest import PASSWORD, SECRET, new_key, register
 
-CARD = subscriptions.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
+CARD = billing_state.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
 
 
 def bearer(engine, user: users.User) -> dict:
@@ -31,13 +35,13 @@ def staff(api_engine):
 def test_metrics_are_the_analytics_clis_table(client, api_engine, plan_ids, staff, module_db_url, monkeypatch, capsys):
     for plan in ("Basic", "Premium"):
         member = register(client)
-        subscriptions.checkout(api_engine, member["user"]["user_id"], plan_ids[plan], CARD, new_key())
-    analytics.refresh(api_engine)
+        billing_checkout.checkout(api_engine, member["user"]["user_id"], plan_ids[plan], CARD, new_key())
+    rollups.refresh(api_engine)
     month = datetime.now(UTC).strftime("%Y-%m")
     response = client.get("/v1/admin/metrics", params={"start": month, "end": month}, headers=staff["analyst"])
     assert response.status_code == 200, response.text
     monkeypatch.setenv("DATABASE_URL", module_db_url)
-    assert analytics.main(["metrics", "--start", month, "--end", month, "--format", "json"]) == 0
+    assert analytics_cli.main(["metrics", "--start", month, "--end", month, "--format", "json"]) == 0
     cli = json.loads(capsys.readouterr().out)
     assert response.json()["months"] == cli["months"]
     [row] = response.json()["months"]
@@ -47,13 +51,13 @@ def test_metrics_are_the_analytics_clis_table(client, api_engine, plan_ids, staf
         headers=staff["admin"],
         params={"start": month, "end": month, "plan_id": plan_ids["Premium"]},
     ).json()
-    cli_by_plan = analytics.monthly_metrics(
+    cli_by_plan = revenue_metrics.monthly_metrics(
         api_engine,
-        analytics.Period(datetime.now(UTC).date(), datetime.now(UTC).date()),
-        analytics.Filters((plan_ids["Premium"],)),
+        selection.Period(datetime.now(UTC).date(), datetime.now(UTC).date()),
+        selection.Filters((plan_ids["Premium"],)),
         acting_user_id=users.find_user_by_email(api_engine, "api.admin@example.com").user_id,
     )
-    assert by_plan["months"] == analytics.as_json_rows(cli_by_plan)
+    assert by_plan["months"] == reading.as_json_rows(cli_by_plan)
 
 
 def test_metrics_refuse_subscribers_and_bad_months(client, staff):

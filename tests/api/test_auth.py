@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import jwt
 from sqlalchemy import text
 
-from backend import users
+from backend.accounts import sessions, users
 from tests.api.conftest import PASSWORD, SECRET, register, with_headers
 
 
@@ -42,18 +42,18 @@ def test_sign_in_and_wrong_password(client):
     assert ok.status_code == 200 and ok.json()["user"]["email"] == "signin@example.com"
     bad = client.post("/v1/auth/sign-in", json={"email": "signin@example.com", "password": "wrong-password-1"})
     assert bad.status_code == 401 and bad.json()["error"]["code"] == "sign_in_failed"
-    assert bad.json()["error"]["message"] == users.SIGN_IN_FAILED
+    assert bad.json()["error"]["message"] == sessions.SIGN_IN_FAILED
 
 
 def test_sign_in_attempts_share_the_web_apps_throttle(client, api_engine):
     register(client, "throttled")
-    for _ in range(users.FAILURES_BEFORE_LOCK - 1):
-        users.authenticate  # noqa: B018 (the same function the web app calls)
+    for _ in range(sessions.FAILURES_BEFORE_LOCK - 1):
+        sessions.authenticate  # noqa: B018 (the same function the web app calls)
         response = client.post("/v1/auth/sign-in", json={"email": "throttled@example.com", "password": "nope-nope-1"})
         assert response.status_code == 401
     locked = client.post("/v1/auth/sign-in", json={"email": "throttled@example.com", "password": "nope-nope-1"})
     assert locked.status_code == 429 and locked.json()["error"]["code"] == "sign_in_locked"
-    assert int(locked.headers["Retry-After"]) == users.LOCK_MINUTES * 60
+    assert int(locked.headers["Retry-After"]) == sessions.LOCK_MINUTES * 60
     # the right password is refused too while locked, in the API and the web app alike (one database record)
     right = client.post("/v1/auth/sign-in", json={"email": "throttled@example.com", "password": PASSWORD})
     assert right.status_code == 429
@@ -138,12 +138,12 @@ def test_password_change_ends_every_session_and_signs_this_client_in_again(clien
         assert client.get("/v1/me", headers=old["headers"]).status_code == 401
         assert client.post("/v1/auth/refresh", json={"refresh_token": old["refresh_token"]}).status_code == 401
     assert client.get("/v1/me", headers=with_headers(changed.json())["headers"]).status_code == 200
-    assert users.authenticate(api_engine, "pwchange@example.com", "brand-new-pass-7").email == "pwchange@example.com"
+    assert sessions.authenticate(api_engine, "pwchange@example.com", "brand-new-pass-7").email == "pwchange@example.com"
 
 
 def test_the_web_apps_sign_out_everywhere_and_suspension_end_api_sessions(client, api_engine):
     member = register(client, "web-everywhere")
-    users.sign_out_everywhere(api_engine, member["user"]["user_id"])
+    sessions.sign_out_everywhere(api_engine, member["user"]["user_id"])
     assert client.get("/v1/me", headers=member["headers"]).status_code == 401
     assert client.post("/v1/auth/refresh", json={"refresh_token": member["refresh_token"]}).status_code == 401
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api import tokens
 from api.main import create_app
-from backend import api_sessions, users
+from backend.accounts import api_sessions, users
 from tests.api.conftest import LIMITLESS, PASSWORD, SECRET, new_key, post, register
 
 PUBLIC, MEMBER, STAFF, ADMIN = "public", "member", "staff", "admin"

@@ -2,11 +2,12 @@
 search with typos and filters, title details, a Kids profile's cap, My List, ratings, home rows,
 recommendations and recently watched; another member's profiles out of reach."""
 
-from backend import gateway as gateways
-from backend import subscriptions
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway as gateways
+from backend.billing import state as billing_state
 from tests.api.conftest import new_key, post, register
 
-CARD = subscriptions.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
+CARD = billing_state.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
 
 
 def member_with_profiles(client):
@@ -80,7 +81,7 @@ def test_my_list_and_ratings(client):
 
 def test_home_recommendations_and_recently_watched(client, api_engine, plan_ids):
     member = member_with_profiles(client)
-    subscriptions.checkout(api_engine, member["user"]["user_id"], plan_ids["Premium"], CARD, new_key())
+    billing_checkout.checkout(api_engine, member["user"]["user_id"], plan_ids["Premium"], CARD, new_key())
     base, headers = f"/v1/me/profiles/{member['adult']}", member["headers"]
     lease = post(
         client, "/v1/me/playback", member, {"profile_id": member["adult"], "show_id": "t1", "device_id": "device-home"}

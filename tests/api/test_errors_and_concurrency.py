@@ -7,8 +7,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.main import create_app
-from backend import gateway as gateways
-from backend import subscriptions
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway as gateways
+from backend.billing import state as billing_state
+from backend.billing import subscriptions
 from tests.api.conftest import GOOD_CARD, LIMITLESS, SECRET, new_key, post, register
 from tests.conftest import run_at_once
 
@@ -29,9 +31,9 @@ def test_an_unexpected_error_is_a_plain_500_without_details(api_engine):
 def test_concurrent_retries_with_one_key_charge_once(client, api_engine, plan_ids):
     member = register(client)
     uid = member["user"]["user_id"]
-    card = subscriptions.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
+    card = billing_state.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
     past = datetime.now(UTC) - timedelta(days=30)  # a cancelled trial that has ended: the next checkout pays
-    subscriptions.checkout(api_engine, uid, plan_ids["Basic"], card, "first-trial", now=past)
+    billing_checkout.checkout(api_engine, uid, plan_ids["Basic"], card, "first-trial", now=past)
     subscriptions.cancel(api_engine, uid, now=past + timedelta(days=1))
     key, body = new_key(), {"plan_id": plan_ids["Standard"], "card": GOOD_CARD}
     responses = run_at_once(*[lambda: post(client, "/v1/me/subscription", member, body, key=key)] * 3)

@@ -11,8 +11,10 @@ from schemathesis.checks import not_a_server_error
 
 from api import tokens
 from api.main import create_app
-from backend import api_sessions, subscriptions, users
-from backend import gateway as gateways
+from backend.accounts import api_sessions, users
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway as gateways
+from backend.billing import state as billing_state
 from tests.api.conftest import LIMITLESS, PASSWORD, SECRET
 
 EXAMPLES = 6  # per operation and run: 62 operations x 3 runs, about a minute of CPU
@@ -33,8 +35,8 @@ def fuzz_database(api_engine):
 @pytest.fixture(scope="module")
 def subscriber(api_engine, plan_ids) -> users.User:
     user = users.register(api_engine, "fuzz.subscriber@example.com", "Fuzz Subscriber", PASSWORD)
-    card = subscriptions.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
-    subscriptions.checkout(api_engine, user.user_id, plan_ids["Standard"], card, "fuzz-checkout")
+    card = billing_state.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
+    billing_checkout.checkout(api_engine, user.user_id, plan_ids["Standard"], card, "fuzz-checkout")
     return user
 
 

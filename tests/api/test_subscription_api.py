@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from backend import gateway as gateways
-from backend import subscriptions
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway as gateways
+from backend.billing import state as billing_state
+from backend.billing import subscriptions
 from tests.api.conftest import GOOD_CARD, new_key, post, register
 
 DECLINED_CARD = GOOD_CARD | {"number": gateways.DECLINE_CARD}
@@ -26,8 +28,8 @@ def returning_member(client, api_engine, plan_ids):
     """A member whose free trial was cancelled and has ended: their next checkout pays at once."""
     member = register(client)
     uid, past = member["user"]["user_id"], datetime.now(UTC) - timedelta(days=30)
-    card = subscriptions.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
-    subscriptions.checkout(api_engine, uid, plan_ids["Basic"], card, "trial", now=past)
+    card = billing_state.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
+    billing_checkout.checkout(api_engine, uid, plan_ids["Basic"], card, "trial", now=past)
     subscriptions.cancel(api_engine, uid, now=past + timedelta(days=1))
     return member
 

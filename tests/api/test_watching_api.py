@@ -4,16 +4,17 @@ nothing of another member's profiles or streams reachable."""
 
 import pytest
 
-from backend import gateway as gateways
-from backend import subscriptions
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway as gateways
+from backend.billing import state as billing_state
 from tests.api.conftest import new_key, post, register
 
-CARD = subscriptions.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
+CARD = billing_state.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
 
 
 def subscribed(client, api_engine, plan_ids, plan: str) -> dict:
     member = register(client)
-    subscriptions.checkout(api_engine, member["user"]["user_id"], plan_ids[plan], CARD, new_key())
+    billing_checkout.checkout(api_engine, member["user"]["user_id"], plan_ids[plan], CARD, new_key())
     member["profile_id"] = client.get("/v1/me/profiles", headers=member["headers"]).json()[0]["profile_id"]
     return member
 

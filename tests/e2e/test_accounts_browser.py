@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from backend import users
+from backend.accounts import sessions, users
 from tests.e2e.conftest import wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -149,10 +149,10 @@ def test_five_wrong_passwords_lock_sign_in(page, app_server, module_db_url):
             failures, locked = conn.execute(
                 text("SELECT failures, locked_until IS NOT NULL FROM login_throttle WHERE email = :e"), {"e": email}
             ).first() or (0, False)
-        return users.FAILURES_BEFORE_LOCK if locked else failures
+        return sessions.FAILURES_BEFORE_LOCK if locked else failures
 
     open_app(page, app_server, "sign-in")
-    for attempt in range(1, users.FAILURES_BEFORE_LOCK + 1):
+    for attempt in range(1, sessions.FAILURES_BEFORE_LOCK + 1):
         page.get_by_label("Email").fill(email)
         page.get_by_role("textbox", name="Password").fill("wrong password 1")
         page.get_by_role("button", name="Sign in").click()
@@ -238,7 +238,7 @@ def test_password_reset_through_the_emailed_link(page, app_server, module_db_url
     page.get_by_role("button", name="Email me a link").click()
     expect(page.get_by_text("If an account uses that address")).to_be_visible()
 
-    from backend import mail
+    from backend.notify import mail
 
     body = mail.outbox(engine, user.user_id)[0]["body"]
     engine.dispose()

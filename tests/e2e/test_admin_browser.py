@@ -9,7 +9,9 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from backend import admin, plans, users
+from backend.accounts import users
+from backend.admin import accounts as account_admin
+from backend.billing import plans
 from tests.e2e.conftest import ARTIFACTS, wait_for_app
 from tests.e2e.test_accounts_browser import (
     PASSWORD,
@@ -158,7 +160,7 @@ def test_a_member_made_analyst_gets_data_operations_but_not_plan_management(page
                 text("SELECT email, user_id FROM users WHERE email IN (:a, :b)"), {"a": email, "b": ADMIN_EMAIL}
             ).all()
         )
-    admin.change_role(db, ids[email], "analyst", acting_user_id=ids[ADMIN_EMAIL])
+    account_admin.change_role(db, ids[email], "analyst", acting_user_id=ids[ADMIN_EMAIL])
     go(page, app_server, "data-ops")  # the role is read from the database on every run
     expect(page.get_by_role("button", name="Run the catalogue ETL")).to_be_visible()
     shot(page, "data-ops")

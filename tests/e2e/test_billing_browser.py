@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from backend import billing, plans
+from backend.billing import job as billing_job
+from backend.billing import plans
 from tests.e2e.conftest import wait_for_app
 from tests.e2e.test_accounts_browser import fresh_email, register
 
@@ -54,7 +55,7 @@ def due_now(db, uid: int, column: str) -> None:
             ),
             {"t": datetime.now(UTC) - timedelta(minutes=1), "u": uid},
         )
-    billing.run(db)
+    billing_job.run(db)
 
 
 def go(page, app_server, path: str) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 import database
-from backend import analytics, users
+from backend.accounts import users
+from backend.analytics import revenue_pages, selection
 from etl.load_catalogue import load_catalogue
 from seed import generate
 from tests.conftest import QUIRKS_CSV
@@ -100,10 +101,10 @@ def test_admin_opens_every_dashboard_filters_and_downloads(page, app_server, see
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
     assert list(rows[0]) == ["month", "cash_collected", "end_mrr"]
     admin = users.find_user_by_email(seeded, "demo.admin@example.com").user_id
-    options = analytics.filter_options(seeded, acting_user_id=admin)
+    options = selection.filter_options(seeded, acting_user_id=admin)
     premium_id = next(pid for pid, name in options.plans.items() if name == "Premium")
-    expected = analytics.revenue_page(
-        seeded, options.default_period(), analytics.Filters((premium_id,)), acting_user_id=admin
+    expected = revenue_pages.revenue_page(
+        seeded, options.default_period(), selection.Filters((premium_id,)), acting_user_id=admin
     )["cash_vs_mrr"]
     assert [r["month"] for r in rows] == [m.strftime("%Y-%m") for m in expected["month"]]
     assert [r["end_mrr"] for r in rows] == [str(v) for v in expected["end_mrr"]]

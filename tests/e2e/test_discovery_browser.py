@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from backend import library
+from backend.watching import library
 from etl.load_catalogue import load_catalogue
 from tests.discovery_fixtures import DISCOVERY_CSV, PASSWORD, member, title_id
 from tests.e2e.conftest import ARTIFACTS, wait_for_app

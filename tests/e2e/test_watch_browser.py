@@ -13,7 +13,9 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from backend import gateway, plans, subscriptions
+from backend.billing import checkout as billing_checkout
+from backend.billing import gateway, plans
+from backend.billing import state as billing_state
 from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV
 from tests.e2e.conftest import wait_for_app
@@ -41,8 +43,8 @@ def subscriber(page, app_server, db, plan: str, tag: str) -> tuple[str, int]:
     with db.connect() as conn:
         uid = conn.execute(text("SELECT user_id FROM users WHERE email = :e"), {"e": email}).scalar_one()
         plan_id = conn.execute(text("SELECT plan_id FROM plans WHERE name = :n"), {"n": plan}).scalar_one()
-    subscriptions.checkout(
-        db, uid, plan_id, subscriptions.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"), f"k-{email}"
+    billing_checkout.checkout(
+        db, uid, plan_id, billing_state.CardDetails(gateway.SUCCESS_CARD, 12, 2035, "123"), f"k-{email}"
     )
     return email, uid
 

@@ -1,0 +1,233 @@
+"""The scheduled steps of a subscription: trial conversion, renewal, payment retries and the ends of grace
+and of cancelled periods.
+
+`step` carries out the next step if it is due, at its own scheduled instant; `settle` runs every due step
+of an account whose row is locked. The billing job (backend.billing.job) and the member's own actions
+(backend.billing.subscriptions, which settle first) both go through here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from backend.billing import gateway as gateways
+from backend.billing import lifecycle
+from backend.billing.charges import attempt_by_key, charge, recover, saved_card
+from backend.billing.state import Subscription, add_event, live_subscription, plan_row, update_subscription
+from backend.notify import notifications
+
+ZERO = Decimal("0.00")
+
+
+def _key(sub: Subscription, period_start: datetime, what: str) -> str:
+    return f"sub{sub.subscription_id}:{period_start.astimezone(UTC):%Y%m%dT%H%M%S}:{what}"
+
+
+def next_period(anchor: datetime | None, start: datetime, billing_period: str) -> tuple[datetime, datetime]:
+    """(billing anchor, end) of the period starting at `start`. Periods are anchored calendar months; when
+    the billing period changed (a monthly member moved to an annual plan) the anchor moves to `start`."""
+    if anchor is not None:
+        n = 1
+        while (end := lifecycle.period_end(anchor, n, billing_period)) < start:
+            n += 1
+        if end == start:
+            return anchor, lifecycle.period_end(anchor, n + 1, billing_period)
+    return start, lifecycle.period_end(start, 1, billing_period)
+
+
+def retry_times(sub: Subscription) -> list[datetime]:
+    return [sub.current_period_start + timedelta(days=d) for d in lifecycle.RETRY_AFTER_DAYS]
+
+
+def _next_due(conn: Connection, sub: Subscription) -> tuple[datetime, str] | None:
+    """(when, what) of the subscription's next scheduled step."""
+    if sub.status == "trialing":
+        return sub.trial_end, "trial_end"
+    if sub.status == "active":
+        return sub.current_period_end, "period_end"
+    for number, when in enumerate(retry_times(sub), start=1):
+        if (
+            when < sub.grace_until
+            and attempt_by_key(conn, sub.user_id, _key(sub, sub.current_period_start, f"retry{number}")) is None
+        ):
+            return when, f"retry{number}"
+    return sub.grace_until, "grace_end"
+
+
+def _end(conn: Connection, sub: Subscription, at: datetime, status: str, reason: str, kind: str, message: str):
+    update_subscription(conn, sub, at, status=status, ended_at=at, end_reason=reason, grace_until=None)
+    add_event(conn, sub.user_id, sub.subscription_id, kind, at, sub.plan_id, ZERO, reason)
+    notifications.notify(conn, sub.user_id, "subscription_ended", "Your subscription has ended", message, at)
+
+
+def step(conn: Connection, gateway: gateways.Gateway, sub: Subscription, now: datetime) -> str | None:
+    """Carry out the subscription's next step if it is due at `now`; returns what was done."""
+    due = _next_due(conn, sub)
+    if due is None or due[0] > now:
+        return None
+    at, what = due
+    if what == "trial_end":
+        if sub.cancel_at_period_end:
+            _end(
+                conn,
+                sub,
+                at,
+                "expired",
+                "trial_not_converted",
+                "trial_expired",
+                "Your free trial has ended. Choose a plan whenever you want to watch again.",
+            )
+            return "trial_expired"
+        return _convert_trial(conn, gateway, sub, at)
+    if what == "period_end":
+        if sub.cancel_at_period_end:
+            _end(
+                conn,
+                sub,
+                at,
+                "canceled",
+                "voluntary",
+                "churned",
+                f"Your {sub.plan_name} subscription ended on {at:%d %b %Y}, as you asked. "
+                "Resubscribe any time to watch again.",
+            )
+            return "churned_voluntary"
+        return _renew(conn, gateway, sub, at)
+    if what == "grace_end":
+        _end(
+            conn,
+            sub,
+            at,
+            "expired",
+            "involuntary",
+            "churned",
+            "We could not take your payment during the grace period, so your subscription has ended. "
+            "Resubscribe any time to watch again.",
+        )
+        return "churned_involuntary"
+    return (
+        "payment_recovered"
+        if recover(conn, gateway, sub, _key(sub, sub.current_period_start, what), at)
+        else "retry_failed"
+    )
+
+
+def _convert_trial(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: datetime) -> str:
+    plan = plan_row(conn, sub.plan_id, on_sale=False)
+    price, period = plan["price"], plan["billing_period"]
+    end = lifecycle.period_end(at, 1, period)
+    result = charge(
+        conn,
+        gateway,
+        user_id=sub.user_id,
+        subscription_id=sub.subscription_id,
+        plan_id=sub.plan_id,
+        amount=price,
+        currency=plan["currency"],
+        key=_key(sub, at, "conversion"),
+        kind="conversion",
+        period_start=at,
+        period_end=end,
+        at=at,
+        card=saved_card(conn, sub.user_id),
+    )
+    if not result.succeeded:
+        # Choice: a trial whose first charge fails ends at once (no grace: nothing was ever paid).
+        _end(
+            conn,
+            sub,
+            at,
+            "expired",
+            "trial_not_converted",
+            "trial_expired",
+            f"Your free trial has ended and the first payment failed ({result.message}) "
+            "Choose a plan again with another card to keep watching.",
+        )
+        return "trial_expired"
+    update_subscription(
+        conn,
+        sub,
+        at,
+        status="active",
+        price=price,
+        billing_period=period,
+        current_period_start=at,
+        current_period_end=end,
+        billing_anchor=at,
+    )
+    add_event(
+        conn,
+        sub.user_id,
+        sub.subscription_id,
+        "trial_converted",
+        at,
+        sub.plan_id,
+        lifecycle.monthly_recurring(price, period),
+    )
+    return "trial_converted"
+
+
+def _renew(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: datetime) -> str:
+    plan = plan_row(conn, sub.scheduled_plan_id or sub.plan_id, on_sale=False)
+    price, period = plan["price"], plan["billing_period"]
+    mrr = lifecycle.monthly_recurring(price, period)
+    if sub.scheduled_plan_id is not None:
+        add_event(conn, sub.user_id, sub.subscription_id, "downgraded", at, plan["plan_id"], mrr)
+    elif price != sub.price or period != sub.billing_period:  # an admin's price change reaches this member now
+        add_event(conn, sub.user_id, sub.subscription_id, "price_changed", at, plan["plan_id"], mrr)
+    anchor, end = next_period(sub.billing_anchor, at, period)
+    result = charge(
+        conn,
+        gateway,
+        user_id=sub.user_id,
+        subscription_id=sub.subscription_id,
+        plan_id=plan["plan_id"],
+        amount=price,
+        currency=plan["currency"],
+        key=_key(sub, at, "renewal"),
+        kind="renewal",
+        period_start=at,
+        period_end=end,
+        at=at,
+        card=saved_card(conn, sub.user_id),
+    )
+    common = {
+        "plan_id": plan["plan_id"],
+        "price": price,
+        "billing_period": period,
+        "currency": plan["currency"],
+        "scheduled_plan_id": None,
+        "current_period_start": at,
+        "current_period_end": end,
+        "billing_anchor": anchor,
+    }
+    if result.succeeded:
+        update_subscription(conn, sub, at, **common)
+        add_event(conn, sub.user_id, sub.subscription_id, "renewed", at, plan["plan_id"], mrr)
+        return "renewed"
+    grace_until = at + timedelta(days=lifecycle.GRACE_DAYS)
+    update_subscription(conn, sub, at, status="past_due", grace_until=grace_until, **common)
+    add_event(conn, sub.user_id, sub.subscription_id, "payment_failed", at, plan["plan_id"], mrr)
+    notifications.notify(
+        conn,
+        sub.user_id,
+        "payment_failed",
+        "Your payment failed",
+        f"We could not charge {plan['currency']} {price} for {plan['name']}: {result.message} "
+        f"We will try again over the next days; to keep watching after {grace_until:%d %b %Y}, "
+        "update your card or press Retry now on the Subscription page.",
+        at,
+    )
+    return "renewal_failed"
+
+
+def settle(conn: Connection, gateway: gateways.Gateway, user_id: int, now: datetime) -> Subscription | None:
+    """Carry out what fell due before `now` (a renewal, the end of a period...) that the billing job has
+    not reached yet, so that a member's action applies to the state as of now. The account is locked."""
+    sub = live_subscription(conn, user_id)
+    while sub is not None and step(conn, gateway, sub, now) is not None:
+        sub = live_subscription(conn, user_id)
+    return sub
