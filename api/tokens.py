@@ -11,6 +11,7 @@ from functools import lru_cache
 import jwt
 
 from backend.core import keys
+from backend.core.settings import get_settings
 
 ACCESS_MINUTES = 15
 ALGORITHM = "HS256"
@@ -20,7 +21,7 @@ ISSUER = "reelhouse-api"
 @lru_cache(maxsize=1)
 def default_secret() -> str:
     """$API_JWT_SECRET, else a random key kept in data/ (created once, readable by its owner only)."""
-    return keys.signing_key("API_JWT_SECRET", "api_jwt_key")
+    return keys.signing_key(get_settings().api_jwt_secret, "api_jwt_key")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from sqlalchemy.pool import NullPool
 
 import database
 from backend.analytics import rollups, selection
+from backend.core.settings import run_cli
 from benchmarks.etl import server_url
 from etl.load_catalogue import load_catalogue
 from etl.source import find_catalogue_csv
@@ -42,7 +43,7 @@ TARGET_MS = {10_000: 500, 100_000: 2_000}
 PAGES = {
     "Overview": "backend.analytics:overview",
     "Revenue": "backend.analytics:revenue_page",
-    "Churn & retention": "backend.churn:page_data",
+    "Churn & retention": "backend.analytics.churn_metrics:page_data",
     "Engagement": "backend.engagement_metrics:engagement_page",
     "Content": "backend.engagement_metrics:content_page",
     "Acquisition": "backend.engagement_metrics:acquisition_page",
@@ -212,4 +213,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

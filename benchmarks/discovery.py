@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 import uuid
 from datetime import UTC, date, datetime
@@ -25,6 +24,7 @@ import database
 from backend.accounts import profiles as viewing_profiles
 from backend.catalogue import search
 from backend.catalogue.search import Filters
+from backend.core.settings import run_cli
 from backend.watching import home, recommend
 from benchmarks.etl import server_url
 from etl.load_catalogue import load_catalogue
@@ -184,4 +184,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

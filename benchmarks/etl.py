@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
-import sys
 import time
 import tracemalloc
 import uuid
@@ -22,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 import database
+from backend.core.settings import get_settings, run_cli
 from etl import load_catalogue as etl
 from etl.source import find_catalogue_csv
 
@@ -30,10 +29,7 @@ CATALOGUE_TABLES = "titles, genres, countries, people, title_genres, title_count
 
 
 def server_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return database.with_driver(os.environ["DATABASE_URL"])
-    server = database.embedded_server(database.DATA_DIR / "pgdata-test")
-    return database.with_driver(server.get_uri(database="postgres"))
+    return database.server_url(get_settings().data_dir / "pgdata-test")
 
 
 def empty_catalogue(engine) -> None:
@@ -131,4 +127,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -27,12 +27,12 @@ from sqlalchemy import Engine
 
 import database
 from backend.catalogue.rules import catalogue_counts
-from backend.core import jobs
+from backend.core import jobs, locks
+from backend.core.settings import run_cli
 from etl.cleaning import BadHeader, CleanCatalogue, CleanTitle, Rejection, clean_catalogue, read_records
 from etl.source import CatalogueCsvNotFound, find_catalogue_csv
 
 JOB_NAME = "catalogue_etl"
-LOAD_LOCK_KEY = 7_340_002  # one catalogue load at a time, across processes
 StepCallback = Callable[[str, int, int], None]
 
 
@@ -456,7 +456,7 @@ def _load(
     now = datetime.now(UTC)
     with engine.begin() as conn:
         cursor = conn.connection.driver_connection.cursor()
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK_KEY,))
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (locks.CATALOGUE_LOAD,))
         # All or nothing either way; not waiting for the WAL flush at commit only risks losing the
         # whole (re-runnable) load if the server crashes in that instant.
         cursor.execute("SET LOCAL synchronous_commit = off")
@@ -614,4 +614,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

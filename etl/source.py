@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from backend.catalogue.rules import CATALOGUE_CSV_NAME, KAGGLE_DATASET, how_to_load_the_catalogue
-from database import DATA_DIR
+from backend.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ class CatalogueCsvNotFound(FileNotFoundError):
 
 
 def how_to_get_the_csv() -> str:
-    return how_to_load_the_catalogue(DATA_DIR)
+    return how_to_load_the_catalogue()
 
 
 def find_catalogue_csv(explicit: str | os.PathLike | None = None, *, allow_download: bool = True) -> Path:
@@ -27,16 +27,16 @@ def find_catalogue_csv(explicit: str | os.PathLike | None = None, *, allow_downl
         if not path.is_file():
             raise CatalogueCsvNotFound(f"--csv {path}: no such file.")
         return path
-    from_env = os.environ.get("NETFLIX_CSV")
-    if from_env:
-        path = Path(from_env)
+    settings = get_settings()
+    if settings.netflix_csv:
+        path = settings.netflix_csv
         if not path.is_file():
             raise CatalogueCsvNotFound(f"NETFLIX_CSV={path}: no such file.")
         return path
-    local = DATA_DIR / CATALOGUE_CSV_NAME
+    local = settings.data_dir / CATALOGUE_CSV_NAME
     if local.is_file():
         return local
-    if allow_download and not os.environ.get("NETFLIX_NO_DOWNLOAD"):
+    if allow_download and not settings.netflix_no_download:
         downloaded = _download_from_kaggle()
         if downloaded:
             return downloaded

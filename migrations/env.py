@@ -4,6 +4,8 @@ from logging.config import fileConfig
 
 from alembic import context
 
+from backend.core import locks
+
 config = context.config
 
 
@@ -27,5 +29,5 @@ else:
     with engine.begin() as conn:
         from sqlalchemy import text
 
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": database.MIGRATION_LOCK_KEY})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": locks.MIGRATIONS})
         run_on(conn)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine
@@ -18,6 +17,7 @@ import database
 from backend.analytics import rollups
 from backend.billing import gateway as gateways
 from backend.billing import job as billing_job
+from backend.core.settings import run_cli
 
 log = logging.getLogger("reelhouse.billing")
 
@@ -66,4 +66,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -5,7 +5,6 @@ Deep links: `?q=` (search), `?person=` (a cast member or director, from a title 
 
 import streamlit as st
 
-import database
 from backend.catalogue import cards as title_cards
 from backend.catalogue import rules as catalogue_rules
 from backend.catalogue import search
@@ -41,7 +40,7 @@ who = viewer()
 st.title("Browse")
 totals = counts()
 if not totals["titles"]:
-    st.info(catalogue_rules.how_to_load_the_catalogue(database.DATA_DIR) + " Then run `make run` again.")
+    st.info(catalogue_rules.how_to_load_the_catalogue() + " Then run `make run` again.")
     st.stop()
 st.caption(f"{totals['titles']:,} titles · {totals['movies']:,} films · {totals['tv_shows']:,} series")
 if who.allowed is not None:

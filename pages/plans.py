@@ -46,12 +46,12 @@ if current is not None and current.is_live:
 
 st.header(f"Check out: {chosen.name}")
 first_time = current is None
-if first_time and lifecycle.TRIAL_DAYS > 0:
+if first_time and lifecycle.trial_days() > 0:
     st.markdown(
-        f"Your first **{lifecycle.TRIAL_DAYS} days are free**. Nothing is charged today; "
+        f"Your first **{lifecycle.trial_days()} days are free**. Nothing is charged today; "
         f"we will charge **{chosen.price_label}** when the trial ends unless you cancel before."
     )
-    button = f"Start {lifecycle.TRIAL_DAYS}-day free trial"
+    button = f"Start {lifecycle.trial_days()}-day free trial"
 else:
     st.markdown(f"You pay **{chosen.price_label}** now; it renews automatically until you cancel.")
     button = f"Pay {chosen.currency} {chosen.price:,.2f}"

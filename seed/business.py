@@ -3,7 +3,7 @@
 Each round moves every live subscription one step: the end of its trial, or one paid period with
 what may happen inside it (an upgrade, a scheduled downgrade, a cancellation, some undone) and the
 renewal at its end (paid, or failed and retried inside the grace period). Ended subscribers may
-come back later. The rules are `backend.lifecycle`'s: trials are free, upgrades count at once and
+come back later. The rules are `backend.billing.lifecycle`'s: trials are free, upgrades count at once and
 are charged from the next renewal, downgrades and cancellations take effect at the period end, a
 failed renewal is retried on RETRY_AFTER_DAYS and ends as involuntary churn after GRACE_DAYS.
 Churn depends on plan, tenure and engagement (light viewers churn more).
@@ -228,7 +228,7 @@ class Simulation:
         takers = np.flatnonzero((self.rng.random(n) < 0.93) & (starts < self.end))
         plan = self.rng.choice(self.plans.plan_id.size, size=takers.size, p=self.plans.choice_weights)
         subs = self._new_subscriptions(takers, plan, starts[takers])
-        trial_end = starts[takers] + lifecycle.TRIAL_DAYS * DAY
+        trial_end = starts[takers] + lifecycle.trial_days() * DAY
         self.sub["trial_end"][subs], self.sub["period_start"][subs] = trial_end, starts[takers]
         self.sub["period_end"][subs] = trial_end
         self.sub_status[subs] = "trialing"

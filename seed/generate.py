@@ -30,7 +30,8 @@ import database
 from backend.accounts import passwords
 from backend.analytics import mrr_replay, rollups
 from backend.billing import plans
-from backend.core import jobs
+from backend.core import jobs, locks
+from backend.core.settings import run_cli
 from backend.watching import partitions
 from seed import business, population, viewing
 from seed.copy import as_columns, copy_binary, copy_csv, reserve_ids
@@ -38,7 +39,6 @@ from seed.copy import as_columns, copy_binary, copy_csv, reserve_ids
 JOB_NAME = "seed"
 DEFAULT_SEED = 20_240_601
 DEMO_PASSWORD = "reelhouse-demo-1"  # every seeded account signs in with it (README)
-SEED_LOCK_KEY = 7_340_002
 VIEWING_CHUNK = 2_000  # accounts whose viewing is generated and copied at a time (bounds memory)
 PHASES = ("accounts", "subscriptions", "viewing", "checks")
 
@@ -433,7 +433,7 @@ def seed(engine: Engine, options: Options, on_progress: Progress | None = None) 
         )
     counts: dict[str, int] = {}
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK_KEY})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": locks.SEEDER})
         conn.execute(text("SET LOCAL TimeZone = 'UTC'"))
         conn.execute(text("SET LOCAL synchronous_commit = off"))
         existing = conn.execute(text("SELECT count(*) FROM users WHERE is_seeded")).scalar_one()
@@ -668,4 +668,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

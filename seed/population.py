@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 
+from backend.catalogue.rules import KIDS_PROFILE_CAP
+
 DAY = 86_400
 # (country, Faker locale, calling code, national digits, share of accounts)
 MARKETS = [
@@ -172,7 +174,7 @@ def make_profiles(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFr
             "user_id": members["user_id"].to_numpy()[owner],
             "name": names,
             "is_kids": is_kids,
-            "maturity_cap": np.where(is_kids, "older_kids", None),
+            "maturity_cap": np.where(is_kids, KIDS_PROFILE_CAP, None),
             "created_at": created,
             "slot": slot,
         }

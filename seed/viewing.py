@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from backend.catalogue.rules import KIDS_AUDIENCES
 from backend.watching import rules as watching_rules
 from seed.population import DEVICE_WEIGHTS, DEVICES, EVENING, WEEKDAY
 
 DAY = 86_400
-KIDS_AUDIENCES = ("kids", "older_kids")
 ENDED_KINDS = ("churned", "trial_expired")
 SESSIONS_PER_DAY = 0.45  # per household at engagement 1
 FAVOURITE_GENRE_SHARE = 0.55

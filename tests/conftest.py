@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 import database
+from backend.core.settings import get_settings, reset_settings
 
 # The app's billing scheduler stays off in tests (and in the apps they serve); tests run the job themselves.
 os.environ.setdefault("BILLING_EVERY_MINUTES", "0")
@@ -32,7 +33,7 @@ SHARED_CSV = database.PROJECT_ROOT.parent / "shared" / "data" / "netflix_titles.
 
 def full_catalogue_csv() -> Path | None:
     """The real Kaggle file, through NETFLIX_CSV (as CI sets it) or the shared folder."""
-    path = Path(os.environ.get("NETFLIX_CSV") or SHARED_CSV)
+    path = get_settings().netflix_csv or SHARED_CSV
     return path if path.is_file() else None
 
 
@@ -42,11 +43,7 @@ needs_full_csv = pytest.mark.skipif(
 
 
 def _server_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return database.with_driver(url)
-    server = database.embedded_server(database.DATA_DIR / "pgdata-test")
-    return database.with_driver(server.get_uri(database="postgres"))
+    return database.server_url(get_settings().data_dir / "pgdata-test")
 
 
 def _admin_execute(server_url: str, *statements: str) -> None:
@@ -67,6 +64,26 @@ def run_at_once(*work: Callable[[], object]) -> list:
     """Run the callables in parallel threads; their results in order, or the first error raised."""
     with ThreadPoolExecutor(max_workers=len(work)) as pool:
         return [future.result() for future in [pool.submit(w) for w in work]]
+
+
+@pytest.fixture(autouse=True)
+def settings_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app reads its settings once per process; in a test, each setenv/delenv makes them be read again."""
+    setenv, delenv = monkeypatch.setenv, monkeypatch.delenv
+
+    def setenv_and_reread(*args, **kwargs) -> None:
+        setenv(*args, **kwargs)
+        reset_settings()
+
+    def delenv_and_reread(*args, **kwargs) -> None:
+        delenv(*args, **kwargs)
+        reset_settings()
+
+    monkeypatch.setenv = setenv_and_reread  # type: ignore[method-assign]
+    monkeypatch.delenv = delenv_and_reread  # type: ignore[method-assign]
+    reset_settings()
+    yield
+    reset_settings()
 
 
 @pytest.fixture(scope="session")

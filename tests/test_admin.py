@@ -183,7 +183,7 @@ def paying_member(engine, plan_id: int, start: datetime) -> users.User:
 
 def test_a_price_change_applies_to_new_periods_only(engine, admin_id):
     plan_id = plan_admin.create_plan(engine, GOOD, acting_user_id=admin_id)
-    start = datetime.now(UTC) - timedelta(days=lifecycle.TRIAL_DAYS + 40)
+    start = datetime.now(UTC) - timedelta(days=lifecycle.trial_days() + 40)
     member = paying_member(engine, plan_id, start)
     billing_job.settle_account(engine, gateway.default_gateway(), member.user_id, start + timedelta(days=10))
     assert subscriptions.current(engine, member.user_id).price == Decimal("24.99")

@@ -51,7 +51,7 @@ def world(module_db_url):
     import database
 
     engine = database.get_engine(module_db_url)
-    assert lifecycle.TRIAL_DAYS == 7 and lifecycle.GRACE_DAYS == 7
+    assert lifecycle.trial_days() == 7 and lifecycle.GRACE_DAYS == 7
     with engine.begin() as conn:
         plans.ensure_default_plans(conn)
         plan = dict(conn.execute(text("SELECT name, plan_id FROM plans")).all())

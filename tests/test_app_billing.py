@@ -67,7 +67,7 @@ def test_declined_card_shows_a_message_and_changes_nothing(engine, member, plan_
 
 
 def paying(engine, member, plan_ids, plan="Basic"):
-    start = datetime.now(UTC) - timedelta(days=lifecycle.TRIAL_DAYS + 2)
+    start = datetime.now(UTC) - timedelta(days=lifecycle.trial_days() + 2)
     billing_checkout.checkout(
         engine,
         member.user_id,

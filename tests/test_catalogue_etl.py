@@ -14,6 +14,7 @@ from sqlalchemy import text
 import database
 from backend.catalogue.rules import episode_plan
 from backend.core import jobs
+from backend.core.settings import get_settings
 from etl import load_catalogue as etl
 from etl.cleaning import BadHeader
 from tests.conftest import QUIRKS_CSV, run_at_once
@@ -294,7 +295,7 @@ def test_cli_prints_one_json_line_and_reports_rejections(db_url):
 
 def test_cli_without_a_csv_says_where_to_put_it(db_url, tmp_path):
     env = {"NETFLIX_CSV": "", "NETFLIX_NO_DOWNLOAD": "1"}
-    data_csv = database.DATA_DIR / "netflix_titles.csv"
+    data_csv = get_settings().data_dir / "netflix_titles.csv"
     if data_csv.exists():  # a developer's own copy: the explicit missing path still must fail clearly
         result = run_cli("--csv", str(tmp_path / "missing.csv"), env=env)
         assert result.returncode == 2 and "no such file" in result.stderr

@@ -215,7 +215,7 @@ def test_involuntary_churn_ends_the_grace_period_and_voluntary_churn_the_paid_pe
 
 
 def test_seeded_histories_move_along_the_apps_state_machine(seeded):
-    """The seeder and the app's billing obey one state machine (backend.subscriptions.ALLOWED)."""
+    """The seeder and the app's billing obey one state machine (backend.billing.state.ALLOWED)."""
     engine, _ = seeded
     history = rows(engine, """SELECT user_id, kind FROM subscription_events ORDER BY user_id, occurred_at, event_id""")
     replayed: dict[int, str | None] = {}

@@ -2,6 +2,7 @@
 paid), conversion, upgrades, downgrades, cancel/resume, renewals, failed payments and grace,
 reactivation, idempotency under double clicks and concurrent tabs, and isolation between members."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from sqlalchemy import text
 
 from backend.accounts.users import register
 from backend.admin import plans as plan_admin
+from backend.admin.checks import AdminError
 from backend.billing import checkout as billing_checkout
 from backend.billing import gateway as gateways
 from backend.billing import job as billing_job
@@ -72,7 +74,7 @@ def test_first_checkout_starts_a_free_trial_that_converts_at_its_end(engine, pla
     user = member(engine)
     result = billing_checkout.checkout(engine, user.user_id, plan_ids["Standard"], GOOD, "k1", gateway=gw, now=T0)
     assert result.trial and result.subscription.status == "trialing"
-    trial_end = T0 + timedelta(days=lifecycle.TRIAL_DAYS)
+    trial_end = T0 + timedelta(days=lifecycle.trial_days())
     assert result.subscription.trial_end == trial_end
     assert payments(engine, user.user_id) == [] and gw.charged() == 0
     assert subscriptions.entitlement(engine, user.user_id, T0).access_level == "premium"
@@ -191,12 +193,12 @@ def paying_member(engine, plan_ids, gw, plan="Standard", tag="m", card=GOOD):
     """Trial started at T0, converted at T0 + trial: paying from there."""
     user = member(engine, tag)
     billing_checkout.checkout(engine, user.user_id, plan_ids[plan], card, "k", gateway=gw, now=T0)
-    billing_job.run(engine, T0 + timedelta(days=lifecycle.TRIAL_DAYS), gateway=gw)
+    billing_job.run(engine, T0 + timedelta(days=lifecycle.trial_days()), gateway=gw)
     assert subscriptions.current(engine, user.user_id).status == "active"
     return user
 
 
-START = T0 + timedelta(days=lifecycle.TRIAL_DAYS)  # first paid day
+START = T0 + timedelta(days=lifecycle.trial_days())  # first paid day
 
 
 def test_upgrade_takes_effect_at_once_and_the_new_price_is_charged_at_renewal(engine, plan_ids, gw):
@@ -349,11 +351,18 @@ def test_anchor_on_the_31st_renews_at_month_ends(engine, plan_ids, gw):
 def test_admin_price_change_applies_from_the_next_period_only(engine, plan_ids, gw):
     user = paying_member(engine, plan_ids, gw)
     admin = register(engine, "boss@example.com", "Ada Admin", "correct horse 42", role="admin", now=T0)
+    standard = next(p for p in plan_admin.list_plans(engine, acting_user_id=admin.user_id) if p["name"] == "Standard")
+    edit = plan_admin.PlanInput(**{field: standard[field] for field in plan_admin.PLAN_FIELDS if field != "is_active"})
+
+    def set_price(acting_user_id, price):
+        plan_admin.update_plan(engine, standard["plan_id"], replace(edit, price=price), acting_user_id=acting_user_id)
+
     with pytest.raises(NotAuthorised):
-        plan_admin.set_plan_price(engine, user.user_id, plan_ids["Standard"], "1.00")
-    with pytest.raises(BillingError, match="between"):
-        plan_admin.set_plan_price(engine, admin.user_id, plan_ids["Standard"], "-3")
-    assert plan_admin.set_plan_price(engine, admin.user_id, plan_ids["Standard"], "15.49") == Decimal("15.49")
+        set_price(user.user_id, "1.00")
+    with pytest.raises(AdminError, match="above 0"):
+        set_price(admin.user_id, "-3")
+    set_price(admin.user_id, "15.49")
+    assert {p.name: p.price for p in plans.active_plans(engine)}["Standard"] == Decimal("15.49")
     renewal = lifecycle.period_end(START, 1, "month")
     assert subscriptions.current(engine, user.user_id).price == Decimal("13.99")
     billing_job.run(engine, renewal, gateway=gw)

@@ -1,14 +1,13 @@
 """What every page shares: the engine, the signed-in account and the active viewing profile.
 
 streamlit-authenticator is used for the sign-in cookie only (writing it, re-signing in from it,
-deleting it). The password check, throttling and session validity are `backend.users`', checked
+deleting it). The password check, throttling and session validity are `backend.accounts`', checked
 against the database on every run.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ import database
 from backend.accounts import profiles as viewing_profiles
 from backend.accounts import sessions, users
 from backend.core import keys
+from backend.core.settings import get_settings
 from ops import billing
 
 COOKIE_NAME = "reelhouse_session"
@@ -46,7 +46,7 @@ def billing_scheduler() -> threading.Thread | None:
     """The billing cycle (ops/billing.py: the job, then the rollups) every $BILLING_EVERY_MINUTES (5; 0 = off),
     in one daemon thread per server process. Several processes are safe: a run takes an advisory lock and skips
     accounts locked elsewhere, and every charge is idempotent."""
-    minutes = float(os.environ.get("BILLING_EVERY_MINUTES", "5"))
+    minutes = get_settings().billing_every_minutes
     if minutes <= 0:
         return None
 
@@ -74,7 +74,7 @@ def credentials() -> dict:
 @st.cache_resource(show_spinner=False)
 def cookie_key() -> str:
     """$AUTH_COOKIE_KEY, else a random key kept in data/ (created once, readable by its owner only)."""
-    return keys.signing_key("AUTH_COOKIE_KEY", "auth_cookie_key")
+    return keys.signing_key(get_settings().auth_cookie_key, "auth_cookie_key")
 
 
 def start_authenticator() -> stauth.Authenticate:
@@ -150,7 +150,7 @@ def _end_local_session() -> None:
 
 def app_base_url() -> str:
     """scheme://host[:port] of the app as the browser sees it, for links in emails."""
-    parts = urlsplit(st.context.url or os.environ.get("PUBLIC_URL", "http://localhost:8501"))
+    parts = urlsplit(st.context.url or get_settings().public_url)
     return f"{parts.scheme}://{parts.netloc}"
 
 

@@ -18,6 +18,7 @@ from backend.admin import accounts as account_admin
 from backend.admin import content as content_admin
 from backend.admin import plans as plan_admin
 from backend.analytics import reading, revenue_metrics, revenue_rollups, selection
+from backend.catalogue.rules import AccessLevel
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERROR_RESPONSES)
 
@@ -92,7 +93,7 @@ class PlanIn(BaseModel):
     validity_days: Annotated[int, Field(ge=1, le=400)] = 31
     max_streams: Annotated[int, Field(ge=1, le=10)] = 1
     resolution: Literal["480p", "720p", "1080p", "4K"] = "1080p"
-    access_level: Literal["basic", "premium"] = "basic"
+    access_level: AccessLevel = AccessLevel.BASIC
     description: text_field(2000) = ""
 
     def entry(self) -> plan_admin.PlanInput:
@@ -180,7 +181,7 @@ class TitleIn(BaseModel):
     description: text_field(4000) = ""
     release_year: Annotated[int, Field(ge=1880, le=2100)] = 2024
     maturity_rating: text_field(10) = Field("", examples=["PG-13"])
-    access_level: Literal["basic", "premium"] = "basic"
+    access_level: AccessLevel = AccessLevel.BASIC
     duration_minutes: Annotated[int | None, Field(ge=1, le=1000, description="Films.")] = None
     seasons: Annotated[int | None, Field(ge=1, le=60, description="Series.")] = None
     genres: Annotated[list[text_field(120)], Field(min_length=1, max_length=20, examples=[["Dramas"]])]

@@ -1,6 +1,7 @@
 """The catalogue (open to everyone; a signed-in caller may pass `profile_id` to apply that profile's
 maturity cap) and a profile's library: My List, ratings, home rows, recommendations, recently watched.
-Search, filters, ranking, maturity rules and recommendations are backend.discovery/library/recommend/home's."""
+Search, filters, ranking, maturity rules and recommendations are backend.catalogue's and backend.watching's
+(library, recommend, home)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from api.schemas import BIGINT_MAX, EpisodeOut, ShowIdPath, text_field
 from backend.catalogue import cards as title_cards
 from backend.catalogue import search
 from backend.catalogue import titles as catalogue_titles
+from backend.catalogue.rules import AccessLevel, Audience
 from backend.watching import home, library, recommend
 
 router = APIRouter(tags=["catalogue"], responses=ERROR_RESPONSES)
@@ -26,8 +28,6 @@ library_router = APIRouter(prefix="/v1/me/profiles/{profile_id}", tags=["watchin
 ProfilePath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="One of my viewing profiles.")]
 Word = text_field(100)
 Kind = Literal["movie", "tv_show"]
-Audience = Literal["kids", "older_kids", "teens", "adults", "unrated"]
-AccessLevel = Literal["basic", "premium"]
 Sort = Literal["relevance", "newest", "release_desc", "release_asc", "title"]
 RECOMMENDATION_ROWS = ("picks", "because:", "genre:", "popular")
 

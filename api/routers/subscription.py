@@ -1,4 +1,4 @@
-"""The member's subscription and billing: every rule is backend.subscriptions'; each state-changing POST
+"""The member's subscription and billing: every rule is backend.billing's; each state-changing POST
 needs an Idempotency-Key (checkout also passes it to the gateway, so the same key never charges twice)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Watching: start a play (access and screen-limit checks are backend.playback's), report the position,
+"""Watching: start a play (access and screen-limit checks are backend.watching's), report the position,
 stop; the account's live streams; a profile's Continue Watching. Trailers are open to everyone.
 
 Starting a play is a POST with an Idempotency-Key (a retried start returns the same stream). Reporting the

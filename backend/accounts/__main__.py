@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
 import database
 from backend.accounts.errors import AccountError
 from backend.accounts.passwords import PASSWORD_POLICY
 from backend.accounts.users import STAFF_ROLES, register
+from backend.core.settings import get_settings, run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--role", choices=STAFF_ROLES, default="admin")
     args = parser.parse_args(argv)
 
-    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass(f"Password ({PASSWORD_POLICY}): ")
+    configured = get_settings().admin_password
+    password = configured.get_secret_value() if configured else getpass.getpass(f"Password ({PASSWORD_POLICY}): ")
     try:
         user = register(database.get_engine(), args.email, args.name, password, role=args.role)
     except AccountError as error:
@@ -36,4 +37,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

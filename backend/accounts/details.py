@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,11 +10,11 @@ from sqlalchemy import Engine, text
 from backend.accounts.errors import AccountError
 from backend.accounts.users import check_name
 from backend.core.clock import clock
+from backend.core.settings import get_settings
 
 MAX_BIO_LENGTH = 500
 MAX_AVATAR_BYTES = 1_048_576
 AVATAR_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
 
 
 @dataclass(frozen=True)
@@ -39,14 +38,14 @@ def details(engine: Engine, user_id: int) -> Details:
 
 def normalise_phone(phone: str) -> str | None:
     """E.164 ('+14155550123') for a valid number, None for an empty field; AccountError otherwise.
-    Numbers without a country code are read as DEFAULT_PHONE_REGION's."""
+    Numbers without a country code are read as the DEFAULT_PHONE_REGION setting's."""
     import phonenumbers
 
     phone = (phone or "").strip()
     if not phone:
         return None
     try:
-        number = phonenumbers.parse(phone[:40], DEFAULT_PHONE_REGION)
+        number = phonenumbers.parse(phone[:40], get_settings().default_phone_region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine, text
 
 from backend.accounts.errors import AccountError
+from backend.catalogue.rules import KIDS_PROFILE_CAP
 from backend.core.clock import clock
 
 MAX_PROFILES = 5
@@ -39,7 +40,7 @@ def create_profile(
     name = " ".join((name or "").split())
     if not name or len(name) > 30:
         raise AccountError("Profile names are 1 to 30 characters.")
-    cap = "older_kids" if is_kids else None
+    cap = KIDS_PROFILE_CAP if is_kids else None
     with engine.begin() as conn:
         conn.execute(text("SELECT 1 FROM users WHERE user_id = :id FOR UPDATE"), {"id": user_id})
         count = conn.execute(text("SELECT count(*) FROM profiles WHERE user_id = :id"), {"id": user_id}).scalar()

@@ -1,9 +1,8 @@
-"""Accounts: registration, sign-in with throttling, sessions, roles and viewing profiles.
+"""Accounts: registration, lookup, roles and the server-side role check (`require_role`).
 
-Every function takes the current time as `now` (defaulting to the clock) so that behaviour over
-time (lock-outs, sign-outs) can be replayed in tests. Messages of `AccountError` are safe to show.
-
-CLI: `python -m backend.accounts create-admin --email E --name N` (password from $ADMIN_PASSWORD or a prompt).
+Every function takes the current time as `now` (defaulting to the clock) so that behaviour over time can be
+replayed in tests. Messages of `AccountError` are safe to show. Sign-in and sessions are in
+backend.accounts.sessions, passwords in .passwords, profiles in .profiles, a member's details in .details.
 """
 
 from __future__ import annotations

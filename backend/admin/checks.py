@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
 from backend.accounts import users
+from backend.core import money
 from backend.core.errors import Refusal
-
-MAX_PRICE = Decimal("1000")
 
 
 class AdminError(Refusal):
@@ -23,18 +22,8 @@ def require_admin(engine: Engine, acting_user_id: int | None) -> users.User:
 
 
 def parse_price(value: str | Decimal | int) -> Decimal:
-    """A price above 0 and at most 1,000, with at most two decimals."""
-    try:
-        price = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise AdminError("Enter the price as a number, like 12.99.") from None
-    if not price.is_finite():
-        raise AdminError("Enter the price as a number, like 12.99.")
-    if price <= 0 or price > MAX_PRICE:
-        raise AdminError(f"The price must be above 0 and at most {MAX_PRICE:,.2f}.")
-    if price != price.quantize(Decimal("0.01")):
-        raise AdminError("The price has at most two decimals (cents).")
-    return price.quantize(Decimal("0.01"))
+    """The one price rule (backend.core.money), refused as an AdminError."""
+    return money.parse_price(value, AdminError)
 
 
 def whole_number(value: int | str, label: str, low: int, high: int) -> int:

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine, text
 
 from backend.admin.checks import AdminError, one_of, require_admin, whole_number
-from backend.admin.plans import ACCESS_LEVELS
 from backend.catalogue import rules as catalogue_rules
+from backend.catalogue.rules import ACCESS_LEVELS
 from backend.core import audit
 from backend.core.clock import clock
 

@@ -1,8 +1,8 @@
-"""Admin management of plans and accounts, each change audited in its own transaction.
+"""Admin management of plans, each change audited in its own transaction.
 
 Every function takes `acting_user_id` and checks the role here (`users.require_role`), not in the
 page. Refusals a person can fix raise `AdminError` with a message to show; non-admins get
-`core_errors.NotAuthorised`. Titles are in `backend.admin_content`.
+`NotAuthorised`. Accounts are in backend.admin.accounts, titles in backend.admin.content.
 """
 
 from __future__ import annotations
@@ -14,35 +14,12 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from backend.accounts.users import require_role
 from backend.admin.checks import AdminError, one_of, parse_price, require_admin, whole_number
-from backend.billing.errors import BillingError
+from backend.catalogue.rules import ACCESS_LEVELS
 from backend.core import audit
 from backend.core.clock import clock
 
-
-def set_plan_price(engine: Engine, acting_user_id: int, plan_id: int, price, *, now: datetime | None = None) -> Decimal:
-    """An admin's price change. It applies to new periods only: each subscriber keeps the price in force
-    until their next renewal (a `price_changed` event then), and the history keeps what was paid."""
-    require_role(engine, acting_user_id, "admin")
-    try:
-        price = Decimal(str(price)).quantize(Decimal("0.01"))
-    except ArithmeticError:
-        raise BillingError("Enter a price like 12.99.") from None
-    if not Decimal("0.01") <= price <= Decimal("1000"):
-        raise BillingError("A price must be between 0.01 and 1000.00.")
-    with engine.begin() as conn:
-        found = conn.execute(
-            text("UPDATE plans SET price = :p, updated_at = :now WHERE plan_id = :id RETURNING 1"),
-            {"p": price, "now": clock(now), "id": plan_id},
-        ).scalar()
-    if found is None:
-        raise BillingError("No such plan.")
-    return price
-
-
 RESOLUTIONS = ("480p", "720p", "1080p", "4K")
-ACCESS_LEVELS = ("basic", "premium")
 BILLING_PERIODS = ("month", "year")
 STREAMS = (1, 10)
 VALIDITY_DAYS = (1, 400)
@@ -189,7 +166,7 @@ def update_plan(
     engine: Engine, plan_id: int, plan: PlanInput, *, acting_user_id: int | None, now: datetime | None = None
 ) -> dict:
     """Edit a plan. A new price applies to new periods only: subscribers keep the price they pay
-    until their next renewal (the billing job charges the plan's price then, as `set_plan_price`).
+    until their next renewal (the billing job charges the plan's price then, with a `price_changed` event).
     The billing period cannot change once anyone has subscribed. Returns the changed fields."""
     actor = require_admin(engine, acting_user_id)
     values, now = check_plan(plan), clock(now)

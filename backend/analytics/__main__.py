@@ -21,6 +21,7 @@ from backend.analytics.revenue_metrics import metrics_in
 from backend.analytics.revenue_rollups import refreshed_at
 from backend.analytics.rollups import refresh
 from backend.analytics.selection import Filters, Period, parse_month
+from backend.core.settings import run_cli
 
 
 def _plan_ids(engine: Engine, names: Sequence[str]) -> tuple[int, ...]:
@@ -88,4 +89,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -1,14 +1,7 @@
-"""Churn and retention rollups (migration 0009), and the figures the Churn dashboard reads.
+"""The figures the Churn & retention dashboard reads, from the churn rollups (backend.analytics.churn_rollups).
 
-`refresh(engine, as_of=None)` rebuilds, from `subscription_events` (the one revenue history):
-- `cohort_retention`: cohorts by month of first paid day (metrics.md); for each complete month k after,
-  members active (MRR > 0) at its end and their MRR. A reactivated member stays in the first cohort.
-- `survival_curves`: Kaplan-Meier estimate (statsmodels' SurvfuncRight) of days from first paid day
-  to the first churn, censored at `as_of` for those still paying; all, by first plan, by cohort.
-- `churn_monthly`: per month, plan at the start, country and tenure band, the subscribers active at
-  the start and those who churned (voluntary/involuntary), using mrr_replay.py's per-subscriber months.
-- `churn_model_runs` / `churn_scores`: the churn model (backend/churn_model.py) and today's scores.
-Everything is a whole rebuild in one transaction (these tables are small), so a re-run is idempotent.
+Every function checks the acting account's role first (admin or analyst) and takes the dashboards'
+`Period` and `Filters`.
 """
 
 from __future__ import annotations

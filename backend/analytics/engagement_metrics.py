@@ -1,8 +1,8 @@
-"""The Engagement, Content and Acquisition dashboards' figures, read from the 0009 rollups only.
+"""The Engagement dashboard's figures, read from the 0009 rollups only (Content and Acquisition: .content_metrics).
 
 Every function checks the acting account's role first (admin or analyst, `reading.authorise`) and
 takes the dashboards' `Period` (calendar months, UTC) and `Filters` (plans, countries; empty = all).
-Definitions: ../shared/docs/metrics.md, as summarised in backend/engagement.py.
+Definitions: ../shared/docs/metrics.md, as summarised in backend/analytics/engagement_rollups.py.
 """
 
 from __future__ import annotations

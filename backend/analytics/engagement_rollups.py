@@ -20,9 +20,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, Engine, text
 
+from backend.core import locks
 from backend.watching import rules as watching_rules
 
-REFRESH_LOCK_KEY = 7_340_709
 REFRESH_WORK_MEM = "128MB"
 ALL_PLANS = -1  # daily_active rows over every plan (plan 0 = no plan at the time)
 ALL_COUNTRIES = "*"
@@ -228,7 +228,7 @@ def refresh(engine: Engine, since: date | None = None) -> list[str]:
     Idempotent: the same data gives the same rollups however often it runs. Returns the tables written.
     """
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK_KEY})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": locks.ENGAGEMENT_REFRESH})
         conn.execute(text("SET LOCAL TimeZone = 'UTC'"))
         conn.execute(text(f"SET LOCAL work_mem = '{REFRESH_WORK_MEM}'"))  # sorts and hashes of a whole year
         conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these statements

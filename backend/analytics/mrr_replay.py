@@ -38,7 +38,7 @@ MOVEMENT_COLUMNS = [
 
 # Per subscriber and month: MRR and plan at the start and at the end of the month, the reason of the
 # latest event at the end (a churn's voluntary/involuntary), and whether they had paid before the month.
-# Shared with backend/analytics.py, whose rollups group the same rows by plan and country.
+# Shared with backend/analytics/revenue_rollups.py, whose rollups group the same rows by plan and country.
 PER_SUBSCRIBER_MONTHS = """
 months AS (
     SELECT m::date AS month,

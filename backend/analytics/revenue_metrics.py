@@ -1,16 +1,8 @@
-"""Revenue analytics: monthly rollups and every revenue/subscriber metric of ../shared/docs/metrics.md.
+"""Every revenue and subscriber metric of ../shared/docs/metrics.md, month by month, from the revenue rollups.
 
-Rollups (migration 0008), written set-based by `refresh(engine, since=None)` in one transaction each
-(delete the refreshed months, insert them again: idempotent; `since` limits the work to recent months):
-
-- `revenue_monthly`: backend/mrr_replay.py's per-subscriber month replay (start/end MRR, the movements)
-  grouped by (plan at the start of the month, plan at its end, account country).
-- `trial_monthly`: trials by the month they started, and how many have since become paying.
-- `payments_monthly`: cash collected, failed attempts, failed renewals with their outcome.
-
-The seeder, the billing job (after each run) and `python -m backend.analytics refresh` keep them fresh;
-`refresh` also refreshes stream 7B's engagement rollups (backend/engagement.py) when that module exists.
-Dashboards read only the rollups: every metric is a function of (period, filters).
+The rollups (backend.analytics.revenue_rollups) are kept fresh by the seeder, the billing cycle and
+`python -m backend.analytics refresh`. Dashboards read only the rollups: every metric is a function of
+(period, filters).
 
 Choices where metrics.md is silent (the pages' captions say them too):
 - **Plan filter** (ChartMogul's "plan is one of"): a subscriber's MRR counts in the plan it is on at

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from backend.analytics import mrr_replay
 from backend.analytics.selection import Period, month_start
+from backend.core import locks
 
 REVENUE_ROLLUPS = ("revenue_monthly", "trial_monthly", "payments_monthly")
 _REVENUE_INSERT = text(f"""
@@ -136,7 +137,7 @@ def refresh_revenue(engine: Engine, since: date | None = None, now: datetime | N
     now = now or datetime.now(UTC)
     timings: dict[str, float] = {}
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(7340008)"))  # one refresh at a time
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": locks.REVENUE_REFRESH})  # one at a time
         data = _data_months(conn, now)
         if data is None:
             for table in REVENUE_ROLLUPS:

@@ -81,8 +81,8 @@ def checkout(
         first_time = not conn.execute(
             text("SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = :u)"), {"u": user_id}
         ).scalar()
-        if first_time and lifecycle.TRIAL_DAYS > 0:
-            trial_end = now + timedelta(days=lifecycle.TRIAL_DAYS)
+        if first_time and lifecycle.trial_days() > 0:
+            trial_end = now + timedelta(days=lifecycle.trial_days())
             sub_id = _insert_subscription(conn, user_id, plan, "trialing", now, now, trial_end, key, trial_end)
             add_event(conn, user_id, sub_id, "trial_started", now, plan["plan_id"], Decimal("0.00"))
             if verified:

@@ -24,12 +24,11 @@ from backend.billing import gateway as gateways
 from backend.billing import lifecycle
 from backend.billing.renewals import step
 from backend.billing.state import live_subscription, lock_account
-from backend.core import jobs
+from backend.core import jobs, locks
 from backend.core.clock import clock
 from backend.notify import notifications
 
 log = logging.getLogger("reelhouse.billing")
-JOB_LOCK_KEY = 7_340_006  # session advisory lock: one billing run at a time across processes
 REMINDER_DAYS = 3
 
 
@@ -157,7 +156,7 @@ def run(
     with engine.connect() as lock_conn:
         if (
             use_job_lock
-            and not lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": JOB_LOCK_KEY}).scalar()
+            and not lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": locks.BILLING_RUN}).scalar()
         ):
             lock_conn.rollback()
             return {"skipped": "another billing run is in progress"}
@@ -182,7 +181,7 @@ def run(
             raise
         finally:
             if use_job_lock:
-                lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": JOB_LOCK_KEY})
+                lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": locks.BILLING_RUN})
                 lock_conn.commit()
         jobs.finish_run(engine, run_id, summary=summary)
     return summary

@@ -8,13 +8,13 @@ meanwhile; an annual plan's MRR is its price / 12, rounded to the cent.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from dateutil.relativedelta import relativedelta
 
-TRIAL_DAYS = int(os.environ.get("TRIAL_DAYS", "7"))
+from backend.core.settings import get_settings
+
 GRACE_DAYS = 7  # a past-due subscription keeps access (and counts in MRR) this long
 RETRY_AFTER_DAYS = (1, 3, 5)  # retries of a failed renewal, days after the renewal date, inside the grace
 MONTHS_PER_PERIOD = {"month": 1, "year": 12}
@@ -22,6 +22,11 @@ LIVE_STATES = ("trialing", "active", "past_due")  # a subscriber has at most one
 PAYING_STATES = ("active", "past_due")  # in MRR (past_due only inside its grace period)
 END_REASONS = ("voluntary", "involuntary", "trial_not_converted")
 CENT = Decimal("0.01")
+
+
+def trial_days() -> int:
+    """Length of a first subscription's free trial (TRIAL_DAYS, default 7; 0 = no trials)."""
+    return get_settings().trial_days
 
 
 def period_end(anchor: datetime, periods: int, billing_period: str) -> datetime:

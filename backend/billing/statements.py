@@ -1,4 +1,4 @@
-"""A member's subscription history as they see it: every change of their subscriptions, newest first."""
+"""What a member sees of their billing: payment attempts with receipts, and every change of their subscriptions."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""A member's subscription: checkout (trial or paid), plan changes, cancel/resume, payment recovery,
-the card on file, what the member may watch, and the billing history.
+"""A member's subscription after checkout: plan changes, cancel and resume, paying a failed renewal, the card
+on file, and what the member may watch (the entitlement).
 
-Rules: ../shared/docs/metrics.md and backend/lifecycle.py. Each transition is one transaction that
+Rules: ../shared/docs/metrics.md and backend/billing/lifecycle.py. Each transition is one transaction that
 first locks the account's row (`FOR NO KEY UPDATE`), so two tabs acting at once are serialised and
 the second one sees the first one's result; every transition appends a `subscription_events` row
-with the member's MRR after it. Charges go through a gateway (backend/gateway.py) with an
+with the member's MRR after it. Charges go through a gateway (backend/billing/gateway.py) with an
 idempotency key: a double click or a retried transaction charges once. Every function takes the
 current time as `now` so histories can be replayed in tests. Messages of `BillingError` are safe
 to show.

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
-AUDIENCE_ORDER = ("kids", "older_kids", "teens", "adults")
+from backend.catalogue.rules import KIDS_PROFILE_CAP, RATED_AUDIENCES
+
+AUDIENCE_ORDER = RATED_AUDIENCES
 
 
 AUDIENCE_LABELS = {
@@ -28,10 +30,10 @@ def allowed_audiences(profile) -> tuple[str, ...] | None:
     """The audiences a viewing profile may see; None means every title (no cap).
 
     A Kids profile without an explicit cap is capped at older kids; unrated titles are shown only to
-    profiles without a cap (as backend.playback decides who may play)."""
+    profiles without a cap (as backend.watching.access decides who may play)."""
     if profile is None:
         return None
-    cap = profile.maturity_cap or ("older_kids" if profile.is_kids else None)
+    cap = profile.maturity_cap or (KIDS_PROFILE_CAP if profile.is_kids else None)
     if cap is None or cap not in AUDIENCE_ORDER:
         return None
     return AUDIENCE_ORDER[: AUDIENCE_ORDER.index(cap) + 1]

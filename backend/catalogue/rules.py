@@ -4,8 +4,35 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Engine, text
+
+from backend.core.settings import get_settings
+
+
+class Audience(StrEnum):
+    """Audience groups, youngest first, as Netflix groups maturity ratings; unrated titles are apart."""
+
+    KIDS = "kids"
+    OLDER_KIDS = "older_kids"
+    TEENS = "teens"
+    ADULTS = "adults"
+    UNRATED = "unrated"
+
+
+class AccessLevel(StrEnum):
+    """The plan level a title needs."""
+
+    BASIC = "basic"
+    PREMIUM = "premium"
+
+
+AUDIENCES = tuple(a.value for a in Audience)
+RATED_AUDIENCES = AUDIENCES[:-1]  # youngest first: a maturity cap allows its own group and the younger ones
+KIDS_PROFILE_CAP = Audience.OLDER_KIDS.value  # a Kids profile's cap unless one is set
+KIDS_AUDIENCES = RATED_AUDIENCES[: RATED_AUDIENCES.index(KIDS_PROFILE_CAP) + 1]
+ACCESS_LEVELS = tuple(a.value for a in AccessLevel)
 
 # Maturity rating -> audience group, as Netflix groups them (little kids, older kids, teens, mature).
 AUDIENCE_BY_RATING: dict[str, str] = {
@@ -22,7 +49,6 @@ AUDIENCE_BY_RATING: dict[str, str] = {
     "NC-17": "adults",
     "TV-MA": "adults",
 }
-AUDIENCES = ("kids", "older_kids", "teens", "adults", "unrated")
 UNRATED_LABELS = {"", "NR", "UR"}
 
 # Access level rule: the newest releases (this year or later) are premium, the back catalogue basic.
@@ -96,7 +122,8 @@ KAGGLE_DATASET = "shivamb/netflix-shows"
 CATALOGUE_CSV_NAME = "netflix_titles.csv"
 
 
-def how_to_load_the_catalogue(data_dir) -> str:
+def how_to_load_the_catalogue() -> str:
+    data_dir = get_settings().data_dir
     return (
         f"No catalogue CSV found. Download '{CATALOGUE_CSV_NAME}' from the Kaggle dataset {KAGGLE_DATASET} "
         f"(https://www.kaggle.com/datasets/{KAGGLE_DATASET}) and either put it at {data_dir}/{CATALOGUE_CSV_NAME}, "

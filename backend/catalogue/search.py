@@ -1,4 +1,4 @@
-"""Browsing the catalogue: typo-tolerant search, filters, sort and pages; title details and episodes.
+"""Browsing the catalogue: typo-tolerant search, filters, sort, pages and the filter bar's facets.
 
 Search runs on pg_trgm (GIN trigram indexes on lower(title) and lower(people.name), migration 0006): a title
 matches when its title, a cast member or a director contains the query, or is similar to it (`%`, `<%`),

@@ -1,7 +1,7 @@
 """The audit log: who did what and when, with the state before and after, for every admin action.
 
 `record` is called inside the transaction that makes the change, so a change and its audit row are
-committed (or rolled back) together. Reading the log is for admins only.
+committed (or rolled back) together. Reading the log is for admins only (backend.admin.audit_log).
 """
 
 from __future__ import annotations

@@ -8,12 +8,13 @@ Settings: SMTP_HOST, SMTP_PORT (587), SMTP_USER, SMTP_PASSWORD, SMTP_FROM, SMTP_
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from sqlalchemy import Connection, Engine, text
+
+from backend.core.settings import get_settings
 
 log = logging.getLogger("reelhouse.mail")
 NOT_CONFIGURED = "not sent: SMTP_HOST is not set (see the app log)"
@@ -31,15 +32,17 @@ def queue(conn: Connection, user_id: int, to_address: str, subject: str, body: s
 
 def _send(message: dict) -> None:
     email = EmailMessage()
-    email["From"] = os.environ.get("SMTP_FROM", "Reelhouse <no-reply@reelhouse.example>")
+    settings = get_settings()
+    email["From"] = settings.smtp_from
     email["To"] = message["to_address"]
     email["Subject"] = message["subject"]
     email.set_content(message["body"])
-    with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ.get("SMTP_PORT", "587")), timeout=15) as smtp:
-        if os.environ.get("SMTP_STARTTLS", "1") == "1":
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
+        if settings.smtp_starttls:
             smtp.starttls()
-        if os.environ.get("SMTP_USER"):
-            smtp.login(os.environ["SMTP_USER"], os.environ.get("SMTP_PASSWORD", ""))
+        if settings.smtp_user:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_user, password)
         smtp.send_message(email)
 
 
@@ -58,7 +61,7 @@ def deliver_pending(engine: Engine, user_id: int) -> int:
         )
     sent = 0
     for message in pending:
-        if not os.environ.get("SMTP_HOST"):
+        if not get_settings().smtp_host:
             log.warning("dev mailbox, to %s: %s\n%s", message["to_address"], message["subject"], message["body"])
             outcome = {"sent_at": None, "error": NOT_CONFIGURED}
         else:

@@ -1,4 +1,4 @@
-"""The in-app notification centre, mirrored to the email outbox (backend/mail.py).
+"""The in-app notification centre, mirrored to the email outbox (backend/notify/mail.py).
 
 `notify` writes inside the caller's transaction, so a notification exists exactly when the change it
 reports was committed. A `dedupe_key` (unique per account) makes scheduled notifications (renewal
@@ -7,11 +7,11 @@ reminders, the weekly new-titles note) safe to create again: the second one is d
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
 
+from backend.core.settings import get_settings
 from backend.notify import mail
 
 
@@ -45,7 +45,7 @@ def notify(
 
 def deliver(engine: Engine, user_ids) -> None:
     """Send the waiting emails of these accounts when SMTP is configured (else they stay in the outbox)."""
-    if os.environ.get("SMTP_HOST"):
+    if get_settings().smtp_host:
         for user_id in sorted(set(user_ids)):
             mail.deliver_pending(engine, user_id)
 

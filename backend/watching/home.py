@@ -1,9 +1,10 @@
 """A profile's home page: rows of titles, each saying why it is there.
 
-Continue Watching (backend.playback's), top picks and "Because you watched X" (backend.recommend), Top 10
-films and series of the last complete Monday-Sunday week by views (metrics.md: hours viewed / runtime,
-ties by hours, read from the `title_weekly_views` rollup), My List, New on Reelhouse, rows for the
-profile's favourite genres and Recently Watched. The profile's maturity cap applies to every row.
+Continue Watching (backend.watching.progress'), top picks and "Because you watched X"
+(backend.watching.recommend), Top 10 films and series of the last complete Monday-Sunday week by views
+(metrics.md: hours viewed / runtime, ties by hours, read from the `title_weekly_views` rollup), My List,
+New on Reelhouse, rows for the profile's favourite genres and Recently Watched. The profile's maturity cap
+applies to every row.
 
 `python -m backend.watching.home refresh [--weeks N]` recomputes the Top 10 rollup of the last N complete weeks;
 the home page computes a missing week itself (one indexed scan of that week's playback events).
@@ -12,7 +13,6 @@ the home page computes a missing week itself (one indexed scan of that week's pl
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -21,14 +21,15 @@ from sqlalchemy import Engine, text
 import database
 from backend.catalogue import cards as title_cards
 from backend.catalogue.cards import Card, allowed_param, audience_condition, cards_by_ids
+from backend.core import locks
 from backend.core.clock import clock
+from backend.core.settings import run_cli
 from backend.watching import library, recommend
 from backend.watching import progress as watch_progress
 
 ROW_LENGTH = 12
 TOP_N = 10
 FAVOURITE_GENRES = 2
-REFRESH_LOCK_KEY = 7_340_506  # pg_advisory_xact_lock key while a week is (re)computed
 FINAL_AFTER = timedelta(days=1)  # a week computed this long after its end is final
 RECOMPUTE_EVERY = timedelta(minutes=15)  # otherwise it is recomputed at most this often
 
@@ -59,7 +60,7 @@ def refresh_week(engine: Engine, week_start: date, now: datetime | None = None) 
     """(Re)compute one week's views per title from playback_events; the number of titles with views."""
     start = datetime.combine(week_start, time(), UTC)
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK_KEY})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": locks.TOP10_WEEK})
         conn.execute(text("DELETE FROM title_weekly_views WHERE week_start = :w"), {"w": week_start})
         count = conn.execute(
             text("""
@@ -157,7 +158,7 @@ def new_titles(conn, allowed, limit: int = ROW_LENGTH) -> list[int]:
 
 
 def continue_watching_row(engine: Engine, user_id: int, profile_id: int, allowed, length: int = ROW_LENGTH) -> Row:
-    """Started and unfinished titles (backend.playback's rule), with the episode to resume; cards come later."""
+    """Started and unfinished titles (backend.watching.progress' rule), with the episode to resume; cards come later."""
     items = [
         i
         for i in watch_progress.continue_watching(engine, user_id, profile_id, limit=length)
@@ -296,4 +297,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -4,7 +4,7 @@ trailers (previews) that guests may play. `python -m backend.watching.media` mak
 and a tone. Idempotent: files that exist with the current spec are kept.
 
 A clip represents the whole running time of whatever plays, at a fixed speed-up (a 45-minute episode
-plays in CLIP_SECONDS): the player reports positions scaled to the real running time (backend/playback.py).
+plays in CLIP_SECONDS): the player reports positions scaled to the real running time (backend/watching/progress.py).
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import database
+from backend.core.settings import run_cli
 
 STATIC_DIR = database.PROJECT_ROOT / "static"
 GENERATED_DIR = STATIC_DIR / "generated"
@@ -181,4 +181,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -1,7 +1,7 @@
-"""Playback: access checks, stream leases, progress reports, next episode, Continue Watching.
+"""Play sessions: stream leases (one per device) and the plan's limit on screens, starting and stopping a play.
 
 Positions are in seconds of the title's (or episode's) real running time. The generated sample clip
-stands in for the whole running time at a fixed speed-up (backend/media.py), so progress %, completion
+stands in for the whole running time at a fixed speed-up (backend.watching.media), so progress %, completion
 at `watching_rules.COMPLETED_AT`, resume and the watched seconds that feed watch hours all agree with the
 seeded history and the analytics.
 
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, text
 from backend.accounts.profiles import Profile
 from backend.billing import state as billing_state
 from backend.catalogue.titles import Episode
+from backend.core import locks
 from backend.core.clock import clock
 from backend.watching import partitions
 from backend.watching.access import Device, PlaybackRefused, check_access
@@ -179,7 +180,7 @@ def _ensure_partition(engine: Engine, now: datetime) -> None:
         return
     with engine.begin() as conn:
         if partitions.partition_name(now.date().replace(day=1)) not in partitions.existing_partitions(conn):
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('playback_events partitions'))"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": locks.PLAYBACK_PARTITIONS})
             partitions.ensure_month_partitions(conn, now.date(), now.date())
     _known_partitions.add(partitions.partition_name(now.date().replace(day=1)))
 

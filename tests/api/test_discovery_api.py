@@ -1,4 +1,4 @@
-"""The catalogue and a profile's library over the API, on backend.discovery/library/home/recommend:
+"""The catalogue and a profile's library over the API, on backend.catalogue and backend.watching:
 search with typos and filters, title details, a Kids profile's cap, My List, ratings, home rows,
 recommendations and recently watched; another member's profiles out of reach."""
 

@@ -1,4 +1,4 @@
-"""Watching over the API, on backend.playback's rules: start (subscription, plan level, profile maturity,
+"""Watching over the API, on backend.watching's rules: start (subscription, plan level, profile maturity,
 screens), resume, position reports, completion, stop, streams, Continue Watching; trailers for everyone;
 nothing of another member's profiles or streams reachable."""
 
