@@ -1,7 +1,8 @@
 """One error shape for every failure: `{"error": {"code", "message", "field"?, "fields"?}}`.
 
-Backend refusals (AccountError, BillingError, NotAuthorised...) carry messages written to be shown, so
-they pass through; anything unexpected becomes a 500 with a generic message (logged, never sent).
+Backend refusals (every `Refusal`: AccountError, BillingError, NotAuthorised...) carry messages written to
+be shown, so they pass through, with the status of their kind and their own code; anything unexpected
+becomes a 500 with a generic message (logged, never sent).
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.accounts import errors as account_errors
 from backend.accounts import sessions
-from backend.admin import checks as admin_checks
-from backend.billing.errors import BillingError
-from backend.core import errors as core_errors
-from backend.watching import library
+from backend.accounts.errors import SignInLocked
+from backend.core.errors import Refusal
 
 log = logging.getLogger("reelhouse.api")
 
@@ -121,30 +119,20 @@ async def _api(_: Request, exc: ApiError) -> JSONResponse:
     return JSONResponse(jsonable_encoder(error_json_body(exc)), status_code=exc.status, headers=exc.headers)
 
 
-# Backend refusals (their messages are written to be shown) -> (status, code). Most specific type first.
-REFUSALS: dict[type, tuple[int, str]] = {
-    account_errors.SignInLocked: (429, "sign_in_locked"),
-    account_errors.AccountError: (400, "account_rejected"),
-    BillingError: (409, "billing_rejected"),
-    core_errors.NotAuthorised: (403, "forbidden"),
-    library.LibraryError: (400, "library_rejected"),
-    admin_checks.AdminError: (400, "admin_rejected"),
-}
+# Every backend refusal (backend.core.errors.Refusal) by its kind -> HTTP status; its code is the class's own.
+STATUS_BY_KIND: dict[str, int] = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict": 409, "locked": 429}
 
 
 def refusal(error: BaseException) -> tuple[int, str] | None:
     """(status, code) when `error` is a backend refusal, else None."""
-    for exc_type in type(error).__mro__:
-        if exc_type in REFUSALS:
-            return REFUSALS[exc_type]
-    return None
+    if not isinstance(error, Refusal):
+        return None
+    return STATUS_BY_KIND[error.kind], error.code
 
 
 def refusal_body(error: BaseException) -> tuple[int, dict, dict | None]:
     status, code = refusal(error) or (400, "rejected")
-    headers = (
-        {"Retry-After": str(sessions.LOCK_MINUTES * 60)} if isinstance(error, account_errors.SignInLocked) else None
-    )
+    headers = {"Retry-After": str(sessions.LOCK_MINUTES * 60)} if isinstance(error, SignInLocked) else None
     return status, {"error": {"code": code, "message": str(error) or "You do not have access to this."}}, headers
 
 
@@ -164,6 +152,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(ApiError, _api)
-    for exc_type in REFUSALS:
-        app.add_exception_handler(exc_type, _refused)
+    app.add_exception_handler(Refusal, _refused)
     app.add_exception_handler(Exception, _unexpected)
