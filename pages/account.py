@@ -3,7 +3,7 @@
 import streamlit as st
 
 from backend.accounts import details, links, passwords, sessions, users
-from backend.accounts import errors as account_errors
+from ui.refusals import attempt
 from ui.session import accounts_changed, app_base_url, engine, sign_in, sign_out, through_app
 
 through_app()
@@ -23,11 +23,8 @@ with left:
         "Picture (PNG, JPEG or WebP, at most 1 MB)", type=["png", "jpg", "jpeg", "webp"], key="avatar_upload"
     )
     if upload is not None and st.button("Use this picture"):
-        try:
-            details.set_avatar(engine(), user.user_id, upload.getvalue())
-        except account_errors.AccountError as error:
-            st.error(str(error))
-        else:
+        done, _ = attempt(lambda: details.set_avatar(engine(), user.user_id, upload.getvalue()))
+        if done:
             st.rerun()
 
 with right, st.form("details"):
@@ -41,11 +38,9 @@ with right, st.form("details"):
         help="With its country code, e.g. +44 20 7946 0958. Stored as +442079460958.",
     )
     if st.form_submit_button("Save profile", type="primary"):
-        try:
-            current = details.update_details(engine(), user.user_id, name=name, bio=bio, phone=phone)
-        except account_errors.AccountError as error:
-            st.error(str(error))
-        else:
+        done, saved = attempt(lambda: details.update_details(engine(), user.user_id, name=name, bio=bio, phone=phone))
+        if done:
+            current = saved
             accounts_changed()
             st.success("Profile saved.")
 st.caption(f"Signed in as {current.email} · {user.role}")
@@ -57,11 +52,10 @@ with st.form("change_email", clear_on_submit=True):
     new_email = st.text_input("New email address", max_chars=users.MAX_EMAIL_LENGTH)
     password = st.text_input("Your password", type="password", max_chars=200)
     if st.form_submit_button("Send a confirmation link"):
-        try:
-            links.request_email_change(engine(), user.user_id, new_email, password, app_base_url())
-        except account_errors.AccountError as error:
-            st.error(str(error))
-        else:
+        done, _ = attempt(
+            lambda: links.request_email_change(engine(), user.user_id, new_email, password, app_base_url())
+        )
+        if done:
             st.info("We sent a link to the new address. The change happens when it is opened (within 24 hours).")
 
 with st.form("change_password", clear_on_submit=True):
@@ -70,11 +64,8 @@ with st.form("change_password", clear_on_submit=True):
     current_password = st.text_input("Current password", type="password", max_chars=200)
     new_password = st.text_input("New password", type="password", max_chars=200)
     if st.form_submit_button("Change password"):
-        try:
-            sessions.change_password(engine(), user.user_id, current_password, new_password)
-        except account_errors.AccountError as error:
-            st.error(str(error))
-        else:
+        done, _ = attempt(lambda: sessions.change_password(engine(), user.user_id, current_password, new_password))
+        if done:
             accounts_changed()
             sign_in(user.email, new_password)  # a fresh cookie for this session; older ones stop working
             st.success("Password changed. Your other sessions are signed out.")

@@ -3,15 +3,11 @@
 import streamlit as st
 
 from backend.accounts import users
-from backend.core import errors as core_errors
+from ui.refusals import allowed
 from ui.session import engine, through_app
 
 through_app()
 
 st.title("Accounts overview")
-try:
-    counts = users.accounts_by_role(engine(), acting_user_id=st.session_state.get("user_id"))
-except core_errors.NotAuthorised as error:
-    st.error(str(error))
-    st.stop()
+counts = allowed(lambda: users.accounts_by_role(engine(), acting_user_id=st.session_state.get("user_id")))
 st.dataframe(counts, hide_index=True)

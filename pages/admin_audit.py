@@ -7,7 +7,8 @@ import streamlit as st
 
 from backend.admin import audit_log
 from backend.core import audit
-from ui.admin import acting_user_id, allowed
+from ui.admin import acting_user_id
+from ui.refusals import allowed
 from ui.session import engine, through_app
 
 through_app()

@@ -6,7 +6,8 @@ from backend.admin import checks as admin_checks
 from backend.admin import content
 from backend.admin.content import TitleInput
 from backend.admin.plans import ACCESS_LEVELS
-from ui.admin import acting_user_id, allowed, attempt, show_flash
+from ui.admin import acting_user_id, attempt, show_flash
+from ui.refusals import allowed
 from ui.session import engine, through_app
 
 through_app()

@@ -4,7 +4,8 @@ import streamlit as st
 
 from backend.admin import plans as plan_admin
 from backend.admin.plans import PlanInput
-from ui.admin import acting_user_id, allowed, attempt, show_flash
+from ui.admin import acting_user_id, attempt, show_flash
+from ui.refusals import allowed
 from ui.session import engine, through_app
 
 through_app()

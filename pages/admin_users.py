@@ -4,7 +4,8 @@ import streamlit as st
 
 from backend.accounts import users
 from backend.admin import accounts as account_admin
-from ui.admin import acting_user_id, allowed, attempt, show_flash
+from ui.admin import acting_user_id, attempt, show_flash
+from ui.refusals import allowed
 from ui.session import engine, through_app
 
 through_app()

@@ -8,7 +8,8 @@ import streamlit as st
 from backend.admin import data_exports
 from backend.admin.data_exports import DataOpsError
 from ops import data_operations
-from ui.admin import acting_user_id, allowed
+from ui.admin import acting_user_id
+from ui.refusals import allowed, show_refusal
 from ui.session import engine, through_app
 
 through_app()
@@ -42,7 +43,7 @@ def run_etl(source: str, upload, overwrite: bool, mass: bool) -> None:
             path = data_operations.configured_csv()
             name = str(path)
     except DataOpsError as error:
-        st.error(str(error))
+        show_refusal(error)
         return
     status, on_step = live_progress(f"Loading the catalogue from {name}…")
     try:
@@ -57,7 +58,7 @@ def run_etl(source: str, upload, overwrite: bool, mass: bool) -> None:
         )
     except DataOpsError as error:
         status.update(label="Catalogue not loaded", state="error")
-        st.error(str(error))
+        show_refusal(error)
         return
     finally:
         if source == "upload":
@@ -84,7 +85,7 @@ def run_seed(subscribers: int, months: int, seed: int, reset: bool) -> None:
         )
     except DataOpsError as error:
         status.update(label="Not seeded", state="error")
-        st.error(str(error))
+        show_refusal(error)
         return
     status.update(label="Seeded", state="complete")
     st.success(result.lines[0])

@@ -5,10 +5,10 @@ import uuid
 import streamlit as st
 
 from backend.billing import checkout as billing_checkout
-from backend.billing import errors as billing_errors
 from backend.billing import gateway, lifecycle, plans, subscriptions
 from backend.billing import state as billing_state
 from backend.catalogue.rules import PREMIUM_FROM_RELEASE_YEAR
+from ui.refusals import attempt
 from ui.session import engine, through_app
 
 through_app()
@@ -75,15 +75,13 @@ with st.form("checkout"):
     submitted = st.form_submit_button(button, type="primary")
 if submitted:
     card = None if use_saved else billing_state.CardDetails(number, int(exp_month), int(exp_year), cvc)
-    try:
-        result = billing_checkout.checkout(
+    done, result = attempt(
+        lambda: billing_checkout.checkout(
             engine(), user.user_id, chosen.plan_id, card, key, gateway=gateway.default_gateway()
         )
-    except billing_errors.BillingError as error:
-        st.session_state.pop("checkout_key", None)  # the next try is a new attempt
-        st.error(str(error))
-    else:
-        st.session_state.pop("checkout_key", None)
+    )
+    st.session_state.pop("checkout_key", None)  # after a refusal, the next try is a new attempt
+    if done and result is not None:
         st.session_state.pop("checkout_plan", None)
         st.session_state["billing_flash"] = (
             f"Your free trial of {chosen.name} has started."

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from backend.accounts import errors as account_errors
 from backend.accounts import profiles as viewing_profiles
 from backend.accounts import users
+from ui.refusals import attempt
 from ui.session import engine, switch_profile, through_app
 
 through_app()
@@ -22,11 +22,10 @@ if len(profiles) < viewing_profiles.MAX_PROFILES:
         name = st.text_input("Profile name", max_chars=30)
         is_kids = st.checkbox("Kids profile (only titles rated for kids and older kids)")
         if st.form_submit_button("Add profile"):
-            try:
-                created = viewing_profiles.create_profile(engine(), user.user_id, name, is_kids=is_kids)
-            except account_errors.AccountError as error:
-                st.error(str(error))
-            else:
+            done, created = attempt(
+                lambda: viewing_profiles.create_profile(engine(), user.user_id, name, is_kids=is_kids)
+            )
+            if done:
                 switch_profile(created.profile_id)
                 st.rerun()
 else:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from backend.accounts import errors as account_errors
 from backend.accounts import passwords, users
+from ui.refusals import attempt
 from ui.session import accounts_changed, engine, sign_in, through_app
 
 through_app()
@@ -19,13 +20,15 @@ with middle.form("register"):
     again = st.text_input("Repeat the password", type="password", max_chars=200, autocomplete="new-password")
     submitted = st.form_submit_button("Create account", type="primary", width="stretch")
 if submitted:
-    try:
+
+    def create_and_sign_in() -> users.User:
         if password != again:
             raise account_errors.AccountError("The two passwords differ.")
-        user = users.register(engine(), email, name, password)
+        created = users.register(engine(), email, name, password)
         accounts_changed()
         sign_in(email, password)
-    except account_errors.AccountError as error:
-        middle.error(str(error))
-    else:
+        return created
+
+    done, user = attempt(create_and_sign_in, where=middle)
+    if done and user is not None:
         middle.success(f"Welcome to Reelhouse, {user.display_name}! You are signed in.")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from backend.accounts import errors as account_errors
 from backend.accounts import links, passwords
+from ui.refusals import attempt
 from ui.session import accounts_changed, engine, sign_out, through_app
 
 through_app()
@@ -19,13 +20,14 @@ with st.form("reset_password"):
     again = st.text_input("Repeat the new password", type="password", max_chars=200, autocomplete="new-password")
     submitted = st.form_submit_button("Save password", type="primary")
 if submitted:
-    try:
+
+    def reset() -> None:
         if new != again:
             raise account_errors.AccountError("The two passwords differ.")
         links.reset_password(engine(), token, new)
-    except account_errors.AccountError as error:
-        st.error(str(error))
-    else:
+
+    done, _ = attempt(reset)
+    if done:
         accounts_changed()
         sign_out()
         st.success("Your password is changed and every session was signed out. Sign in with the new password.")

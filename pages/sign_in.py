@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from backend.accounts.errors import AccountError
+from ui.refusals import attempt
 from ui.session import sign_in, through_app
 
 through_app()
@@ -16,11 +16,8 @@ with middle:
         password = st.text_input("Password", type="password", max_chars=200, autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if submitted:
-        try:
-            user = sign_in(email, password)
-        except AccountError as error:
-            st.error(str(error))
-        else:
+        done, user = attempt(lambda: sign_in(email, password))
+        if done:
             st.success(f"Welcome back, {user.display_name}.")
     st.page_link("pages/forgot_password.py", label="Forgot your password?", icon=":material/help:")
     st.page_link("pages/register.py", label="New here? Create an account", icon=":material/person_add:")

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from backend.billing import errors as billing_errors
 from backend.billing import gateway, plans, statements, subscriptions
 from backend.billing import state as billing_state
 from backend.notify import notifications
+from ui.refusals import attempt
 from ui.session import engine, through_app
 
 through_app()
@@ -28,11 +28,8 @@ if "billing_flash" in st.session_state:
 def act(work, done) -> None:
     """Run a backend action; a refusal is shown, a success (`done`: text, or a function of the outcome)
     is shown after the rerun."""
-    try:
-        outcome = work()
-    except billing_errors.BillingError as error:
-        st.error(str(error))
-    else:
+    succeeded, outcome = attempt(work)
+    if succeeded:
         st.session_state["billing_flash"] = done(outcome) if callable(done) else done
         st.rerun()
 
@@ -73,15 +70,11 @@ else:
         retry_col, card_col = st.columns(2)
         if retry_col.button("Retry now", type="primary"):
             key = st.session_state.setdefault("retry_key", uuid.uuid4().hex)
-            try:
-                subscriptions.retry_payment(engine(), uid, key, gateway=gw)
-            except billing_errors.BillingError as error:
-                st.error(str(error))
-            else:
+            done, _ = attempt(lambda: subscriptions.retry_payment(engine(), uid, key, gateway=gw))
+            st.session_state.pop("retry_key", None)
+            if done:
                 st.session_state["billing_flash"] = "Payment received: you are all set."
                 st.rerun()
-            finally:
-                st.session_state.pop("retry_key", None)
         with card_col.expander("Update card"):
             new_card = card_form("past_due_card", "Save card and pay")
             if new_card is not None:

@@ -10,6 +10,7 @@ from backend.catalogue import posters
 from backend.catalogue import titles as catalogue_titles
 from backend.watching import library, recommend
 from ui.discovery import BROWSE_PAGE, WATCH_PAGE, badges, card_grid, md, viewer
+from ui.refusals import attempt
 from ui.session import engine, through_app
 
 # Material icons, not emoji: they draw the same on every machine (emoji fonts are not everywhere).
@@ -146,13 +147,12 @@ if not who.is_guest:
             placeholder="What did you think? Shown to other members without your name.",
         )
         if st.form_submit_button("Save rating" if mine is None else "Update rating", type="primary"):
-            try:
-                library.rate(
+            done, _ = attempt(
+                lambda: library.rate(
                     engine(), who.user.user_id, who.profile.profile_id, card.show_id, score, review, allowed=who.allowed
                 )
-            except library.LibraryError as error:
-                st.error(str(error))
-            else:
+            )
+            if done:
                 st.session_state["title_flash"] = "Thanks, your rating is saved."
                 st.rerun()
 else:

@@ -8,8 +8,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from backend.admin.checks import AdminError
-from backend.core import errors as core_errors
+from ui import refusals
 
 T = TypeVar("T")
 FLASH_KEY = "admin_flash"
@@ -19,16 +18,6 @@ def acting_user_id() -> int | None:
     return st.session_state.get("user_id")
 
 
-def allowed(check: Callable[[], T]) -> T:
-    """Run a backend call that checks the role; on refusal show why and stop the page."""
-    try:
-        return check()
-    except core_errors.NotAuthorised as error:
-        st.error(str(error))
-        st.stop()
-        raise  # unreachable: st.stop() ends the run
-
-
 def flash(message: str) -> None:
     """Show `message` as a success after the rerun that follows a change."""
     st.session_state[FLASH_KEY] = message
@@ -36,11 +25,8 @@ def flash(message: str) -> None:
 
 def attempt(action: Callable[[], object], success: str) -> None:
     """Run an admin change: its refusal shown as an error (nothing changed), or `success` after a rerun."""
-    try:
-        action()
-    except AdminError as error:
-        st.error(str(error))
-    else:
+    done, _ = refusals.attempt(action)
+    if done:
         flash(success)
         st.rerun()
 

@@ -35,7 +35,7 @@ import plotly.io as pio
 import streamlit as st
 
 from backend.analytics import reading, selection
-from backend.core import errors as core_errors
+from ui.refusals import allowed
 from ui.session import engine
 
 # The app's dark theme (.streamlit/config.toml), for Plotly figures drawn with theme=None.
@@ -66,11 +66,7 @@ def guard(title: str) -> int:
     """Draw the page title and check the role on the server; returns the acting user's id."""
     st.title(title)
     acting = st.session_state.get("user_id")
-    try:
-        reading.authorise(engine(), acting)
-    except core_errors.NotAuthorised as error:
-        st.error(str(error))
-        st.stop()
+    allowed(lambda: reading.authorise(engine(), acting))
     return acting
 
 
