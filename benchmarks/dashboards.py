@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 import database
-from backend.analytics import rollups, selection
+from backend.analytics import churn_rollups, rollups, selection
 from backend.core.settings import run_cli
 from benchmarks.etl import server_url
 from etl.load_catalogue import load_catalogue
@@ -95,7 +95,6 @@ def time_pages(engine, repeat: int) -> list[dict]:
 
 def time_refresh(engine) -> dict:
     """Seconds of the full refresh, the billing job's incremental one (last 35 days) and the churn part alone."""
-    from backend.analytics import churn_rollups
 
     started = time.perf_counter()
     full = rollups.refresh(engine)

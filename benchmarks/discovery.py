@@ -29,6 +29,7 @@ from backend.watching import home, recommend
 from benchmarks.etl import server_url
 from etl.load_catalogue import load_catalogue
 from etl.source import find_catalogue_csv
+from seed import generate
 
 TARGETS_MS = {"search": 100, "home": 300}
 SEARCHES = {
@@ -115,7 +116,6 @@ def home_timings(engine, repeat: int) -> tuple[list[dict], dict]:
 
 
 def seed_database(url: str, subscribers: int, csv: str | None) -> None:
-    from seed import generate
 
     engine = database.get_engine(url)
     load_catalogue(engine, find_catalogue_csv(csv))

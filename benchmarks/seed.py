@@ -24,13 +24,13 @@ from backend.core.settings import run_cli
 from benchmarks.etl import server_url
 from etl.load_catalogue import load_catalogue
 from etl.source import find_catalogue_csv
+from seed import generate
 
 TARGETS = {"seconds": 60, "rows_per_second": 150_000, "peak_mb": 1536}
 
 
 def one_run(subscribers: int, months: int) -> dict:
     """Seed into DATABASE_URL in this process; the summary plus this process's peak RSS."""
-    from seed import generate
 
     engine = database.get_engine()
     summary = generate.seed(

@@ -10,13 +10,21 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 
-from backend.accounts import users
-
 TARGET_TYPES = ("plan", "title", "user", "job")
+
+
+class Acting(Protocol):
+    """Whoever acts: a signed-in account (backend.accounts.users.User) or an `Actor`."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ def _jsonable(value: Any) -> Any:
 
 def record(
     conn: Connection,
-    actor: users.User | Actor,
+    actor: Acting,
     action: str,
     target_type: str,
     target_key: Any,
