@@ -30,6 +30,7 @@ from benchmarks.etl import server_url
 from etl.load_catalogue import load_catalogue
 from etl.source import find_catalogue_csv
 from seed import generate
+from seed import options as seed_options
 
 TARGETS_MS = {"search": 100, "home": 300}
 SEARCHES = {
@@ -119,7 +120,7 @@ def seed_database(url: str, subscribers: int, csv: str | None) -> None:
 
     engine = database.get_engine(url)
     load_catalogue(engine, find_catalogue_csv(csv))
-    generate.seed(engine, generate.Options(subscribers=subscribers, months=12, end=date.today()))
+    generate.seed(engine, seed_options.Options(subscribers=subscribers, months=12, end=date.today()))
 
 
 def run(subscribers: int, repeat: int, csv: str | None, url: str | None) -> dict:

@@ -25,6 +25,7 @@ from benchmarks.etl import server_url
 from etl.load_catalogue import load_catalogue
 from etl.source import find_catalogue_csv
 from seed import generate
+from seed import options as seed_options
 
 TARGETS = {"seconds": 60, "rows_per_second": 150_000, "peak_mb": 1536}
 
@@ -34,7 +35,7 @@ def one_run(subscribers: int, months: int) -> dict:
 
     engine = database.get_engine()
     summary = generate.seed(
-        engine, generate.Options(subscribers=subscribers, months=months, end=date(2026, 11, 1), reset=True)
+        engine, seed_options.Options(subscribers=subscribers, months=months, end=date(2026, 11, 1), reset=True)
     )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {

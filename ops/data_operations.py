@@ -23,9 +23,11 @@ from backend.admin.data_exports import DataOpsError, require_data_role
 from backend.core import audit
 from backend.core.clock import clock
 from etl import load_catalogue as etl
+from etl import merge as catalogue_merge
 from etl.cleaning import BadHeader
 from etl.source import CatalogueCsvNotFound, find_catalogue_csv
 from seed import generate
+from seed import options as seed_options
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 Progress = Callable[[str, int, int], None]
@@ -86,7 +88,7 @@ def run_catalogue_etl(
             overwrite_edits=overwrite_edits,
             allow_mass_deactivation=allow_mass_deactivation,
         )
-    except (BadHeader, etl.NoValidRows, etl.MassDeactivation) as error:
+    except (BadHeader, etl.NoValidRows, catalogue_merge.MassDeactivation) as error:
         message = str(error).replace("run again with --allow-mass-deactivation", "tick “Allow mass deactivation”")
         raise DataOpsError(f"{name}: {message}. Nothing was changed.") from None
     result = EtlResult(summary.as_json(), etl.summary_lines(summary, name), [str(r) for r in summary.rejections])
@@ -124,7 +126,7 @@ def _seed_options(subscribers: int, months: int, seed: int, reset: bool, end: da
         raise DataOpsError(f"Months must be from 1 to {MAX_SEED_MONTHS}.")
     if seed < 0:
         raise DataOpsError("The seed is a whole number of 0 or more.")
-    return generate.Options(
+    return seed_options.Options(
         subscribers=subscribers, months=months, seed=seed, reset=reset, **({"end": end} if end else {})
     )
 
@@ -145,7 +147,7 @@ def run_seeder(
     options = _seed_options(int(subscribers), int(months), int(seed), reset, end)
     try:
         summary = generate.run_logged(engine, options, started_by=_started_by(actor), on_progress=on_progress)
-    except generate.SeedError as error:
+    except seed_options.SeedError as error:
         raise DataOpsError(f"Not seeded: {error}. Nothing was changed.") from None
     with engine.begin() as conn:
         audit.record(

@@ -155,10 +155,11 @@ def seeded_half_year_url(module_db_url: str, request: pytest.FixtureRequest) -> 
 
     from etl.load_catalogue import load_catalogue
     from seed import generate
+    from seed import options as seed_options
 
     engine = database.get_engine(module_db_url)
     load_catalogue(engine, QUIRKS_CSV)
-    generate.seed(engine, generate.Options(months=6, end=date(2026, 7, 1), **request.module.SEEDED))
+    generate.seed(engine, seed_options.Options(months=6, end=date(2026, 7, 1), **request.module.SEEDED))
     return module_db_url
 
 

@@ -14,7 +14,7 @@ from backend.admin.data_exports import DataOpsError
 from backend.core import errors as core_errors
 from etl import load_catalogue as etl
 from ops import data_operations
-from seed import generate
+from seed import options as seed_options
 from tests.conftest import QUIRKS_CSV
 
 
@@ -103,7 +103,7 @@ def test_seeder_runs_once_with_progress_and_refuses_a_second_run_without_reset(e
     assert {"accounts", "subscriptions", "viewing", "checks"} <= set(phases)
     assert result.lines[0].startswith("Seeded 40 subscribers x 2 months in ")
     assert any(line.split() == ["users", str(result.summary["rows"]["users"])] for line in result.lines)
-    assert f"Demo sign-ins (password: {generate.DEMO_PASSWORD}):" in result.lines
+    assert f"Demo sign-ins (password: {seed_options.DEMO_PASSWORD}):" in result.lines
 
     with pytest.raises(DataOpsError, match=re.escape("Not seeded: ") + ".*run with --reset to replace them"):
         data_operations.run_seeder(engine, acting_user_id=analyst, subscribers=40, months=2, seed=3)

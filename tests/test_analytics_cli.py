@@ -19,10 +19,11 @@ from backend.analytics import mrr_replay, reading, revenue_metrics, revenue_page
 from backend.analytics.selection import Filters, Period
 from etl.load_catalogue import load_catalogue
 from seed import generate
+from seed import options as seed_options
 from tests.conftest import QUIRKS_CSV
 
 YEAR = Period(date(2025, 7, 1), date(2026, 6, 1))
-OPTIONS = generate.Options(subscribers=300, months=12, end=date(2026, 7, 1), seed=7)
+OPTIONS = seed_options.Options(subscribers=300, months=12, end=date(2026, 7, 1), seed=7)
 
 
 @pytest.fixture(scope="module")

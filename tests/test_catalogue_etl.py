@@ -16,6 +16,7 @@ from backend.catalogue.rules import episode_plan
 from backend.core import jobs
 from backend.core.settings import get_settings
 from etl import load_catalogue as etl
+from etl import merge as catalogue_merge
 from etl.cleaning import BadHeader
 from tests.conftest import QUIRKS_CSV, run_at_once
 
@@ -166,9 +167,9 @@ def test_changed_added_and_removed_titles(engine, tmp_path):
 def test_failure_midway_leaves_previous_catalogue(engine, tmp_path, monkeypatch, bulk_threshold):
     etl.load_catalogue(engine, QUIRKS_CSV)
     before, keys_before = snapshot(engine), foreign_keys(engine)
-    monkeypatch.setattr(etl, "BULK_CHANGE_THRESHOLD", bulk_threshold)
+    monkeypatch.setattr(catalogue_merge, "BULK_CHANGE_THRESHOLD", bulk_threshold)
     # Fail after titles, names and links were written, while episodes are merged.
-    monkeypatch.setattr(etl, "MERGE_EPISODES", "SELECT 1 / 0")
+    monkeypatch.setattr(catalogue_merge, "MERGE_EPISODES", "SELECT 1 / 0")
     changed = edited_csv(tmp_path, lambda lines: [x.replace("Dockside", "Harbourside") for x in lines])
     indexes_before = indexes(engine)
     with pytest.raises(Exception, match="division by zero"):
@@ -189,7 +190,7 @@ def indexes(engine) -> list[tuple]:
 
 def test_bulk_path_restores_foreign_keys_and_indexes(engine, monkeypatch):
     keys_before, indexes_before = foreign_keys(engine), indexes(engine)
-    monkeypatch.setattr(etl, "BULK_CHANGE_THRESHOLD", 1)
+    monkeypatch.setattr(catalogue_merge, "BULK_CHANGE_THRESHOLD", 1)
     etl.load_catalogue(engine, QUIRKS_CSV)
     keys_after = foreign_keys(engine)
     assert keys_after == keys_before
@@ -221,7 +222,7 @@ def test_a_csv_lacking_most_titles_is_refused_unless_allowed(engine, tmp_path):
     etl.load_catalogue(engine, QUIRKS_CSV)
     before = snapshot(engine)
     first_two = edited_csv(tmp_path, lambda lines: lines[:3])  # header, t1, t2
-    with pytest.raises(etl.MassDeactivation, match="lacks 7 of the 9 active titles"):
+    with pytest.raises(catalogue_merge.MassDeactivation, match="lacks 7 of the 9 active titles"):
         etl.run_logged(engine, first_two)
     assert snapshot(engine) == before
     summary = etl.load_catalogue(engine, first_two, allow_mass_deactivation=True)

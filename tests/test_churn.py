@@ -20,6 +20,7 @@ from backend.analytics.selection import Filters, Period
 from backend.core import errors as core_errors
 from etl.load_catalogue import load_catalogue
 from seed import generate
+from seed import options as seed_options
 from tests.conftest import QUIRKS_CSV
 from tests.test_engagement import World
 
@@ -189,7 +190,7 @@ SEED_AS_OF = datetime(2026, 6, 15, tzinfo=UTC)
 def seeded(module_db_url):
     engine = database.get_engine(module_db_url)
     load_catalogue(engine, QUIRKS_CSV)
-    generate.seed(engine, generate.Options(subscribers=600, months=12, end=END, seed=11))
+    generate.seed(engine, seed_options.Options(subscribers=600, months=12, end=END, seed=11))
     churn_rollups.refresh(engine, as_of=SEED_AS_OF)
     with engine.connect() as conn:
         admin = conn.execute(text("SELECT user_id FROM users WHERE role = 'admin'")).scalar_one()

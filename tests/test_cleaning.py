@@ -23,7 +23,8 @@ from etl.cleaning import (
     read_records,
     split_list,
 )
-from etl.load_catalogue import LIST_SEPARATOR, read_catalogue, stage_row
+from etl.load_catalogue import read_catalogue
+from etl.staging import LIST_SEPARATOR, stage_row
 from tests.conftest import QUIRKS_CSV
 
 

@@ -25,10 +25,11 @@ from backend.billing import state as billing_state
 from backend.watching import rules as watching_rules
 from etl.load_catalogue import load_catalogue
 from seed import generate
+from seed import options as seed_options
 from seed.copy import Column, copy_binary
 from tests.conftest import QUIRKS_CSV, full_catalogue_csv
 
-OPTIONS = generate.Options(subscribers=800, months=12, end=date(2026, 6, 15), seed=11)
+OPTIONS = seed_options.Options(subscribers=800, months=12, end=date(2026, 6, 15), seed=11)
 WINDOW_END = datetime(2026, 6, 15, tzinfo=UTC)
 
 
@@ -125,7 +126,7 @@ def test_demo_accounts_share_one_hash_and_sign_in_with_the_documented_password(s
     assert roles == {"subscriber", "admin", "analyst"}
     plans_shown = {who["plan"] for who in summary["demo_sign_ins"] if who["role"] == "subscriber"}
     assert plans_shown == {name for (name,) in rows(engine, "SELECT name FROM plans WHERE is_active")}
-    admin = sessions.authenticate(engine, "demo.admin@example.com", generate.DEMO_PASSWORD)
+    admin = sessions.authenticate(engine, "demo.admin@example.com", seed_options.DEMO_PASSWORD)
     assert admin.role == "admin"
     phones = [p for (p,) in rows(engine, "SELECT phone_e164 FROM users WHERE is_seeded AND phone_e164 IS NOT NULL")]
     assert phones and all(p.startswith("+") for p in phones)
@@ -446,7 +447,7 @@ def test_the_event_log_agrees_with_the_subscription_states(seeded):
 
 def test_a_second_run_needs_reset(seeded):
     engine, _ = seeded
-    with pytest.raises(generate.SeedError, match="--reset"):
+    with pytest.raises(seed_options.SeedError, match="--reset"):
         generate.seed(engine, OPTIONS)
     assert scalar(engine, "SELECT status FROM job_runs WHERE job = 'seed' ORDER BY run_id LIMIT 1") == "succeeded"
 
@@ -486,17 +487,19 @@ def test_same_seed_same_data_and_reset_spares_registered_members(engine):
             text("INSERT INTO list_entries VALUES (:u, :p, :t, now())"),
             {"u": member.user_id, "p": profile_id, "t": title_id},
         )
-    options = generate.Options(subscribers=150, months=6, end=date(2026, 3, 1), seed=5)
+    options = seed_options.Options(subscribers=150, months=6, end=date(2026, 3, 1), seed=5)
     first = generate.seed(engine, options)
     print_one = fingerprint(engine)
-    second = generate.seed(engine, generate.Options(**{**options.as_json(), "end": options.end, "reset": True}))
+    second = generate.seed(engine, seed_options.Options(**{**options.as_json(), "end": options.end, "reset": True}))
     assert second["rows"]["removed_accounts"] == 152
     assert {k: v for k, v in first["rows"].items() if k != "removed_accounts"} == {
         k: v for k, v in second["rows"].items() if k != "removed_accounts"
     }
     assert first["mrr_by_month"] == second["mrr_by_month"]
     assert fingerprint(engine) == print_one
-    other = generate.seed(engine, generate.Options(subscribers=150, months=6, end=date(2026, 3, 1), seed=6, reset=True))
+    other = generate.seed(
+        engine, seed_options.Options(subscribers=150, months=6, end=date(2026, 3, 1), seed=6, reset=True)
+    )
     assert other["mrr_by_month"] != first["mrr_by_month"]
     # The registered member and their data are untouched by both resets.
     assert users.get_user(engine, member.user_id) is not None
@@ -510,9 +513,9 @@ def test_a_failed_run_leaves_nothing_and_is_logged(engine, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(generate, "_copy_viewing", broken)
+    monkeypatch.setattr(generate, "copy_viewing", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        generate.run_logged(engine, generate.Options(subscribers=50, months=3, end=date(2026, 3, 1)))
+        generate.run_logged(engine, seed_options.Options(subscribers=50, months=3, end=date(2026, 3, 1)))
     for table in ("users", "subscriptions", "subscription_events", "payment_attempts", "profiles"):
         assert scalar(engine, f"SELECT count(*) FROM {table}") == 0, table
     assert scalar(engine, "SELECT count(*) FROM visitors") == 0
@@ -528,14 +531,14 @@ def test_plans_an_admin_made_are_used_and_never_overwritten(engine):
             text("""INSERT INTO plans (name, price, billing_period, validity_days, access_level,
                              max_streams, resolution) VALUES ('Only', 5.55, 'month', 31, 'premium', 3, '1080p')""")
         )
-    generate.seed(engine, generate.Options(subscribers=60, months=3, end=date(2026, 3, 1)))
+    generate.seed(engine, seed_options.Options(subscribers=60, months=3, end=date(2026, 3, 1)))
     assert rows(engine, "SELECT name, price FROM plans") == [("Only", Decimal("5.55"))]
     assert scalar(engine, "SELECT count(DISTINCT plan_id) FROM subscriptions") == 1
 
 
 def test_an_empty_catalogue_is_refused_with_a_clear_message(engine):
-    with pytest.raises(generate.SeedError, match="load it first"):
-        generate.seed(engine, generate.Options(subscribers=10, months=1))
+    with pytest.raises(seed_options.SeedError, match="load it first"):
+        generate.seed(engine, seed_options.Options(subscribers=10, months=1))
 
 
 def test_cli_prints_one_json_line_and_if_empty_skips(db_url):
@@ -558,7 +561,7 @@ def test_cli_prints_one_json_line_and_if_empty_skips(db_url):
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["users"] == 42 and summary["seconds"] > 0 and summary["rows_per_second"] > 0
     assert list(summary["mrr_by_month"]) == ["2025-12", "2026-01"]
-    assert "demo.admin@example.com" in done.stderr and generate.DEMO_PASSWORD in done.stderr
+    assert "demo.admin@example.com" in done.stderr and seed_options.DEMO_PASSWORD in done.stderr
     again = subprocess.run(command, capture_output=True, text=True, env=env, cwd=database.PROJECT_ROOT, timeout=120)
     assert again.returncode == 2 and "--reset" in again.stderr
     skipped = subprocess.run(

@@ -19,6 +19,7 @@ from backend.accounts import users
 from backend.analytics import revenue_pages, selection
 from etl.load_catalogue import load_catalogue
 from seed import generate
+from seed import options as seed_options
 from tests.conftest import QUIRKS_CSV
 from tests.e2e.conftest import wait_for_app
 from tests.e2e.test_accounts_browser import open_app, wait_for_cookie
@@ -36,7 +37,7 @@ def analytics_pages() -> list[str]:
 def seeded(module_db_url):
     engine = create_engine(module_db_url, poolclass=NullPool)
     load_catalogue(engine, QUIRKS_CSV)
-    generate.seed(engine, generate.Options(subscribers=200, months=6, end=date(2026, 7, 1), seed=5))
+    generate.seed(engine, seed_options.Options(subscribers=200, months=6, end=date(2026, 7, 1), seed=5))
     yield engine
     engine.dispose()
 
@@ -49,7 +50,7 @@ def go(page, app_server, path: str) -> None:
 def sign_in_as_admin(page, app_server) -> None:
     go(page, app_server, "sign-in")
     page.get_by_label("Email").fill("demo.admin@example.com")
-    page.get_by_role("textbox", name="Password").fill(generate.DEMO_PASSWORD)
+    page.get_by_role("textbox", name="Password").fill(seed_options.DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     wait_for_cookie(page)
     expect(page.get_by_label("Watching as")).to_be_visible(timeout=15_000)
