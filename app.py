@@ -6,6 +6,7 @@ navigation built for that account's role. Pages only draw widgets and call `back
 
 import streamlit as st
 
+from backend.core.settings import SettingsError, get_settings
 from ui.session import active_profile, billing_scheduler, current_user, start_authenticator
 
 
@@ -15,6 +16,11 @@ def page(path: str, title: str, icon: str, url_path: str, **options) -> st.Page:
 
 st.set_page_config(page_title="Reelhouse", page_icon="🎬", layout="wide")
 st.logo("assets/wordmark.svg", size="large")
+try:
+    get_settings()
+except SettingsError as refused:  # an operator's mistake: say which setting, and serve nothing else
+    st.error(str(refused))
+    st.stop()
 
 billing_scheduler()
 start_authenticator()

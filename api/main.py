@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from api import errors, tokens
 from api.ratelimit import Limits, RateLimitMiddleware, TokenBuckets
 from api.routers import account, admin, auth, catalogue, discovery, subscription, watching
+from backend.core.settings import get_settings
 from backend.watching import media
 
 DESCRIPTION = """
@@ -58,6 +59,7 @@ def create_app(
     buckets: TokenBuckets | None = None,
 ) -> FastAPI:
     """The app; `engine` defaults to database.get_engine() on first use, the secret to tokens.default_secret()."""
+    get_settings()  # refuse bad or unsafe settings before serving anything
     # /docs and /redoc with their scripts served by the app itself, not a CDN: they work offline too.
     app = FastAPIOffline(title="Reelhouse API", version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS)
     app.state.engine = engine
