@@ -139,15 +139,22 @@ def pending_cancellations(engine: Engine, filters: Filters = NO_FILTERS, *, acti
     )
 
 
-def page_data(engine: Engine, period: Period, filters: Filters = NO_FILTERS, *, acting_user_id: int | None) -> dict:
-    """Everything the Churn & retention page draws with its default choices (survival by plan)."""
+def page_data(
+    engine: Engine,
+    period: Period,
+    filters: Filters = NO_FILTERS,
+    *,
+    survival_group: str = "plan",
+    acting_user_id: int | None,
+) -> dict:
+    """Everything the Churn & retention page draws, with the survival curves grouped by `survival_group`."""
     frames = {
         f"churn_by_{by}": churn_rates(engine, period, filters, by=by, acting_user_id=acting_user_id) for by in CHURN_BY
     }
     top, totals = at_risk(engine, filters, acting_user_id=acting_user_id)
     return frames | {
         "cohorts": cohorts(engine, period, filters, acting_user_id=acting_user_id),
-        "survival": survival(engine, "plan", acting_user_id=acting_user_id),
+        "survival": survival(engine, survival_group, acting_user_id=acting_user_id),
         "model": model_run(engine, acting_user_id=acting_user_id),
         "at_risk": top,
         "at_risk_totals": totals,

@@ -218,17 +218,28 @@ def time_to_first_play(
 
 
 def engagement_page(
-    engine: Engine, period: Period, filters: Filters = NO_FILTERS, *, acting_user_id: int | None
+    engine: Engine,
+    period: Period,
+    filters: Filters = NO_FILTERS,
+    *,
+    unit: str = "account",
+    week: date | None = None,
+    acting_user_id: int | None,
 ) -> dict[str, pd.DataFrame]:
-    """Everything the Engagement page draws with its default choices (accounts, the latest week)."""
-    daily = active_users(engine, period, filters, acting_user_id=acting_user_id)
+    """Everything the Engagement page draws: active `unit`s, and the Top 10 of `week` (a Monday of the period's
+    complete weeks; default and fallback: the latest)."""
+    daily = active_users(engine, period, filters, unit=unit, acting_user_id=acting_user_id)
     mondays = weeks(period)
+    if week not in mondays:
+        week = mondays[0] if mondays else None
     return {
+        "weeks": mondays,
+        "week": week,
         "daily": daily,
         "stickiness": stickiness(daily),
         "watch_hours": watch_hours(engine, period, filters, acting_user_id=acting_user_id),
         "completion": completion(engine, period, acting_user_id=acting_user_id),
-        "top10": top10(engine, mondays[0], acting_user_id=acting_user_id) if mondays else pd.DataFrame(),
+        "top10": top10(engine, week, acting_user_id=acting_user_id) if week else pd.DataFrame(),
         "genres": genre_share(engine, period, acting_user_id=acting_user_id),
         "peak_hours": peak_hours(engine, period, filters, acting_user_id=acting_user_id),
         "peak_concurrency": peak_concurrency(engine, period, acting_user_id=acting_user_id),

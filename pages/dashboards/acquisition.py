@@ -16,7 +16,8 @@ COHORT = (
     "trial and ever paid (so far); country = the visitor's; the plan filter does not apply."
 )
 
-by_source = content_metrics.funnel(engine(), period, filters, by="traffic_source", acting_user_id=acting)
+data = content_metrics.acquisition_page(engine(), period, filters, acting_user_id=acting)
+by_source = data["by_source"]
 totals = by_source[["visitors", "signups", "trials", "paid"]].sum()
 fig = go.Figure(
     go.Funnel(y=["Visitors", "Signups", "Trials", "Paid"], x=totals.to_list(), textinfo="value+percent initial")
@@ -46,7 +47,7 @@ show(
     key="conversion_source",
 )
 
-by_month = content_metrics.funnel(engine(), period, filters, by="month", acting_user_id=acting)
+by_month = data["by_month"]
 fig = go.Figure()
 for column, name in (("visitor_to_signup", "Visitor to signup"), ("signup_to_paid", "Signup to paid")):
     fig.add_scatter(x=dash.month_axis(by_month), y=by_month[column] * 100, name=name, mode="lines+markers")

@@ -13,7 +13,10 @@ through_app()
 acting = dash.guard("Churn & retention")
 period, filters = dash.filter_bar(acting)
 
-rates = churn_metrics.churn_rates(engine(), period, filters, by="month", acting_user_id=acting)
+data = churn_metrics.page_data(
+    engine(), period, filters, survival_group=st.session_state.get("survival_group", "plan"), acting_user_id=acting
+)
+rates = data["churn_by_month"]
 fig = go.Figure()
 for column, name in (
     ("churn_rate", "All churn"),
@@ -44,7 +47,7 @@ for tab, by, label in zip(
     strict=True,
 ):
     with tab:
-        frame = churn_metrics.churn_rates(engine(), period, filters, by=by, acting_user_id=acting)
+        frame = data[f"churn_by_{by}"]
         axis = frame[by].map(dash.country_label) if by == "country" else frame[by].astype(str)
         fig = go.Figure()
         fig.add_bar(x=axis, y=frame["churn_rate_voluntary"] * 100, name="Voluntary")
@@ -59,7 +62,7 @@ for tab, by, label in zip(
         )
 
 st.subheader("Cohort retention")
-cohorts = churn_metrics.cohorts(engine(), period, filters, acting_user_id=acting)
+cohorts = data["cohorts"]
 logo, money = st.tabs(["Logo retention", "Net MRR retention"])
 for tab, column, how in (
     (
@@ -102,14 +105,14 @@ for tab, column, how in (
         show(fig, cohorts, how, key=f"cohort_{column}")
 
 st.subheader("Survival")
-group = st.radio(
+st.radio(
     "Curves",
     ["plan", "cohort", "all"],
     horizontal=True,
     key="survival_group",
     format_func={"plan": "By first plan", "cohort": "By cohort", "all": "Everyone"}.get,
 )
-curves = churn_metrics.survival(engine(), group, acting_user_id=acting)
+curves = data["survival"]
 fig = go.Figure()
 for key, curve in curves.groupby("group_key"):
     fig.add_scatter(x=curve["t_days"], y=curve["survival"] * 100, name=str(key), mode="lines", line_shape="hv")
@@ -129,7 +132,7 @@ show(
 )
 
 st.subheader("Churn risk")
-run = churn_metrics.model_run(engine(), acting_user_id=acting)
+run = data["model"]
 if run is None:
     st.info("No churn model yet: run `python -m backend.analytics refresh`.")
 else:
@@ -169,7 +172,7 @@ else:
         key="calibration",
     )
 
-    top, totals = churn_metrics.at_risk(engine(), filters, limit=50, acting_user_id=acting)
+    top, totals = data["at_risk"], data["at_risk_totals"]
     columns = st.columns(3)
     columns[0].metric("MRR at risk", dash.format_value(totals["mrr_at_risk"], "money"), border=True)
     columns[1].metric("Expected churners (30 days)", f"{float(totals['expected_churners']):,.1f}", border=True)
@@ -182,7 +185,7 @@ else:
     )
     dash.download(top, "at_risk")
 
-    pending = churn_metrics.pending_cancellations(engine(), filters, acting_user_id=acting)
+    pending = data["pending"]
     st.markdown(f"**Pending cancellations** ({len(pending):,}): they keep access until the date shown, then churn.")
     st.dataframe(pending, hide_index=True, width="stretch")
     st.caption(

@@ -10,7 +10,8 @@ from ui.session import engine, through_app
 
 through_app()
 acting = dash.guard("Content")
-period, _filters = dash.filter_bar(acting)
+period, filters = dash.filter_bar(acting)
+data = content_metrics.content_page(engine(), period, filters, acting_user_id=acting)
 st.caption(
     "The catalogue charts show the active catalogue today; viewing charts use the month range. Plan and "
     "country filters do not apply to this page (titles are the same for every member)."
@@ -26,7 +27,7 @@ labels = {
 }
 for tab, dimension in zip(st.tabs(list(labels.values())), labels, strict=True):
     with tab:
-        frame = content_metrics.catalogue(engine(), dimension, acting_user_id=acting)
+        frame = data[f"catalogue_{dimension}"]
         shown = frame.head(30) if dimension in ("genre", "country") else frame
         if dimension == "release_year":
             fig = go.Figure(go.Bar(x=shown["value"], y=shown["titles"]))
@@ -47,7 +48,7 @@ for tab, dimension in zip(st.tabs(list(labels.values())), labels, strict=True):
         )
 
 st.subheader("Additions over time")
-added = content_metrics.additions_all_time(engine(), acting_user_id=acting)
+added = data["additions"]
 fig = go.Figure()
 for kind, part in added.groupby("kind"):
     fig.add_bar(x=part["year"], y=part["titles"], name={"movie": "Films", "tv_show": "Series"}.get(kind, kind))
@@ -61,7 +62,7 @@ show(
 )
 
 st.subheader("What is watched")
-top = content_metrics.top_titles(engine(), period, limit=20, acting_user_id=acting)
+top = data["top_titles"]
 fig = go.Figure(
     go.Bar(
         x=top["views"],
@@ -86,7 +87,7 @@ show(
     key="top_titles",
 )
 
-never = content_metrics.never_watched(engine(), period, acting_user_id=acting)
+never = data["never_watched"]
 counts = never.groupby("kind").size()
 st.metric(
     "Titles never watched in the range",

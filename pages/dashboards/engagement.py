@@ -21,7 +21,10 @@ unit = st.radio(
     key="engagement_unit",
     format_func={"account": "Accounts", "profile": "Viewing profiles"}.get,
 )
-daily = em.active_users(engine(), period, filters, unit=unit, acting_user_id=acting)
+data = em.engagement_page(
+    engine(), period, filters, unit=unit, week=st.session_state.get("top10_week"), acting_user_id=acting
+)
+daily = data["daily"]
 fig = make_subplots(specs=[[{"secondary_y": True}]])
 fig.add_scatter(x=daily["day"], y=daily["dau"], name="DAU", mode="lines")
 fig.add_scatter(x=daily["day"], y=daily["mau"], name="MAU (30 days)", mode="lines")
@@ -38,12 +41,12 @@ show(
     key="dau_mau",
 )
 
-sticky = em.stickiness(daily)
+sticky = data["stickiness"]
 fig = go.Figure(go.Bar(x=dash.month_axis(sticky), y=sticky["stickiness"] * 100, name="Stickiness"))
 fig.update_layout(title="Stickiness per month", yaxis_title="mean DAU/MAU %")
 show(fig, sticky, f"the mean over the month's days of DAU/MAU ({unit}s); the current month to date.", key="stickiness")
 
-hours = em.watch_hours(engine(), period, filters, acting_user_id=acting)
+hours = data["watch_hours"]
 fig = make_subplots(specs=[[{"secondary_y": True}]])
 fig.add_bar(x=dash.month_axis(hours), y=hours["hours"], name="Hours watched")
 fig.add_scatter(
@@ -64,7 +67,7 @@ show(
     key="watch_hours",
 )
 
-done = em.completion(engine(), period, acting_user_id=acting)
+done = data["completion"]
 fig = go.Figure()
 for kind, part in done.groupby("kind"):
     fig.add_scatter(
@@ -88,12 +91,12 @@ show(
 )
 
 st.subheader("Weekly Top 10")
-mondays = em.weeks(period)
+mondays = data["weeks"]
 if not mondays:
     st.info("No complete Monday-Sunday week in the range.")
 else:
-    monday = st.selectbox("Week starting", mondays, format_func=lambda d: f"{d:%a %d %b %Y}", key="top10_week")
-    top = em.top10(engine(), monday, acting_user_id=acting)
+    st.selectbox("Week starting", mondays, format_func=lambda d: f"{d:%a %d %b %Y}", key="top10_week")
+    top = data["top10"]
     for column, kind, label in zip(st.columns(2), ("movie", "tv_show"), ("Films", "Series"), strict=True):
         with column:
             part = top[top["kind"] == kind]
@@ -117,7 +120,7 @@ else:
                 key=f"top10_{kind}",
             )
 
-genres = em.genre_share(engine(), period, acting_user_id=acting)
+genres = data["genres"]
 fig = go.Figure(go.Bar(x=genres["share"] * 100, y=genres["genre"], orientation="h"))
 fig.update_layout(
     title="Genre share of hours watched",
@@ -135,7 +138,7 @@ show(
 )
 
 st.subheader("When members watch")
-heat = em.peak_hours(engine(), period, filters, acting_user_id=acting)
+heat = data["peak_hours"]
 grid = heat.pivot(index="weekday", columns="hour", values="hours").reindex(index=range(1, 8), columns=range(24))
 fig = go.Figure(
     go.Heatmap(
@@ -149,7 +152,7 @@ fig = go.Figure(
 fig.update_layout(title="Hours viewed by weekday and hour (UTC)", yaxis={"autorange": "reversed"}, hovermode="closest")
 show(fig, heat, "a session's watched hours counted in the weekday and hour (UTC) it started.", key="peak_hours")
 
-peaks = em.peak_concurrency(engine(), period, acting_user_id=acting)
+peaks = data["peak_concurrency"]
 fig = go.Figure(go.Scatter(x=peaks["day"], y=peaks["peak_sessions"], mode="lines", name="Peak sessions"))
 fig.update_layout(title="Peak concurrent sessions per day", yaxis_title="sessions")
 show(
@@ -159,7 +162,7 @@ show(
     key="peak_concurrency",
 )
 
-first = em.time_to_first_play(engine(), period, filters, acting_user_id=acting)
+first = data["first_play"]
 fig = make_subplots(specs=[[{"secondary_y": True}]])
 fig.add_bar(x=dash.month_axis(first), y=first["median_hours"], name="Median hours to first play")
 fig.add_scatter(
