@@ -1,23 +1,23 @@
-"""What every analytics dashboard page shares (stream 7A owns this file; 7B's pages use it).
+"""What every analytics dashboard page shares.
 
 A dashboard page looks like this:
 
-    from pages.common import engine, through_app
-    from pages.dashboards import common as dash
+    from ui import dashboards as dash
+    from ui.session import engine, through_app
 
     through_app()
-    acting = guard("Revenue")                 # title + server-side role check (admin or analyst)
-    period, filters = filter_bar(acting)      # months range, plans, countries (session + URL)
-    data = backend_module.some_page_data(engine(), period, filters, acting_user_id=acting)
-    chart(fig, data["frame"], "how this is computed, in one line", key="frame")
+    acting = dash.guard("Revenue")            # title + server-side role check (admin or analyst)
+    period, filters = dash.filter_bar(acting) # months range, plans, countries (session + URL)
+    data = revenue_pages.revenue_page(engine(), period, filters, acting_user_id=acting)  # one call per page
+    dash.chart(fig, data["frame"], "how this is computed, in one line", key="frame")
 
 Conventions (be consistent):
 - Every backend function a dashboard calls takes `acting_user_id` (keyword) and starts with
-  `backend.analytics.authorise(engine, acting_user_id)` (users.require_role(..., "admin", "analyst")),
+  `backend.analytics.reading.authorise(engine, acting_user_id)` (require_role(..., "admin", "analyst")),
   so the role is checked on the server on every run, whatever the menu shows. `guard()` checks it too,
   before anything is drawn, and stops the page with a message for anyone else.
-- Backend functions take `period: backend.analytics.Period` (calendar months first..last, UTC) and
-  `filters: backend.analytics.Filters` (plan_ids, countries: empty = all) and return DataFrames.
+- Backend functions take `period: backend.analytics.selection.Period` (calendar months first..last, UTC) and
+  `filters: backend.analytics.selection.Filters` (plan_ids, countries: empty = all) and return DataFrames.
 - Money stays Decimal in the frames (the CSV downloads are exact); charts convert for drawing only.
 - `chart(fig, data, how)` draws the figure with the dark template, the one-line "How this is computed"
   caption, and a CSV download of exactly `data`.

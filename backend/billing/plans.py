@@ -1,4 +1,4 @@
-"""Subscription plans as members see them, and the default line-up. (Editing plans is the admin's, issue 8.)"""
+"""Subscription plans as members see them, and the default line-up (admins edit plans: backend.admin.plans)."""
 
 from __future__ import annotations
 
