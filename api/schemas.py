@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
-# Text the database can store (no NUL characters), of a bounded length.
-def text_field(max_length: int, *, min_length: int = 0):
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=r"^[^\x00]*$")]
+# Text the database can store (no NUL characters), of a bounded length: `Annotated[str, text_field(80)]`
+# (the constraints, not the type, so that type checkers see a plain `str`).
+def text_field(max_length: int, *, min_length: int = 0) -> StringConstraints:
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=r"^[^\x00]*$")
 
 
-Email = text_field(254)
-Password = text_field(200)
-Name = text_field(80)
+Email: TypeAlias = Annotated[str, text_field(254)]
+Password: TypeAlias = Annotated[str, text_field(200)]
+Name: TypeAlias = Annotated[str, text_field(80)]
 BIGINT_MAX = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
 SHOW_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"

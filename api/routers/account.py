@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -13,6 +14,7 @@ from api.errors import ERROR_RESPONSES
 from api.schemas import Model, Name, text_field
 from backend.accounts import details, users
 from backend.accounts import profiles as viewing_profiles
+from backend.core.errors import NotAuthorised
 from backend.notify import notifications
 
 router = APIRouter(prefix="/v1/me", tags=["account"], responses=ERROR_RESPONSES)
@@ -30,8 +32,8 @@ class MeOut(Model):
 
 class MeUpdate(BaseModel):
     name: Name = Field(examples=["Ada Lovelace"])
-    bio: text_field(details.MAX_BIO_LENGTH) = Field("", examples=["Mostly documentaries."])
-    phone: text_field(40) = Field(
+    bio: Annotated[str, text_field(details.MAX_BIO_LENGTH)] = Field("", examples=["Mostly documentaries."])
+    phone: Annotated[str, text_field(40)] = Field(
         "", description="With its country code; empty to remove.", examples=["+44 20 7946 0958"]
     )
 
@@ -44,7 +46,7 @@ class ProfileOut(Model):
 
 
 class ProfileIn(BaseModel):
-    name: text_field(30, min_length=1) = Field(examples=["Kids"])
+    name: Annotated[str, text_field(30, min_length=1)] = Field(examples=["Kids"])
     is_kids: bool = False
 
 
@@ -74,7 +76,10 @@ def read_me(db: EngineDep, me: Me) -> MeOut:
 @router.patch("", response_model=MeOut, summary="Update my name, bio and phone")
 def update_me(db: EngineDep, me: Me, body: MeUpdate) -> MeOut:
     details.update_details(db, me.user_id, name=body.name, bio=body.bio, phone=body.phone)
-    return _me(db, users.get_user(db, me.user_id))
+    user = users.get_user(db, me.user_id)
+    if user is None:  # the account was removed meanwhile
+        raise NotAuthorised("You do not have access to this.")
+    return _me(db, user)
 
 
 @router.get("/profiles", response_model=list[ProfileOut], summary="My viewing profiles")

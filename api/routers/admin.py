@@ -3,6 +3,7 @@ dependencies here only answer 403 early with the same rule."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,8 +75,8 @@ def metrics(
     me: Staff,
     start: Annotated[str, Query(pattern=MONTH, description="First month, YYYY-MM.", examples=["2026-01"])],
     end: Annotated[str, Query(pattern=MONTH, description="Last month, YYYY-MM.", examples=["2026-10"])],
-    plan_id: Annotated[list[Annotated[int, Query(ge=1, le=BIGINT_MAX)]], Query(max_length=20)] = (),
-    country: Annotated[list[Annotated[str, Query(pattern=r"^[A-Za-z]{2}$")]], Query(max_length=50)] = (),
+    plan_id: Annotated[Sequence[Annotated[int, Query(ge=1, le=BIGINT_MAX)]], Query(max_length=20)] = (),
+    country: Annotated[Sequence[Annotated[str, Query(pattern=r"^[A-Za-z]{2}$")]], Query(max_length=50)] = (),
 ) -> MetricsOut:
     filters = selection.Filters(tuple(plan_id), tuple(c.upper() for c in country))
     table = revenue_metrics.monthly_metrics(db, _period(start, end), filters, acting_user_id=me.user_id)
@@ -87,14 +88,14 @@ def metrics(
 
 
 class PlanIn(BaseModel):
-    name: text_field(200) = Field(examples=["Mobile"])
+    name: Annotated[str, text_field(200)] = Field(examples=["Mobile"])
     price: Annotated[Decimal, Field(max_digits=12, decimal_places=2, gt=0, examples=["4.99"])]
     billing_period: Literal["month", "year"] = "month"
     validity_days: Annotated[int, Field(ge=1, le=400)] = 31
     max_streams: Annotated[int, Field(ge=1, le=10)] = 1
     resolution: Literal["480p", "720p", "1080p", "4K"] = "1080p"
     access_level: AccessLevel = AccessLevel.BASIC
-    description: text_field(2000) = ""
+    description: Annotated[str, text_field(2000)] = ""
 
     def entry(self) -> plan_admin.PlanInput:
         return plan_admin.PlanInput(**self.model_dump())
@@ -138,26 +139,20 @@ def update_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath, body: PlanIn) -> 
 
 @router.post("/plans/{plan_id}/deactivate", response_model=Done, summary="Take a plan off sale (subscribers keep it)")
 def deactivate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
-    return idempotent(
-        request,
-        db,
-        me,
-        key,
-        None,
-        lambda: _done(plan_admin.set_plan_active(db, plan_id, False, acting_user_id=me.user_id)),
-    )
+    def work() -> Done:
+        plan_admin.set_plan_active(db, plan_id, False, acting_user_id=me.user_id)
+        return Done()
+
+    return idempotent(request, db, me, key, None, work)
 
 
 @router.post("/plans/{plan_id}/activate", response_model=Done, summary="Put a plan back on sale")
 def activate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
-    return idempotent(
-        request,
-        db,
-        me,
-        key,
-        None,
-        lambda: _done(plan_admin.set_plan_active(db, plan_id, True, acting_user_id=me.user_id)),
-    )
+    def work() -> Done:
+        plan_admin.set_plan_active(db, plan_id, True, acting_user_id=me.user_id)
+        return Done()
+
+    return idempotent(request, db, me, key, None, work)
 
 
 @router.delete("/plans/{plan_id}", status_code=204, summary="Delete a plan nobody ever subscribed to")
@@ -166,25 +161,21 @@ def delete_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath) -> Response:
     return Response(status_code=204)
 
 
-def _done(_: object) -> Done:
-    return Done()
-
-
 # --- content ---------------------------------------------------------------------------------------------
 
 TitleIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="A title's id (title_id).")]
 
 
 class TitleIn(BaseModel):
-    title: text_field(400) = Field(examples=["The Lighthouse Keeper"])
+    title: Annotated[str, text_field(400)] = Field(examples=["The Lighthouse Keeper"])
     kind: Literal["movie", "tv_show"] = "movie"
-    description: text_field(4000) = ""
+    description: Annotated[str, text_field(4000)] = ""
     release_year: Annotated[int, Field(ge=1880, le=2100)] = 2024
-    maturity_rating: text_field(10) = Field("", examples=["PG-13"])
+    maturity_rating: Annotated[str, text_field(10)] = Field("", examples=["PG-13"])
     access_level: AccessLevel = AccessLevel.BASIC
     duration_minutes: Annotated[int | None, Field(ge=1, le=1000, description="Films.")] = None
     seasons: Annotated[int | None, Field(ge=1, le=60, description="Series.")] = None
-    genres: Annotated[list[text_field(120)], Field(min_length=1, max_length=20, examples=[["Dramas"]])]
+    genres: Annotated[list[Annotated[str, text_field(120)]], Field(min_length=1, max_length=20, examples=[["Dramas"]])]
     date_added: Annotated[date | None, Field(ge=date(1900, 1, 1), le=date(2100, 12, 31))] = None
 
     def entry(self) -> content_admin.TitleInput:
@@ -195,7 +186,7 @@ class TitleIn(BaseModel):
 def find_titles(
     db: EngineDep,
     me: Admin,
-    q: Annotated[text_field(200), Query()] = "",
+    q: Annotated[str, text_field(200), Query()] = "",
     status: Literal["all", "active", "inactive", "edited"] = "all",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict]:
@@ -223,26 +214,20 @@ def update_title(db: EngineDep, me: Admin, title_id: TitleIdPath, body: TitleIn)
 
 @router.post("/titles/{title_id}/deactivate", response_model=Done, summary="Take a title out of the catalogue")
 def deactivate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
-    return idempotent(
-        request,
-        db,
-        me,
-        key,
-        None,
-        lambda: _done(content_admin.set_title_active(db, title_id, False, acting_user_id=me.user_id)),
-    )
+    def work() -> Done:
+        content_admin.set_title_active(db, title_id, False, acting_user_id=me.user_id)
+        return Done()
+
+    return idempotent(request, db, me, key, None, work)
 
 
 @router.post("/titles/{title_id}/activate", response_model=Done, summary="Bring a title back")
 def activate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
-    return idempotent(
-        request,
-        db,
-        me,
-        key,
-        None,
-        lambda: _done(content_admin.set_title_active(db, title_id, True, acting_user_id=me.user_id)),
-    )
+    def work() -> Done:
+        content_admin.set_title_active(db, title_id, True, acting_user_id=me.user_id)
+        return Done()
+
+    return idempotent(request, db, me, key, None, work)
 
 
 # --- accounts --------------------------------------------------------------------------------------------
@@ -268,7 +253,7 @@ class RoleIn(BaseModel):
 def search_users(
     db: EngineDep,
     me: Admin,
-    q: Annotated[text_field(200), Query()] = "",
+    q: Annotated[str, text_field(200), Query()] = "",
     role: Literal["", "subscriber", "admin", "analyst"] = "",
     suspended: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -290,16 +275,20 @@ def account_page(db: EngineDep, me: Admin, user_id: UserIdPath) -> dict:
     summary="Suspend an account (its sessions, API ones included, end at once)",
 )
 def suspend(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
-    return idempotent(
-        request, db, me, key, None, lambda: _done(account_admin.suspend(db, user_id, acting_user_id=me.user_id))
-    )
+    def work() -> Done:
+        account_admin.suspend(db, user_id, acting_user_id=me.user_id)
+        return Done()
+
+    return idempotent(request, db, me, key, None, work)
 
 
 @router.post("/users/{user_id}/restore", response_model=Done, summary="Lift a suspension")
 def restore(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
-    return idempotent(
-        request, db, me, key, None, lambda: _done(account_admin.restore(db, user_id, acting_user_id=me.user_id))
-    )
+    def work() -> Done:
+        account_admin.restore(db, user_id, acting_user_id=me.user_id)
+        return Done()
+
+    return idempotent(request, db, me, key, None, work)
 
 
 @router.put("/users/{user_id}/role", response_model=Done, summary="Change an account's role (not your own)")

@@ -16,6 +16,7 @@ from api.errors import ERROR_RESPONSES, ApiError
 from api.schemas import Email, Name, Password, TokenPair, UserOut
 from backend.accounts import api_sessions, passwords, sessions, users
 from backend.accounts import errors as account_errors
+from backend.core.errors import NotAuthorised
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -105,4 +106,7 @@ def sign_out(db: EngineDep, me: Me) -> Response:
 def change_password(request: Request, db: EngineDep, me: Me, body: Annotated[PasswordIn, Body()]) -> TokenPair:
     sessions.change_password(db, me.user_id, body.current_password, body.new_password)
     api_sessions.end_all(db, me.user_id)
-    return _pair(request, api_sessions.start(db, users.get_user(db, me.user_id)))
+    user = users.get_user(db, me.user_id)
+    if user is None:  # the account was removed meanwhile
+        raise NotAuthorised("You do not have access to this.")
+    return _pair(request, api_sessions.start(db, user))

@@ -5,9 +5,10 @@ Search, filters, ranking, maturity rules and recommendations are backend.catalog
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
@@ -26,7 +27,7 @@ router = APIRouter(tags=["catalogue"], responses=ERROR_RESPONSES)
 library_router = APIRouter(prefix="/v1/me/profiles/{profile_id}", tags=["watching"], responses=ERROR_RESPONSES)
 
 ProfilePath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="One of my viewing profiles.")]
-Word = text_field(100)
+Word: TypeAlias = Annotated[str, text_field(100)]
 Kind = Literal["movie", "tv_show"]
 Sort = Literal["relevance", "newest", "release_desc", "release_asc", "title"]
 RECOMMENDATION_ROWS = ("picks", "because:", "genre:", "popular")
@@ -98,7 +99,9 @@ class RowOut(BaseModel):
 
 class RatingIn(BaseModel):
     score: Literal[-1, 1, 2] = Field(description="-1 not for me, 1 I like this, 2 love this.", examples=[2])
-    review: text_field(library.MAX_REVIEW_LENGTH) | None = Field(None, examples=["Gripping from the first scene."])
+    review: Annotated[str, text_field(library.MAX_REVIEW_LENGTH)] | None = Field(
+        None, examples=["Gripping from the first scene."]
+    )
 
 
 class RatingOut(BaseModel):
@@ -150,13 +153,13 @@ def browse(
     db: EngineDep,
     me: OptionalMe,
     q: Annotated[Word, Query(description="Search words (typos tolerated).", examples=["strangr thngs"])] = "",
-    kind: Annotated[list[Kind], Query(max_length=2)] = (),
-    genre: Annotated[list[Word], Query(max_length=20)] = (),
-    country: Annotated[list[Word], Query(max_length=20)] = (),
+    kind: Annotated[Sequence[Kind], Query(max_length=2)] = (),
+    genre: Annotated[Sequence[Word], Query(max_length=20)] = (),
+    country: Annotated[Sequence[Word], Query(max_length=20)] = (),
     year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-    audience: Annotated[list[Audience], Query(max_length=5)] = (),
-    access_level: Annotated[list[AccessLevel], Query(max_length=2)] = (),
+    audience: Annotated[Sequence[Audience], Query(max_length=5)] = (),
+    access_level: Annotated[Sequence[AccessLevel], Query(max_length=2)] = (),
     person: Annotated[Word | None, Query(description="Exact name of a cast member or director.")] = None,
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,

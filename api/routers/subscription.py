@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/me", tags=["subscription"], responses=ERROR_RESPO
 
 
 class CardIn(BaseModel):
-    number: text_field(40, min_length=1) = Field(
+    number: Annotated[str, text_field(40, min_length=1)] = Field(
         description="Test cards: 4242 4242 4242 4242 succeeds, "
         "4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has "
         "insufficient funds.",
@@ -32,7 +32,7 @@ class CardIn(BaseModel):
     )
     exp_month: Annotated[int, Field(ge=1, le=12, examples=[12])]
     exp_year: Annotated[int, Field(ge=2000, le=2100, examples=[2030])]
-    cvc: text_field(4, min_length=3) = Field(examples=["123"])
+    cvc: Annotated[str, text_field(4, min_length=3)] = Field(examples=["123"])
 
     def details(self) -> billing_state.CardDetails:
         return billing_state.CardDetails(self.number, self.exp_month, self.exp_year, self.cvc)

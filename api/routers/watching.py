@@ -57,7 +57,7 @@ class StartIn(BaseModel):
             examples=["phone-8c1d2f"],
         ),
     ]
-    device_label: text_field(120) = Field("API client", examples=["Ada's phone"])
+    device_label: Annotated[str, text_field(120)] = Field("API client", examples=["Ada's phone"])
 
 
 class SessionOut(BaseModel):
