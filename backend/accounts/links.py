@@ -106,7 +106,10 @@ def reset_password(engine: Engine, token: str, new_password: str, *, now: dateti
         )
         email = conn.execute(text("SELECT email FROM users WHERE user_id = :id"), {"id": link.user_id}).scalar()
         conn.execute(text("DELETE FROM login_throttle WHERE email = :e"), {"e": email})
-    return users.get_user(engine, link.user_id)
+    user = users.get_user(engine, link.user_id)
+    if user is None:  # the account was removed meanwhile
+        raise core_errors.NotAuthorised("You do not have access to this.")
+    return user
 
 
 def request_email_change(
@@ -163,4 +166,7 @@ def confirm_email_change(engine: Engine, token: str, *, now: datetime | None = N
             )
     except IntegrityError:
         raise account_errors.AccountError("Another account took this email address meanwhile.") from None
-    return users.get_user(engine, link.user_id)
+    user = users.get_user(engine, link.user_id)
+    if user is None:  # the account was removed meanwhile
+        raise core_errors.NotAuthorised("You do not have access to this.")
+    return user

@@ -43,7 +43,9 @@ def create_profile(
     cap = KIDS_PROFILE_CAP if is_kids else None
     with engine.begin() as conn:
         conn.execute(text("SELECT 1 FROM users WHERE user_id = :id FOR UPDATE"), {"id": user_id})
-        count = conn.execute(text("SELECT count(*) FROM profiles WHERE user_id = :id"), {"id": user_id}).scalar()
+        count: int = conn.execute(
+            text("SELECT count(*) FROM profiles WHERE user_id = :id"), {"id": user_id}
+        ).scalar_one()
         if count >= MAX_PROFILES:
             raise AccountError(f"An account has at most {MAX_PROFILES} profiles.")
         taken = conn.execute(

@@ -55,7 +55,9 @@ def export_csv(engine: Engine, table: str, *, acting_user_id: int | None, limit:
         raise DataOpsError(f"Exports are: {', '.join(EXPORTS)}.")
     buffer = io.BytesIO()
     with engine.connect() as conn:
-        cursor = conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a checked-out connection always has one
+        cursor = driver.cursor()
         cursor.execute("SET LOCAL TimeZone = 'UTC'")
         cursor.copy_expert(f"COPY ({EXPORTS[table]} LIMIT {int(limit)}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
         conn.rollback()
@@ -68,7 +70,7 @@ def export_row_counts(engine: Engine, *, acting_user_id: int | None) -> dict[str
 
     names = {"payments": "payment_attempts"}
     with engine.connect() as conn:
-        rows = dict(
+        rows: dict[str, int] = dict(
             conn.execute(
                 text("""SELECT relname, greatest(reltuples, 0)::bigint FROM pg_class
                                          WHERE relname = ANY(:n) AND relkind = 'r'"""),

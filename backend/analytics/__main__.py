@@ -71,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         filters = Filters(_plan_ids(engine, args.plan), tuple(c.upper() for c in args.country))
     except ValueError as error:
         parser.error(str(error))
-    timings = None
-    if args.refresh:
-        timings = {k: round(v, 3) for k, v in refresh(engine).items()}
+    timings = {k: round(v, 3) for k, v in refresh(engine).items()} if args.refresh else {}
     with engine.connect() as conn:
         metrics = metrics_in(conn, period, filters)
     if args.format == "csv":
@@ -81,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         if timings:
             print(f"# refresh_seconds: {json.dumps(timings)}", file=sys.stderr)
     else:
-        out = {"months": as_json_rows(metrics), "refreshed_at": str(refreshed_at(engine))}
+        out: dict[str, object] = {"months": as_json_rows(metrics), "refreshed_at": str(refreshed_at(engine))}
         if timings:
             out["refresh_seconds"] = timings
         print(json.dumps(out))

@@ -181,16 +181,16 @@ def refresh_survival(conn: Connection, as_of: datetime) -> None:
     rows = []
     for kind, key, group in groups:
         curve = kaplan_meier(group["days"].to_numpy(), group["churned"].to_numpy())
-        for r in curve.itertuples():
+        for r in curve.to_dict("records"):
             rows.append(
                 {
                     "kind": kind,
                     "key": key,
-                    "t": int(r.t_days),
-                    "s": round(float(r.survival), 6),
-                    "lo": None if np.isnan(r.ci_low) else round(float(r.ci_low), 6),
-                    "hi": None if np.isnan(r.ci_high) else round(float(r.ci_high), 6),
-                    "n": int(r.at_risk),
+                    "t": int(r["t_days"]),
+                    "s": round(float(r["survival"]), 6),
+                    "lo": None if np.isnan(r["ci_low"]) else round(float(r["ci_low"]), 6),
+                    "hi": None if np.isnan(r["ci_high"]) else round(float(r["ci_high"]), 6),
+                    "n": int(r["at_risk"]),
                 }
             )
     conn.execute(
@@ -290,6 +290,8 @@ def _copy(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, header=False, na_rep="", date_format="%Y-%m-%d %H:%M:%S.%f+00")
     buffer.seek(0)
-    conn.connection.dbapi_connection.cursor().copy_expert(
+    driver = conn.connection.driver_connection  # psycopg2's connection (for COPY)
+    assert driver is not None  # a checked-out connection always has one
+    driver.cursor().copy_expert(
         f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (country_code))", buffer
     )

@@ -307,7 +307,7 @@ def _refresh_active(conn: Connection, lo: date) -> None:
     conn.execute(text("DELETE FROM daily_active WHERE day >= :lo"), {"lo": lo})
     if hi is None or hi < lo:
         return
-    first = conn.execute(text("SELECT min(day) FROM user_daily_activity")).scalar()
+    first: date = conn.execute(text("SELECT min(day) FROM user_daily_activity")).scalar_one()  # as hi: not NULL
     conn.execute(text(_ACTIVE_SQL), {"lo": max(lo, first), "hi": hi})
 
 

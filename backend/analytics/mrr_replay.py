@@ -126,4 +126,4 @@ def mrr_movements(bind: Engine | Connection, first_month: date, last_month: date
 def mrr_by_month(bind: Engine | Connection, first_month: date, last_month: date) -> dict[str, str]:
     """Month-end MRR per month, as {"YYYY-MM": "1234.56"} (strings keep the cents exact in JSON)."""
     movements = mrr_movements(bind, first_month, last_month)
-    return {row.month.strftime("%Y-%m"): f"{row.end_mrr:.2f}" for row in movements.itertuples()}
+    return {f"{row.month:%Y-%m}": f"{row.end_mrr:.2f}" for row in movements.itertuples()}

@@ -189,7 +189,7 @@ def _derive(row: dict, history: list[Fraction | None]) -> dict:
     churn = exact_ratio(row["churned_subscribers"], row["active_start"])
     arpu = exact_ratio(end, row["active_end"])
     trailing = [r for r in history[-LTV_WINDOW:] if r is not None]
-    mean_churn = sum(trailing) / len(trailing) if trailing else None
+    mean_churn = sum(trailing, Fraction(0)) / len(trailing) if trailing else None
     retained = start - row["churned_mrr"] - row["contraction_mrr"]
     out = {
         **row,
@@ -224,7 +224,8 @@ def _derive(row: dict, history: list[Fraction | None]) -> dict:
 def metrics_in(conn: Connection, period: Period, filters: Filters) -> pd.DataFrame:
     wide = period.widened(LTV_WINDOW)
     result = conn.execute(_MONTHLY_SQL, {"first": wide.first, "last": wide.last, **filters.params()})
-    rows, history = [], []
+    rows: list[dict] = []
+    history: list[Fraction | None] = []
     for raw in result.mappings():
         row = {"month": raw["month"]}
         row |= {c: Decimal(raw[c] or 0).quantize(CENT) for c in [*MONEY_COLUMNS, "cash_collected"]}

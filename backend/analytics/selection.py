@@ -87,7 +87,9 @@ def filter_options(engine: Engine, *, acting_user_id: int | None) -> FilterOptio
     authorise(engine, acting_user_id)
     with engine.connect() as conn:
         bounds = conn.execute(text("SELECT min(month), max(month) FROM revenue_monthly")).one()
-        plans = dict(conn.execute(text("SELECT plan_id, name FROM plans ORDER BY billing_period, price, name")).all())
+        plans: dict[int, str] = dict(
+            conn.execute(text("SELECT plan_id, name FROM plans ORDER BY billing_period, price, name")).all()
+        )
         countries = list(
             conn.execute(text("SELECT DISTINCT country_code FROM revenue_monthly ORDER BY country_code")).scalars()
         )

@@ -45,9 +45,11 @@ def retry_times(sub: Subscription) -> list[datetime]:
 def _next_due(conn: Connection, sub: Subscription) -> tuple[datetime, str] | None:
     """(when, what) of the subscription's next scheduled step."""
     if sub.status == "trialing":
+        assert sub.trial_end is not None  # a trial always has its end (checkout sets it)
         return sub.trial_end, "trial_end"
     if sub.status == "active":
         return sub.current_period_end, "period_end"
+    assert sub.grace_until is not None  # past_due always has a grace period (set with the status)
     for number, when in enumerate(retry_times(sub), start=1):
         if (
             when < sub.grace_until

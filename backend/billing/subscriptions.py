@@ -252,6 +252,7 @@ def entitlement(engine: Engine, user_id: int, now: datetime | None = None) -> En
     if sub.status in ("trialing", "active"):
         # Past the end without a cancellation, the billing job is about to convert or renew: access goes on.
         until = sub.trial_end if sub.status == "trialing" else sub.current_period_end
+        assert until is not None  # a trial always has its end (checkout sets it)
         allowed = now < until or not sub.cancel_at_period_end
     elif sub.status == "past_due":
         until = sub.grace_until

@@ -225,11 +225,12 @@ class Facets:
 def facets(engine: Engine) -> Facets:
     """The filter choices: genres (A-Z), countries (most titles first) and the release-year range."""
     with engine.connect() as conn:
-        genres = conn.execute(
-            text("""SELECT DISTINCT g.name FROM genres g JOIN title_genres tg USING (genre_id)
+        genres = list(
+            conn.execute(
+                text("""SELECT DISTINCT g.name FROM genres g JOIN title_genres tg USING (genre_id)
                                       JOIN titles t USING (title_id) WHERE t.is_active ORDER BY g.name""")
-        ).scalars()
-        genres = list(genres)
+            ).scalars()
+        )
         countries = list(
             conn.execute(
                 text("""

@@ -12,7 +12,7 @@ import smtplib
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, RowMapping, text
 
 from backend.core.settings import get_settings
 
@@ -30,9 +30,11 @@ def queue(conn: Connection, user_id: int, to_address: str, subject: str, body: s
     ).scalar_one()
 
 
-def _send(message: dict) -> None:
+def _send(message: RowMapping) -> None:
     email = EmailMessage()
     settings = get_settings()
+    if settings.smtp_host is None:  # deliver_pending sends only when it is set
+        raise smtplib.SMTPException("SMTP_HOST is not set")
     email["From"] = settings.smtp_from
     email["To"] = message["to_address"]
     email["Subject"] = message["subject"]
@@ -63,7 +65,7 @@ def deliver_pending(engine: Engine, user_id: int) -> int:
     for message in pending:
         if not get_settings().smtp_host:
             log.warning("dev mailbox, to %s: %s\n%s", message["to_address"], message["subject"], message["body"])
-            outcome = {"sent_at": None, "error": NOT_CONFIGURED}
+            outcome: dict[str, datetime | str | None] = {"sent_at": None, "error": NOT_CONFIGURED}
         else:
             try:
                 _send(message)

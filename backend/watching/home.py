@@ -187,6 +187,7 @@ def home_rows(
     models = recommend.models(engine)
     continuing = continue_watching_row(engine, user_id, profile.profile_id, allowed, length)
     rows: list[Row] = []
+    ranked_notes: list[tuple[Row, dict[int, str]]] = []  # the Top 10 rows' notes by title id, until cards are fetched
     with engine.connect() as conn:
         seen = history(conn, user_id, profile.profile_id)
         exclude = set(seen.recent) | seen.disliked
@@ -212,7 +213,8 @@ def home_rows(
                 [t for t, _ in ranked],
                 f"Most views in the week of {week:%-d %B %Y} (hours viewed / runtime).",
             )
-            row.ranked, row.notes = True, {t: f"{views:,.1f} views" for t, views in ranked}  # by title id for now
+            row.ranked = True
+            ranked_notes.append((row, {t: f"{views:,.1f} views" for t, views in ranked}))  # by title id for now
             rows.append(row)
         rows.append(
             _row(
@@ -250,9 +252,8 @@ def home_rows(
             rows.append(_because(models, seen.recent[1], allowed, exclude, length))
         rows.append(_row("recent", "Recently Watched", seen.recent[:length], "What you watched last, newest first."))
         _fill_cards(conn, [continuing, *rows], allowed)
-    for row in rows:
-        if row.ranked:
-            row.notes = {c.show_id: row.notes[c.title_id] for c in row.cards}
+    for row, by_title in ranked_notes:
+        row.notes = {c.show_id: by_title[c.title_id] for c in row.cards}
     return [row for row in [continuing, *rows] if row.cards]
 
 

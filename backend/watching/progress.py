@@ -42,7 +42,7 @@ def resume_point(
         if title.is_series:
             wanted = episode_id if episode_id is not None else (saved.episode_id if saved else None)
             episode = episode_by_id(conn, title.title_id, wanted) if wanted is not None else None
-            if episode_id is None and episode is not None and saved.completed:
+            if episode_id is None and episode is not None and saved is not None and saved.completed:
                 episode = next_episode_in(conn, title.title_id, episode.episode_id) or episode
             episode = episode or first_episode(conn, title.title_id)
     if saved is None or saved.completed or (episode and saved.episode_id != episode.episode_id):

@@ -120,7 +120,7 @@ def build_content_model(engine: Engine) -> ContentModel:
 def build_coview_model(engine: Engine, content: ContentModel) -> CoviewModel:
     """Who watched what, from viewing_progress (one row per profile and title)."""
     with engine.connect() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()
+        cursor = conn.connection.cursor()
         cursor.execute("SELECT user_id, profile_id, title_id FROM viewing_progress")
         data = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
         cursor.close()
