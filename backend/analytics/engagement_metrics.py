@@ -8,6 +8,7 @@ Definitions: ../shared/docs/metrics.md, as summarised in backend/analytics/engag
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import TypedDict
 
 import pandas as pd
 from dateutil.relativedelta import relativedelta
@@ -217,6 +218,22 @@ def time_to_first_play(
     return pd.DataFrame(rows, columns=["month", "subscribers", "played", "median_hours"])
 
 
+class EngagementPage(TypedDict):
+    """What `engagement_page` returns: the week picker's choices and one frame per chart."""
+
+    weeks: list[date]
+    week: date | None
+    daily: pd.DataFrame
+    stickiness: pd.DataFrame
+    watch_hours: pd.DataFrame
+    completion: pd.DataFrame
+    top10: pd.DataFrame
+    genres: pd.DataFrame
+    peak_hours: pd.DataFrame
+    peak_concurrency: pd.DataFrame
+    first_play: pd.DataFrame
+
+
 def engagement_page(
     engine: Engine,
     period: Period,
@@ -225,7 +242,7 @@ def engagement_page(
     unit: str = "account",
     week: date | None = None,
     acting_user_id: int | None,
-) -> dict[str, pd.DataFrame]:
+) -> EngagementPage:
     """Everything the Engagement page draws: active `unit`s, and the Top 10 of `week` (a Monday of the period's
     complete weeks; default and fallback: the latest)."""
     daily = active_users(engine, period, filters, unit=unit, acting_user_id=acting_user_id)
