@@ -32,13 +32,18 @@ api: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue if empty, se
 	$(BIN)/python -m etl.load_catalogue --if-empty
 	$(BIN)/python -m uvicorn api.main:create_app --factory --host 127.0.0.1 --port $(API_PORT)
 
-test: $(VENV)/.dev-installed chromium  ## Set up and run the whole suite (lint, unit, database, app, browser)
-	$(BIN)/ruff check .
-	$(BIN)/python -m backend.watching.media
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# pytest in parallel (one worker per core, each test file on one worker: see [tool.pytest.ini_options]) with a
+# coverage summary; PYTEST_ARGS come last, so e.g. PYTEST_ARGS="-n 0 -k etl" runs a few tests in one process.
+PYTEST_PARALLEL ?= -n auto --cov --cov-report=term:skip-covered
 
-lint: $(VENV)/.dev-installed  ## ruff
+test: $(VENV)/.dev-installed chromium lint  ## Set up and run the whole suite (lint, types, unit, database, app, browser) in parallel, with coverage
+	$(BIN)/python -m backend.watching.media
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed  ## The static checks: ruff check, ruff format --check, mypy
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(VENV)/.dev-installed  ## Benchmarks (figures printed, nothing asserted)
 	$(BIN)/python -m benchmarks.etl
@@ -70,4 +75,4 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
 	@touch $@
 
 clean:  ## Remove the virtualenv and caches (keeps data/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage .coverage.* test-artifacts

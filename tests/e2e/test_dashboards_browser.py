@@ -53,7 +53,7 @@ def sign_in_as_admin(page, app_server) -> None:
     page.get_by_role("textbox", name="Password").fill(seed_options.DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     wait_for_cookie(page)
-    expect(page.get_by_label("Watching as")).to_be_visible(timeout=15_000)
+    expect(page.get_by_label("Watching as")).to_be_visible()
 
 
 def mrr_tile(page) -> str:

@@ -20,6 +20,7 @@ from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV
 from tests.e2e.conftest import wait_for_app
 from tests.e2e.test_accounts_browser import fresh_email, open_app, register, sign_in_with_form
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 FILM_SECONDS = 101 * 60  # t1 "The Paper Lantern", a basic title
@@ -78,13 +79,9 @@ def progress(db, uid: int) -> tuple | None:
         ).first()
 
 
-def until(check, page, timeout_ms: int = 15_000):
-    for _ in range(timeout_ms // 250):
-        value = check()
-        if value:
-            return value
-        page.wait_for_timeout(250)
-    raise AssertionError("the player's report never arrived")
+def until_playing_past(page, player, clip_seconds: float) -> None:
+    """Until the <video> has played past `clip_seconds`."""
+    page.wait_for_function("([v, t]) => v.currentTime > t", arg=[player.element_handle(), clip_seconds])
 
 
 def play_from_search(page, query: str, title: str) -> None:
@@ -112,14 +109,17 @@ def test_search_play_resume_continue_watching_and_completion(page, app_server, d
     expect(page.get_by_role("heading", name="The Paper Lantern")).to_be_visible()
     player = video(page)
     seek_and_pause(player, 0.5)  # a pause reports at once
-    saved = until(lambda: (row := progress(db, uid)) and row.position_seconds > FILM_SECONDS / 3 and row, page)
+    saved = wait_until(
+        lambda: (row := progress(db, uid)) and row.position_seconds > FILM_SECONDS / 3 and row,
+        "the player's report of the pause",
+    )
     assert abs(saved.position_seconds - FILM_SECONDS / 2) < 60 and not saved.completed
 
     page.reload()
     wait_for_app(page)
     expect(page.get_by_text("Resuming at 50 min.")).to_be_visible()
     player = video(page)
-    until(lambda: player.evaluate("v => v.currentTime > 0"), page)
+    until_playing_past(page, player, 0)
     resumed = player.evaluate("v => v.currentTime / v.duration")
     assert 0.49 < resumed < 0.6  # the clip starts where the member stopped (and plays on)
 
@@ -166,42 +166,41 @@ def test_basic_plan_and_kids_profile_are_refused_with_what_would_allow_it(page, 
     expect(page.locator("video")).to_have_count(0)
 
 
-def test_a_third_stream_on_a_two_screen_plan_waits_until_one_ends(browser, app_server, db):
-    pages = []
-    for n, show_id in enumerate(("t1", "t3", "t4")):
-        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        page.set_default_timeout(20_000)
-        if n == 0:
-            email, uid = subscriber(page, app_server, db, "Standard", "screens")
-        else:
-            open_app(page, app_server)
-            sign_in_with_form(page, app_server, email)
-        watch(page, app_server, f"title={show_id}")
-        pages.append(page)
-    first, second, third = pages
-    try:
-        video(first), video(second)
-        expect(third.get_by_text("plays on 2 screens at once, and all are in use")).to_be_visible()
-        expect(third.locator("video")).to_have_count(0)
-        expect(third.get_by_text("The Paper Lantern")).to_be_visible()
-        expect(third.get_by_role("button", name="End this stream")).to_have_count(2)
+def keep_playing(player) -> None:
+    """The sample clip stands in for the whole film but lasts 30 s, and a player at its end reports no more:
+    loop it, so that this device goes on playing (and reporting) like a film hours long."""
+    player.evaluate("v => { v.loop = true; }")
 
-        third.get_by_role("button", name="End this stream").first.click()  # the oldest: the first device's
-        wait_for_app(third)
-        expect(third.get_by_role("heading", name="Quiet Orchard")).to_be_visible()
-        video(third)
-        expect(first.get_by_text("This stream was stopped")).to_be_visible()  # at its next report
-        expect(first.get_by_role("button", name="Play here again")).to_be_visible()
-        with db.connect() as conn:
-            devices = conn.execute(
-                text("""SELECT count(DISTINCT device_key) FROM stream_leases
-                                           WHERE user_id = :u AND ended_at IS NULL"""),
-                {"u": uid},
-            ).scalar_one()
-        assert devices == 2
-    finally:
-        for page in pages:
-            page.context.close()
+
+def test_a_third_stream_on_a_two_screen_plan_waits_until_one_ends(new_device, app_server, db):
+    first, second, third = new_device(), new_device(), new_device()
+    email, uid = subscriber(first, app_server, db, "Standard", "screens")
+    watch(first, app_server, "title=t1")
+    keep_playing(video(first))
+    for page, show_id in ((second, "t3"), (third, "t4")):
+        open_app(page, app_server)
+        sign_in_with_form(page, app_server, email)
+        watch(page, app_server, f"title={show_id}")
+        if page is second:
+            keep_playing(video(second))
+    expect(third.get_by_text("plays on 2 screens at once, and all are in use")).to_be_visible()
+    expect(third.locator("video")).to_have_count(0)
+    expect(third.get_by_text("The Paper Lantern")).to_be_visible()
+    expect(third.get_by_role("button", name="End this stream")).to_have_count(2)
+
+    third.get_by_role("button", name="End this stream").first.click()  # the oldest: the first device's
+    wait_for_app(third)
+    expect(third.get_by_role("heading", name="Quiet Orchard")).to_be_visible()
+    video(third)
+    expect(first.get_by_text("This stream was stopped")).to_be_visible()  # at its next report
+    expect(first.get_by_role("button", name="Play here again")).to_be_visible()
+    with db.connect() as conn:
+        devices = conn.execute(
+            text("""SELECT count(DISTINCT device_key) FROM stream_leases
+                                       WHERE user_id = :u AND ended_at IS NULL"""),
+            {"u": uid},
+        ).scalar_one()
+    assert devices == 2
 
 
 def lease_count(db) -> int:
@@ -216,6 +215,6 @@ def test_a_guest_plays_the_trailer_but_not_the_title(page, app_server, db):
     expect(page.get_by_text("Guests can watch the trailer")).to_be_visible()
     player = video(page)
     assert "trailer-" in player.get_attribute("src")
-    until(lambda: player.evaluate("v => v.currentTime > 0.2"), page)  # it plays
+    until_playing_past(page, player, 0.2)  # it plays
     expect(page.get_by_test_id("stMain").get_by_role("link", name="Sign in")).to_be_visible()
     assert lease_count(db) == leases_before  # a trailer takes no screen and records no play
