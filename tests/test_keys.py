@@ -31,13 +31,15 @@ def _make_key_after(barrier, results) -> None:
 def test_processes_starting_at_once_all_get_the_one_key(monkeypatch, tmp_path):
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.delenv("AUTH_COOKIE_KEY", raising=False)
-    fork = multiprocessing.get_context("fork")  # the children inherit this test's settings
-    barrier, results = fork.Barrier(6), fork.Queue()
-    makers = [fork.Process(target=_make_key_after, args=(barrier, results)) for _ in range(6)]
+    # Fresh interpreters (a forked child of a pytest-xdist worker would share, and garble, its channel to the
+    # controller); they read the settings from the environment set above.
+    spawn = multiprocessing.get_context("spawn")
+    barrier, results = spawn.Barrier(6), spawn.Queue()
+    makers = [spawn.Process(target=_make_key_after, args=(barrier, results)) for _ in range(6)]
     for maker in makers:
         maker.start()
-    made = [results.get(timeout=30) for _ in makers]
+    made = [results.get(timeout=120) for _ in makers]
     for maker in makers:
-        maker.join(30)
+        maker.join(120)
     assert len(set(made)) == 1 and len(made[0]) >= 48
     assert [p.name for p in tmp_path.iterdir()] == ["some_key"]  # no draft left behind
