@@ -1,43 +1,35 @@
 """Turn rows of the Kaggle Netflix CSV into clean catalogue records, or reasons for rejecting them.
 
 Pure functions: no database. The quirks handled here are those of the real file (leading
-spaces in `date_added`, durations in the `rating` column, trailing commas in `country`...).
+spaces in `date_added`, durations in the `rating` column, trailing commas in `country`...) and of its copies
+(`date_added` in other formats, detected per file: etl.dates).
 """
 
 from __future__ import annotations
 
-import csv
-import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import TextIO
+from datetime import date
 
-from backend.catalogue.rules import EpisodePlan, access_level_for, audience_for, episode_plan
+from backend.catalogue.rules import access_level_for, audience_for
+from etl import dates
+from etl.identity import identity_key
+from etl.reading import CsvRows
 
-REQUIRED_COLUMNS = (
-    "show_id",
-    "type",
-    "title",
-    "director",
-    "cast",
-    "country",
-    "date_added",
-    "release_year",
-    "rating",
-    "duration",
-    "listed_in",
-    "description",
-)
 KINDS = {"Movie": "movie", "TV Show": "tv_show"}
-DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%Y-%m-%d")
+# Positions of the fields in a checked row (etl.reading.REQUIRED_COLUMNS order).
+SHOW_ID, TYPE, TITLE, DIRECTOR, CAST, COUNTRY, DATE_ADDED, RELEASE_YEAR, RATING, DURATION, LISTED_IN, DESCRIPTION = (
+    range(12)
+)
+UNUSUAL_SPACE = re.compile(r"\s\s|[^\S ]")  # a run of spaces, or a space other than ' '
+
 MINUTES = re.compile(r"^(\d+)\s*min$", re.IGNORECASE)
 SEASONS = re.compile(r"^(\d+)\s*Seasons?$", re.IGNORECASE)
-
-
-class BadHeader(ValueError):
-    pass
+# Retired show ids (a title whose id the source gave to another title) end in "~<title_id>".
+RETIRED_MARK = "~"
+NOT_IN_IDS = re.compile(r"[\s~]")
+MAX_SHOW_ID = 40
 
 
 @dataclass
@@ -58,9 +50,10 @@ class CleanTitle:
     countries: list[str] = field(default_factory=list)
     directors: list[str] = field(default_factory=list)
     cast: list[str] = field(default_factory=list)
+    identity: str = ""  # etl.identity.identity_key of kind, title and release year
 
-    def episode_plan(self) -> EpisodePlan | None:
-        return episode_plan(self.show_id, self.seasons) if self.kind == "tv_show" and self.seasons else None
+    def __post_init__(self) -> None:
+        self.identity = self.identity or identity_key(self.kind, self.title, self.release_year)
 
 
 @dataclass(frozen=True)
@@ -68,6 +61,8 @@ class Rejection:
     row_number: int
     show_id: str | None
     reason: str
+    cause: str = "row"  # what was wrong, for counting alike rejections: a column name, "fields", "show_id"...
+    identity: str | None = None  # what title the row names, when that much of it is readable
 
     def __str__(self) -> str:
         where = f"row {self.row_number}" + (f" ({self.show_id})" if self.show_id else "")
@@ -78,32 +73,26 @@ class Rejection:
 class CleanCatalogue:
     titles: list[CleanTitle]
     rejected: list[Rejection]
+    rows: int = 0
+    date_styles: Counter = field(default_factory=Counter)  # date_added format -> rows
 
 
 class RowError(ValueError):
-    pass
+    def __init__(self, message: str, cause: str = "row") -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 def split_list(value: str) -> list[str]:
     """'a, b,, a,' -> ['a', 'b']: trimmed, empties dropped, first occurrence kept."""
     if not value:
         return []
-    names = dict.fromkeys(" ".join(part.split()) for part in value.split(","))
+    if UNUSUAL_SPACE.search(value):
+        names = dict.fromkeys(" ".join(part.split()) for part in value.split(","))
+    else:
+        names = dict.fromkeys([part.strip() for part in value.split(",")])
     names.pop("", None)
     return list(names)
-
-
-@functools.lru_cache(maxsize=4096)  # ~1,700 distinct dates in 8,807 rows; strptime is slow
-def parse_date_added(value: str) -> date | None:
-    value = value.strip()
-    if not value:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise RowError(f"date_added {value!r} is not a date like 'September 25, 2021'")
 
 
 def parse_release_year(value: str) -> int | None:
@@ -111,7 +100,7 @@ def parse_release_year(value: str) -> int | None:
     if not value:
         return None
     if not value.isdigit() or not 1880 <= int(value) <= 2100:
-        raise RowError(f"release_year {value!r} is not a year")
+        raise RowError(f"release_year {value!r} is not a year", "release_year")
     return int(value)
 
 
@@ -134,74 +123,105 @@ def parse_duration(duration: str) -> tuple[int | None, int | None]:
         seasons = int(match.group(1))
         if seasons > 0:
             return None, seasons
-    raise RowError(f"duration {duration!r} is neither 'N min' nor 'N Season(s)'")
+    raise RowError(f"duration {duration!r} is neither 'N min' nor 'N Season(s)'", "duration")
 
 
-def clean_record(row_number: int, record: dict[str | None, str | list | None]) -> CleanTitle:
-    if None in record:
-        raise RowError(f"has {len(REQUIRED_COLUMNS) + len(record[None])} fields, expected {len(REQUIRED_COLUMNS)}")
-    if any(record[column] is None for column in REQUIRED_COLUMNS):
-        raise RowError(f"has fewer than the {len(REQUIRED_COLUMNS)} expected fields")
-    raw = {column: str(record[column]).strip() for column in REQUIRED_COLUMNS}
+def check_show_id(show_id: str) -> str:
+    if not show_id:
+        raise RowError("show_id is empty", "show_id")
+    if len(show_id) > MAX_SHOW_ID or NOT_IN_IDS.search(show_id):
+        raise RowError(
+            f"show_id {show_id[:MAX_SHOW_ID]!r} is not an id (at most {MAX_SHOW_ID} characters, no spaces or "
+            f"{RETIRED_MARK!r})",
+            "show_id",
+        )
+    return show_id
 
-    if not raw["show_id"]:
-        raise RowError("show_id is empty")
-    kind = KINDS.get(raw["type"])
+
+def check_fields(fields: list[str], rows: CsvRows) -> list[str]:
+    """The row's required fields, trimmed, in REQUIRED_COLUMNS order (SHOW_ID, TYPE...)."""
+    if len(fields) > rows.width:
+        raise RowError(f"has {len(fields)} fields, expected {rows.width}", "fields")
+    if len(fields) < rows.width:
+        raise RowError(f"has fewer than the {rows.width} expected fields", "fields")
+    return [fields[i].strip() for i in rows.positions]
+
+
+def clean_record(row_number: int, raw: list[str]) -> CleanTitle:
+    """The row cleaned, all but its `date_added` (read once the file's date formats are known)."""
+    show_id = check_show_id(raw[SHOW_ID])
+    kind = KINDS.get(raw[TYPE])
     if kind is None:
-        raise RowError(f"type {raw['type']!r} is neither 'Movie' nor 'TV Show'")
-    title = " ".join(raw["title"].split())
+        raise RowError(f"type {raw[TYPE]!r} is neither 'Movie' nor 'TV Show'", "type")
+    title = " ".join(raw[TITLE].split())
     if not title:
-        raise RowError("title is empty")
+        raise RowError("title is empty", "title")
 
-    rating, duration = fix_rating_and_duration(raw["rating"], raw["duration"])
+    rating, duration = fix_rating_and_duration(raw[RATING], raw[DURATION])
     minutes, seasons = parse_duration(duration)
-    release_year = parse_release_year(raw["release_year"])
+    release_year = parse_release_year(raw[RELEASE_YEAR])
     return CleanTitle(
         row_number=row_number,
-        show_id=raw["show_id"],
+        show_id=show_id,
         kind=kind,
         title=title,
-        description=raw["description"],
+        description=raw[DESCRIPTION],
         release_year=release_year,
-        date_added=parse_date_added(raw["date_added"]),
+        date_added=None,
         maturity_rating=rating.upper() or None,
         audience=audience_for(rating),
         duration_minutes=minutes,
         seasons=seasons,
         access_level=access_level_for(release_year),
-        genres=split_list(raw["listed_in"]),
-        countries=split_list(raw["country"]),
-        directors=split_list(raw["director"]),
-        cast=split_list(raw["cast"]),
+        genres=split_list(raw[LISTED_IN]),
+        countries=split_list(raw[COUNTRY]),
+        directors=split_list(raw[DIRECTOR]),
+        cast=split_list(raw[CAST]),
     )
 
 
-def read_records(stream: TextIO) -> Iterator[tuple[int, dict]]:
-    """(row number, record) for each data row; row 1 is the first row after the header."""
-    reader = csv.DictReader(stream)
-    header = [name.strip().lstrip("\ufeff") for name in (reader.fieldnames or [])]
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise BadHeader(f"the CSV header lacks column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)}")
-    reader.fieldnames = header
-    yield from enumerate(reader, start=1)
+def named_identity(raw: list[str]) -> str | None:
+    """The identity of the title a rejected row names, when its type, title and year are readable."""
+    kind, title = KINDS.get(raw[TYPE]), " ".join(raw[TITLE].split())
+    try:
+        year = parse_release_year(raw[RELEASE_YEAR])
+    except RowError:
+        return None
+    return identity_key(kind, title, year) if kind and title else None
 
 
-def clean_catalogue(records: Iterable[tuple[int, dict]]) -> CleanCatalogue:
-    titles: list[CleanTitle] = []
+def clean_catalogue(records: CsvRows) -> CleanCatalogue:
+    """Clean titles and rejections; `date_added` is read in the formats this file uses (etl.dates)."""
+    cleaned: list[tuple[CleanTitle, str]] = []  # with the raw date_added
     rejected: list[Rejection] = []
-    first_row_of: dict[str, int] = {}
-    for row_number, record in records:
-        show_id = (record.get("show_id") or "").strip() or None
+    total = 0
+    show_id_at = records.positions[SHOW_ID]
+    for row_number, fields in records:
+        total += 1
         try:
-            title = clean_record(row_number, record)
+            raw = check_fields(fields, records)
         except RowError as error:
-            rejected.append(Rejection(row_number, show_id, str(error)))
+            show_id = fields[show_id_at].strip() if len(fields) > show_id_at else None
+            rejected.append(Rejection(row_number, show_id or None, str(error), error.cause))
+            continue
+        try:
+            cleaned.append((clean_record(row_number, raw), raw[DATE_ADDED]))
+        except RowError as error:
+            rejected.append(Rejection(row_number, raw[SHOW_ID] or None, str(error), error.cause, named_identity(raw)))
+    date_reader = dates.detect(raw_date for _, raw_date in cleaned)
+    titles: list[CleanTitle] = []
+    first_row_of: dict[str, int] = {}
+    for title, raw_date in cleaned:
+        try:
+            title.date_added = date_reader.parse(raw_date)
+        except ValueError as error:
+            rejected.append(Rejection(title.row_number, title.show_id, str(error), "date_added", title.identity))
             continue
         if title.show_id in first_row_of:
             reason = f"duplicate show_id (first seen in row {first_row_of[title.show_id]})"
-            rejected.append(Rejection(row_number, title.show_id, reason))
+            rejected.append(Rejection(title.row_number, title.show_id, reason, "duplicate show_id", title.identity))
             continue
-        first_row_of[title.show_id] = row_number
+        first_row_of[title.show_id] = title.row_number
         titles.append(title)
-    return CleanCatalogue(titles, rejected)
+    rejected.sort(key=lambda r: r.row_number)
+    return CleanCatalogue(titles, rejected, total, date_reader.styles)

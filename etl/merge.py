@@ -1,7 +1,10 @@
-"""Merging the staged catalogue into the live tables, set-based, in the load's transaction.
+"""Applying a load plan (etl.plan) to the live tables, set-based, in the load's transaction.
 
-New titles are inserted, changed ones updated, titles gone from the CSV deactivated (guarded
-against mass deactivation), links and generated episodes rewritten for the changed titles only.
+Freed show ids first (a re-numbered file hands ids from one title to another), then changed and re-keyed
+titles are updated, new ones inserted with the ids drawn for them, missing ones deactivated (never deleted:
+members' history points at them); links and generated episodes are rewritten for new and changed titles only,
+and the release's show ids are recorded. Every UPDATE joins only permanent tables or takes bound arrays
+(scale-out rule 18): the stage is `catalogue_stage` (etl.staging).
 """
 
 from __future__ import annotations
@@ -10,158 +13,126 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 
-from etl.summary import LoadSummary
+from etl.plan import LoadPlan
+from etl.staging import EMPTY_STAGE, copy_csv, stage
 
-# A title edited by an admin is left alone unless the run overwrites edits; then it takes the CSV's values
-# again (even where the CSV itself did not change) and is no longer marked as edited.
-FIND_CHANGES = """
-CREATE TEMP TABLE changed_titles ON COMMIT DROP AS
-SELECT s.show_id, t.title_id IS NULL AS is_new
-FROM stage_titles s LEFT JOIN titles t USING (show_id)
-WHERE t.title_id IS NULL
-   OR ((t.edited_at IS NULL OR %(overwrite)s)
-       AND (t.source_hash IS DISTINCT FROM s.source_hash OR NOT t.is_active OR t.edited_at IS NOT NULL));
+CHANGED = "s.action IN ('insert', 'update')"
+
+RETIRE_SHOW_IDS = """
+UPDATE titles SET show_id = show_id || '~' || title_id, updated_at = %(now)s WHERE title_id = ANY (%(ids)s)
 """
-
-
-COUNT_KEPT_EDITS = """
-SELECT count(*) FROM stage_titles s JOIN titles t USING (show_id)
-WHERE t.edited_at IS NOT NULL AND NOT %(overwrite)s;
-"""
-
-
-INSERT_NEW_TITLES = """
-INSERT INTO titles (show_id, kind, title, description, release_year, date_added, maturity_rating, audience,
-                    duration_minutes, seasons, access_level, source_hash, is_active, created_at, updated_at)
-SELECT s.show_id, s.kind, s.title, s.description, s.release_year, s.date_added, s.maturity_rating, s.audience,
-       s.duration_minutes, s.seasons, s.access_level, s.source_hash, TRUE, %(now)s, %(now)s
-FROM stage_titles s JOIN changed_titles c USING (show_id)
-WHERE c.is_new
-ORDER BY s.show_id;
-"""
-
 
 UPDATE_CHANGED_TITLES = """
 UPDATE titles t SET
-    kind = s.kind, title = s.title, description = s.description, release_year = s.release_year,
-    date_added = s.date_added, maturity_rating = s.maturity_rating, audience = s.audience,
-    duration_minutes = s.duration_minutes, seasons = s.seasons, access_level = s.access_level,
-    source_hash = s.source_hash, is_active = TRUE, edited_at = NULL, updated_at = %(now)s
-FROM stage_titles s JOIN changed_titles c USING (show_id)
-WHERE t.show_id = s.show_id AND NOT c.is_new;
+    show_id = s.show_id, kind = s.kind, title = s.title, description = s.description,
+    release_year = s.release_year, date_added = s.date_added, maturity_rating = s.maturity_rating,
+    audience = s.audience, duration_minutes = s.duration_minutes, seasons = s.seasons,
+    access_level = s.access_level, source_hash = s.source_hash, identity_key = s.identity_key,
+    episode_seed = s.episode_seed, is_active = TRUE, edited_at = NULL, updated_at = %(now)s
+FROM catalogue_stage s
+WHERE t.title_id = s.title_id AND s.action = 'update'
 """
 
-
-# Titles the CSV can take away: not added in the app, and not edited there unless edits are overwritten.
-CSV_OWNED = "t.origin = 'csv' AND (t.edited_at IS NULL OR %(overwrite)s)"
-
-
-COUNT_MISSING = f"""
-SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM stage_titles s WHERE s.show_id = t.show_id)), count(*)
-FROM titles t WHERE t.is_active AND {CSV_OWNED};
+REKEY_TITLES = """
+UPDATE titles t SET show_id = s.show_id, identity_key = s.identity_key, episode_seed = s.episode_seed,
+                    updated_at = %(now)s
+FROM catalogue_stage s
+WHERE t.title_id = s.title_id AND s.action = 'rekey'
 """
 
-
-DEACTIVATE_MISSING = f"""
-UPDATE titles t SET is_active = FALSE, edited_at = NULL, updated_at = %(now)s
-WHERE t.is_active AND {CSV_OWNED} AND NOT EXISTS (SELECT 1 FROM stage_titles s WHERE s.show_id = t.show_id);
+INSERT_NEW_TITLES = """
+INSERT INTO titles (title_id, show_id, kind, title, description, release_year, date_added, maturity_rating, audience,
+                    duration_minutes, seasons, access_level, source_hash, identity_key, episode_seed, is_active,
+                    created_at, updated_at)
+SELECT s.title_id, s.show_id, s.kind, s.title, s.description, s.release_year, s.date_added, s.maturity_rating,
+       s.audience, s.duration_minutes, s.seasons, s.access_level, s.source_hash, s.identity_key, s.episode_seed,
+       TRUE, %(now)s, %(now)s
+FROM catalogue_stage s
+WHERE s.action = 'insert'
+ORDER BY s.show_id
 """
 
-
-CHANGED_IDS = """
-CREATE TEMP TABLE changed_ids ON COMMIT DROP AS
-SELECT t.title_id, s.genres, s.countries, s.directors, s.cast_members
-FROM titles t JOIN changed_titles USING (show_id) JOIN stage_titles s USING (show_id);
+DEACTIVATE_TITLES = """
+UPDATE titles SET is_active = FALSE, edited_at = NULL, updated_at = %(now)s WHERE title_id = ANY (%(ids)s)
 """
 
+NEW_TITLE_IDS = "SELECT nextval(pg_get_serial_sequence('titles', 'title_id')) FROM generate_series(1, %(n)s)"
 
-# Links are exploded from the staged arrays where they are used (never materialised).
-GENRE_LINKS = (
-    "SELECT c.title_id, x.name, x.position FROM changed_ids c, unnest(c.genres) WITH ORDINALITY x (name, position)"
-)
+# Links are exploded from the staged lists where they are used (never materialised).
+GENRE_LINKS = f"""
+SELECT s.title_id, x.name, x.position FROM catalogue_stage s,
+       unnest(string_to_array(s.genres, E'\\x1f')) WITH ORDINALITY x (name, position) WHERE {CHANGED}"""
 
+COUNTRY_LINKS = f"""
+SELECT s.title_id, x.name, x.position FROM catalogue_stage s,
+       unnest(string_to_array(s.countries, E'\\x1f')) WITH ORDINALITY x (name, position) WHERE {CHANGED}"""
 
-COUNTRY_LINKS = (
-    "SELECT c.title_id, x.name, x.position FROM changed_ids c, unnest(c.countries) WITH ORDINALITY x (name, position)"
-)
-
-
-PEOPLE_LINKS = """
-SELECT c.title_id, 'director' AS role, x.name, x.position
-FROM changed_ids c, unnest(c.directors) WITH ORDINALITY x (name, position)
+PEOPLE_LINKS = f"""
+SELECT s.title_id, 'director' AS role, x.name, x.position FROM catalogue_stage s,
+       unnest(string_to_array(s.directors, E'\\x1f')) WITH ORDINALITY x (name, position) WHERE {CHANGED}
 UNION ALL
-SELECT c.title_id, 'cast', x.name, x.position
-FROM changed_ids c, unnest(c.cast_members) WITH ORDINALITY x (name, position)
-"""
-
+SELECT s.title_id, 'cast', x.name, x.position FROM catalogue_stage s,
+       unnest(string_to_array(s.cast_members, E'\\x1f')) WITH ORDINALITY x (name, position) WHERE {CHANGED}"""
 
 # The name tables are locked against other writers (reads go on) for the rest of the load,
 # so new names are found with NOT EXISTS and inserted plainly, without per-row ON CONFLICT.
-INSERT_NEW_NAMES = f"""
-LOCK TABLE genres, countries, people IN SHARE ROW EXCLUSIVE MODE;
-INSERT INTO genres (name)
-SELECT DISTINCT l.name FROM ({GENRE_LINKS}) l
-WHERE NOT EXISTS (SELECT 1 FROM genres g WHERE g.name = l.name) ORDER BY 1;
-INSERT INTO countries (name)
-SELECT DISTINCT l.name FROM ({COUNTRY_LINKS}) l
-WHERE NOT EXISTS (SELECT 1 FROM countries k WHERE k.name = l.name) ORDER BY 1;
-INSERT INTO people (name)
-SELECT DISTINCT l.name FROM ({PEOPLE_LINKS}) l
-WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.name = l.name) ORDER BY 1;
-"""
+INSERT_NEW_NAMES = (
+    "LOCK TABLE genres, countries, people IN SHARE ROW EXCLUSIVE MODE",
+    f"""INSERT INTO genres (name) SELECT DISTINCT l.name FROM ({GENRE_LINKS}) l
+        WHERE NOT EXISTS (SELECT 1 FROM genres g WHERE g.name = l.name) ORDER BY 1""",
+    f"""INSERT INTO countries (name) SELECT DISTINCT l.name FROM ({COUNTRY_LINKS}) l
+        WHERE NOT EXISTS (SELECT 1 FROM countries k WHERE k.name = l.name) ORDER BY 1""",
+    f"""INSERT INTO people (name) SELECT DISTINCT l.name FROM ({PEOPLE_LINKS}) l
+        WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.name = l.name) ORDER BY 1""",
+)
 
+UPDATED_IDS = "SELECT title_id FROM catalogue_stage WHERE action = 'update'"
 
-REPLACE_LINKS = f"""
-DELETE FROM title_genres WHERE title_id IN (SELECT title_id FROM changed_ids);
-DELETE FROM title_countries WHERE title_id IN (SELECT title_id FROM changed_ids);
-DELETE FROM title_people WHERE title_id IN (SELECT title_id FROM changed_ids);
+REPLACE_LINKS = (
+    f"DELETE FROM title_genres WHERE title_id IN ({UPDATED_IDS})",
+    f"DELETE FROM title_countries WHERE title_id IN ({UPDATED_IDS})",
+    f"DELETE FROM title_people WHERE title_id IN ({UPDATED_IDS})",
+    f"""INSERT INTO title_genres (title_id, genre_id, position)
+        SELECT l.title_id, g.genre_id, l.position FROM ({GENRE_LINKS}) l JOIN genres g ON g.name = l.name
+        ORDER BY 1, 2""",
+    f"""INSERT INTO title_countries (title_id, country_id, position)
+        SELECT l.title_id, k.country_id, l.position FROM ({COUNTRY_LINKS}) l JOIN countries k ON k.name = l.name
+        ORDER BY 1, 2""",
+    f"""INSERT INTO title_people (title_id, person_id, role, position)
+        SELECT l.title_id, p.person_id, l.role, l.position FROM ({PEOPLE_LINKS}) l JOIN people p ON p.name = l.name
+        ORDER BY 1, 3, 2""",
+)
 
-INSERT INTO title_genres (title_id, genre_id, position)
-SELECT l.title_id, g.genre_id, l.position FROM ({GENRE_LINKS}) l JOIN genres g ON g.name = l.name
-ORDER BY 1, 2;
+# Episodes expanded from the staged plan ('6,9,8': episodes per season); new series get a plain insert,
+# changed ones a merge that only rewrites episodes whose values change.
+PLANNED_EPISODES = """
+SELECT s.title_id, season.number AS season_number, episode AS episode_number, 'Episode ' || episode AS name,
+       s.episode_minutes AS duration_minutes, TRUE AS is_generated, TRUE AS is_active
+FROM catalogue_stage s
+CROSS JOIN LATERAL unnest(string_to_array(s.episodes_per_season, ',')::int[])
+     WITH ORDINALITY AS season (episodes, number)
+CROSS JOIN LATERAL generate_series(1, season.episodes) AS episode
+WHERE s.action = '{action}'
+ORDER BY 1, 2, 3"""
 
-INSERT INTO title_countries (title_id, country_id, position)
-SELECT l.title_id, k.country_id, l.position FROM ({COUNTRY_LINKS}) l JOIN countries k ON k.name = l.name
-ORDER BY 1, 2;
+EPISODE_COLUMNS = "title_id, season_number, episode_number, name, duration_minutes, is_generated, is_active"
 
-INSERT INTO title_people (title_id, person_id, role, position)
-SELECT l.title_id, p.person_id, l.role, l.position FROM ({PEOPLE_LINKS}) l JOIN people p ON p.name = l.name
-ORDER BY 1, 3, 2;
-"""
-
-
-# Episodes expanded from the staged plan; new series get a plain insert, changed ones a merge.
-MERGE_EPISODES = """
-CREATE TEMP TABLE changed_episodes ON COMMIT DROP AS
-SELECT t.title_id, c.is_new, season.number AS season_number, episode AS episode_number,
-       'Episode ' || episode AS name, s.episode_minutes AS duration_minutes
-FROM stage_titles s
-JOIN changed_titles c USING (show_id)
-JOIN titles t USING (show_id)
-CROSS JOIN LATERAL unnest(s.episodes_per_season) WITH ORDINALITY AS season (episodes, number)
-CROSS JOIN LATERAL generate_series(1, season.episodes) AS episode;
-
-INSERT INTO episodes (title_id, season_number, episode_number, name, duration_minutes, is_generated, is_active)
-SELECT title_id, season_number, episode_number, name, duration_minutes, TRUE, TRUE
-FROM changed_episodes WHERE is_new
-ORDER BY 1, 2, 3;
-
-INSERT INTO episodes (title_id, season_number, episode_number, name, duration_minutes, is_generated, is_active)
-SELECT title_id, season_number, episode_number, name, duration_minutes, TRUE, TRUE
-FROM changed_episodes WHERE NOT is_new
-ORDER BY 1, 2, 3
-ON CONFLICT (title_id, season_number, episode_number) DO UPDATE SET
-    is_active = TRUE, duration_minutes = EXCLUDED.duration_minutes
-WHERE episodes.is_generated;
-
--- Generated episodes beyond a changed series' current seasons: kept for history, no longer offered.
-UPDATE episodes ep SET is_active = FALSE
-FROM titles t JOIN changed_titles c USING (show_id)
-WHERE NOT c.is_new AND ep.title_id = t.title_id AND ep.is_active AND ep.is_generated
-  AND NOT EXISTS (SELECT 1 FROM changed_episodes e WHERE e.title_id = ep.title_id
-                  AND e.season_number = ep.season_number AND e.episode_number = ep.episode_number);
-"""
-
+MERGE_EPISODES = (
+    f"INSERT INTO episodes ({EPISODE_COLUMNS}) {PLANNED_EPISODES.format(action='insert')}",
+    f"""INSERT INTO episodes ({EPISODE_COLUMNS}) {PLANNED_EPISODES.format(action="update")}
+        ON CONFLICT (title_id, season_number, episode_number) DO UPDATE SET
+            is_active = TRUE, duration_minutes = EXCLUDED.duration_minutes
+        WHERE episodes.is_generated
+          AND (NOT episodes.is_active OR episodes.duration_minutes <> EXCLUDED.duration_minutes)""",
+    # Generated episodes beyond a changed title's current seasons (all of them if it is no longer a series):
+    # kept, because members' progress and history may point at them, but no longer offered.
+    """UPDATE episodes ep SET is_active = FALSE
+       FROM catalogue_stage s
+       WHERE s.action = 'update' AND ep.title_id = s.title_id AND ep.is_active AND ep.is_generated
+         AND (s.episodes_per_season IS NULL
+              OR ep.season_number > cardinality(string_to_array(s.episodes_per_season, ','))
+              OR ep.episode_number > (string_to_array(s.episodes_per_season, ',')::int[])[ep.season_number])""",
+)
 
 ACTIVE_CATALOGUE_COUNTS = """
 SELECT
@@ -179,7 +150,7 @@ SELECT
 BULK_CHANGE_THRESHOLD = 1000
 
 
-BULK_TABLES = ("title_genres", "title_countries", "title_people", "episodes")
+BULK_TABLES = ("title_genres", "title_countries", "title_people", "episodes", "title_source_ids")
 
 
 @contextmanager
@@ -213,50 +184,80 @@ def bulk_load_mode(cursor, tables: Sequence[str]):
         cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
-# A CSV that would take away more than this share of the active catalogue is refused (a wrong or
-# truncated file) unless the analyst confirms it with --allow-mass-deactivation.
-MAX_DEACTIVATION_SHARE = 0.5
+# How many of a release's recorded show ids still name the title that carries that show id now.
+RELEASE_IDS_STILL_CURRENT = """
+SELECT count(*), count(*) FILTER (WHERE t.show_id = x.show_id)
+FROM title_source_ids x JOIN titles t USING (title_id) WHERE x.release_id = %(r)s
+"""
 
 
-class MassDeactivation(ValueError):
-    pass
+def record_release(cursor, plan: LoadPlan, sha256: str, source_name: str, now: datetime) -> int:
+    """The release (the file, by SHA-256) and which title each of its show ids names; returns its id.
 
-
-def check_deactivations(cursor, allow_mass_deactivation: bool, overwrite_edits: bool = False) -> None:
-    cursor.execute(COUNT_MISSING, {"overwrite": overwrite_edits})
-    missing, active = cursor.fetchone()
-    if missing > MAX_DEACTIVATION_SHARE * active and not allow_mass_deactivation:
-        raise MassDeactivation(
-            f"this CSV lacks {missing:,} of the {active:,} active titles ({missing / active:.0%}), which would be "
-            "deactivated; if that is intended, run again with --allow-mass-deactivation"
+    Run after the titles are written, when each row's title carries the row's show id."""
+    cursor.execute("SELECT release_id FROM catalogue_releases WHERE content_sha256 = %(sha)s", {"sha": sha256})
+    found = cursor.fetchone()
+    if found:
+        release_id = found[0]
+        cursor.execute(
+            "UPDATE catalogue_releases SET last_loaded_at = %(now)s WHERE release_id = %(r)s",
+            {"now": now, "r": release_id},
         )
+        cursor.execute(RELEASE_IDS_STILL_CURRENT, {"r": release_id})
+        if cursor.fetchone() == (len(plan.rows), len(plan.rows)):
+            return release_id  # recorded as it is (the usual re-run)
+        cursor.execute("DELETE FROM title_source_ids WHERE release_id = %(r)s", {"r": release_id})
+    else:
+        cursor.execute(
+            """INSERT INTO catalogue_releases (content_sha256, source_name, rows, first_loaded_at, last_loaded_at)
+               VALUES (%(sha)s, %(name)s, %(rows)s, %(now)s, %(now)s) RETURNING release_id""",
+            {"sha": sha256, "name": source_name, "rows": plan.file_rows, "now": now},
+        )
+        release_id = cursor.fetchone()[0]
+    if all(p.action != "none" for p in plan.rows):  # every row is staged (a first load, a full refresh)
+        cursor.execute(
+            "INSERT INTO title_source_ids (release_id, show_id, title_id) "
+            "SELECT %(r)s, show_id, title_id FROM catalogue_stage ORDER BY show_id",
+            {"r": release_id},
+        )
+    else:
+        rows = ((release_id, p.row.show_id, p.title_id) for p in plan.rows)
+        copy_csv(cursor, "title_source_ids", ("release_id", "show_id", "title_id"), rows)
+    return release_id
 
 
-def merge(
-    cursor,
-    now: datetime,
-    summary: LoadSummary,
-    step: Callable[[str], None],
-    *,
-    allow_mass_deactivation: bool = False,
-    overwrite_edits: bool = False,
+def _execute_all(cursor, statements: Sequence[str], params: dict | None = None) -> None:
+    for statement in statements:  # one statement per execute (Citus forwards some as they are)
+        cursor.execute(statement, params)
+
+
+def apply_plan(
+    cursor, plan: LoadPlan, now: datetime, step: Callable[[str], None], *, sha256: str, source_name: str
 ) -> None:
-    check_deactivations(cursor, allow_mass_deactivation, overwrite_edits)
-    cursor.execute(COUNT_KEPT_EDITS, {"overwrite": overwrite_edits})
-    summary.kept_edits = cursor.fetchone()[0]
-    cursor.execute(FIND_CHANGES, {"overwrite": overwrite_edits})
-    cursor.execute("SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM changed_titles")
-    summary.inserted, summary.updated = cursor.fetchone()
-    cursor.execute(INSERT_NEW_TITLES, {"now": now})
+    """Write `plan`: titles, then links and episodes of the new and changed ones, then the release's ids."""
+    new = [p for p in plan.rows if p.action == "insert"]
+    if new:
+        cursor.execute(NEW_TITLE_IDS, {"n": len(new)})
+        for p, (title_id,) in zip(new, cursor.fetchall(), strict=True):
+            p.title_id = title_id
+    stage(cursor, plan.rows)
+    step("staged with COPY")
+    if plan.retire:
+        cursor.execute(RETIRE_SHOW_IDS, {"ids": plan.retire, "now": now})
     cursor.execute(UPDATE_CHANGED_TITLES, {"now": now})
-    cursor.execute(DEACTIVATE_MISSING, {"now": now, "overwrite": overwrite_edits})
-    summary.deactivated = cursor.rowcount
+    cursor.execute(REKEY_TITLES, {"now": now})
+    cursor.execute(INSERT_NEW_TITLES, {"now": now})
+    if plan.deactivate:
+        cursor.execute(DEACTIVATE_TITLES, {"ids": plan.deactivate, "now": now})
     step("titles merged")
-    bulk = summary.inserted + summary.updated >= BULK_CHANGE_THRESHOLD
-    with bulk_load_mode(cursor, BULK_TABLES) if bulk else nullcontext():
-        cursor.execute(CHANGED_IDS)
-        cursor.execute(INSERT_NEW_NAMES)
-        cursor.execute(REPLACE_LINKS)
+    changed = sum(1 for p in plan.rows if p.action in ("insert", "update"))
+    with bulk_load_mode(cursor, BULK_TABLES) if changed >= BULK_CHANGE_THRESHOLD else nullcontext():
+        if changed:
+            _execute_all(cursor, INSERT_NEW_NAMES)
+            _execute_all(cursor, REPLACE_LINKS)
         step("genres, countries and people linked")
-        cursor.execute(MERGE_EPISODES)
-    step("episodes generated")
+        if changed:
+            _execute_all(cursor, MERGE_EPISODES)
+        step("episodes generated")
+        record_release(cursor, plan, sha256, source_name, now)
+    cursor.execute(EMPTY_STAGE)  # committed empty: the next load, or a reader, finds nothing staged

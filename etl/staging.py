@@ -1,4 +1,11 @@
-"""Staging the cleaned catalogue: one row per title with its lists, COPYed into a temporary table."""
+"""Staging the planned titles: COPY into `catalogue_stage`, a permanent (unlogged) table emptied within the load.
+
+The stage is a permanent table, not a temporary one, because the merge joins it into UPDATEs of `titles` and
+`episodes`, which Citus refuses with a temporary table (scale-out rule 18). Loads are serialised by their
+advisory lock and the table is emptied before and after each load inside its transaction, so other sessions
+only ever see it empty. Only new, changed and re-keyed titles are staged; a title's lists travel as one text
+field joined by the ASCII unit separator and are split in SQL where they are used.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +13,11 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from etl.cleaning import CleanTitle
-
-# Lists travel as one text field joined by the ASCII unit separator (never part of a cleaned name)
-# and are split in SQL: no per-name quoting or escaping in Python.
-LIST_SEPARATOR = "\x1f"
-
-
-STAGE_TABLE = """
-CREATE TEMP TABLE stage_raw (
-    show_id text, kind text, title text, description text, release_year int, date_added date,
-    maturity_rating text, audience text, duration_minutes int, seasons int, access_level text,
-    genres text, countries text, directors text, cast_members text, episodes_per_season text, episode_minutes int
-) ON COMMIT DROP;
-"""
-
+from etl.plan import Planned
 
 STAGE_COLUMNS = (
+    "title_id",
+    "action",
     "show_id",
     "kind",
     "title",
@@ -40,55 +35,19 @@ STAGE_COLUMNS = (
     "cast_members",
     "episodes_per_season",
     "episode_minutes",
+    "source_hash",
+    "identity_key",
+    "episode_seed",
 )
-
 
 # An empty CSV field is NULL, except in these columns, where it is the empty string.
 NOT_NULL_TEXT_COLUMNS = ("description",)
 
-
-# Lists split into arrays, and a fingerprint of everything the load writes for a title, so that
-# unchanged titles are skipped (DateStyle is pinned for the load, so the text form is stable).
-SPLIT_STAGE = """
-CREATE TEMP TABLE stage_titles ON COMMIT DROP AS
-SELECT r.show_id, r.kind, r.title, r.description, r.release_year, r.date_added, r.maturity_rating, r.audience,
-       r.duration_minutes, r.seasons, r.access_level,
-       coalesce(string_to_array(r.genres, E'\\x1f'), '{}') AS genres,
-       coalesce(string_to_array(r.countries, E'\\x1f'), '{}') AS countries,
-       coalesce(string_to_array(r.directors, E'\\x1f'), '{}') AS directors,
-       coalesce(string_to_array(r.cast_members, E'\\x1f'), '{}') AS cast_members,
-       string_to_array(r.episodes_per_season, ',')::int[] AS episodes_per_season,
-       r.episode_minutes,
-       md5(ROW(r.kind, r.title, r.description, r.release_year, r.date_added, r.maturity_rating, r.audience,
-               r.duration_minutes, r.seasons, r.access_level, r.genres, r.countries, r.directors,
-               r.cast_members, r.episodes_per_season, r.episode_minutes)::text) AS source_hash
-FROM stage_raw r;
-ALTER TABLE stage_titles ADD PRIMARY KEY (show_id);
-"""
+EMPTY_STAGE = "TRUNCATE catalogue_stage"
 
 
-def stage_row(t: CleanTitle) -> tuple:
-    plan = t.episode_plan()
-    join = LIST_SEPARATOR.join
-    return (
-        t.show_id,
-        t.kind,
-        t.title,
-        t.description,
-        t.release_year,
-        t.date_added,
-        t.maturity_rating,
-        t.audience,
-        t.duration_minutes,
-        t.seasons,
-        t.access_level,
-        join(t.genres),
-        join(t.countries),
-        join(t.directors),
-        join(t.cast),
-        ",".join(map(str, plan.episodes_per_season)) if plan else None,
-        plan.minutes if plan else None,
-    )
+def stage_row(p: Planned) -> tuple:
+    return (p.title_id, p.action, *p.values, p.source_hash, p.row.identity, p.episode_seed)
 
 
 def copy_csv(
@@ -104,3 +63,12 @@ def copy_csv(
     buffer.seek(0)
     options = f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else ""
     cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{options})", buffer)
+
+
+def stage(cursor, planned: Iterable[Planned]) -> int:
+    """Empty the stage and COPY the titles the load writes into it; returns how many."""
+    rows = [stage_row(p) for p in planned if p.action != "none"]
+    cursor.execute(EMPTY_STAGE)
+    if rows:
+        copy_csv(cursor, "catalogue_stage", STAGE_COLUMNS, rows, not_null=NOT_NULL_TEXT_COLUMNS)
+    return len(rows)

@@ -1,9 +1,10 @@
 """Data operations from the browser: the catalogue ETL and the seeder, run in the app's process.
 
 This is an application layer above backend/: it calls the public functions of etl/ and seed/. Admins and
-analysts may use them (checked here; the run history and CSV exports are backend.admin.data_exports').
-The ETL and the seeder run through their own
-`run_logged` (so each run is in `job_runs`, marked failed if it fails) with a progress callback, refuse
+analysts may use them (checked here; the run history and CSV exports are backend.admin.data_exports'); a
+catalogue load is previewed first (a dry run, which either role may do), and only an admin may apply a load
+that overwrites admin edits, deactivates in bulk or accepts re-numbered ids. The ETL and the seeder run through
+their own `run_logged` (so each run is in `job_runs`, marked failed if it fails) with a progress callback, refuse
 bad input with the same messages as their CLIs, and produce the same summary lines the CLIs print.
 Each run is also written to the audit log, after the run's own transaction.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
@@ -22,10 +23,11 @@ from backend.accounts import users
 from backend.admin.data_exports import DataOpsError, require_data_role
 from backend.core import audit
 from backend.core.clock import clock
+from backend.core.errors import NotAuthorised
 from etl import load_catalogue as etl
-from etl import merge as catalogue_merge
-from etl.cleaning import BadHeader
+from etl.refusals import OVERRIDES, CatalogueRefused, with_hint
 from etl.source import CatalogueCsvNotFound, find_catalogue_csv
+from etl.summary import preview_lines, refusal_line
 from seed import generate
 from seed import options as seed_options
 
@@ -60,10 +62,72 @@ def configured_csv() -> Path:
 
 
 @dataclass(frozen=True)
+class LoadOptions:
+    """What a catalogue load may do beyond an ordinary reload (each needs an admin to apply)."""
+
+    overwrite_edits: bool = False
+    allow_mass_deactivation: bool = False
+    allow_renumbering: bool = False
+
+    def given(self) -> list[str]:
+        return [name for name in OVERRIDES if getattr(self, name)]
+
+
+ADMIN_ONLY = (
+    "Only an admin can apply a load that overwrites admin edits, deactivates in bulk or accepts re-numbered ids."
+)
+
+
+@dataclass(frozen=True)
 class EtlResult:
     summary: dict  # the CLI's --json summary
     lines: list[str]  # the CLI's printed summary
     rejections: list[str]  # "row N (show_id): reason", as the CLI prints them after "rejected "
+
+
+@dataclass(frozen=True)
+class EtlPreview:
+    summary: dict  # the CLI's --dry-run --json summary
+    lines: list[str]  # the CLI's --dry-run report, with the page's wording for overrides
+    rejections: list[str]
+    sha256: str  # the previewed file: applying checks it is still the same
+    refused: str | None  # why a real run would be refused, if it would
+    can_apply: bool  # the acting account may apply this load as previewed
+    why_not: str | None  # ... and if not, why
+
+
+def _refused(name: str, error: CatalogueRefused) -> DataOpsError:
+    return DataOpsError(f"{name}: {with_hint(str(error), error.override, page=True)}. Nothing was changed.")
+
+
+def preview_catalogue_load(
+    engine: Engine,
+    csv_path: Path,
+    *,
+    acting_user_id: int | None,
+    source_name: str = "",
+    options: LoadOptions = LoadOptions(),
+    on_step: Progress | None = None,
+) -> EtlPreview:
+    """What loading `csv_path` with `options` would do (`python -m etl.load_catalogue --dry-run`): counts per kind
+    of change, the members' rows each touches, examples, and whether a real run would go ahead. Changes nothing."""
+    actor = require_data_role(engine, acting_user_id)
+    name = source_name or str(csv_path)
+    try:
+        summary = etl.load_catalogue(engine, Path(csv_path), on_step=on_step, dry_run=True, **asdict(options))
+    except CatalogueRefused as error:
+        raise _refused(name, error) from None
+    needs_admin = bool(options.given()) and actor.role != "admin"
+    refused = refusal_line(summary, page=True) if summary.refusal else None
+    return EtlPreview(
+        summary.as_json(),
+        preview_lines(summary, name, page=True),
+        [str(r) for r in summary.rejections],
+        summary.sha256,
+        refused,
+        can_apply=not refused and not needs_admin,
+        why_not=refused or (ADMIN_ONLY if needs_admin else None),
+    )
 
 
 def run_catalogue_etl(
@@ -72,12 +136,15 @@ def run_catalogue_etl(
     *,
     acting_user_id: int | None,
     source_name: str = "",
-    overwrite_edits: bool = False,
-    allow_mass_deactivation: bool = False,
+    options: LoadOptions = LoadOptions(),
+    expected_sha256: str | None = None,
     on_step: Progress | None = None,
 ) -> EtlResult:
-    """Load the catalogue from `csv_path` as `python -m etl.load_catalogue` does."""
+    """Load the catalogue from `csv_path` as `python -m etl.load_catalogue` does; `expected_sha256`: the file
+    previewed, refused if the file is no longer the same."""
     actor = require_data_role(engine, acting_user_id)
+    if options.given() and actor.role != "admin":
+        raise NotAuthorised(ADMIN_ONLY)
     name = source_name or str(csv_path)
     try:
         summary = etl.run_logged(
@@ -85,12 +152,12 @@ def run_catalogue_etl(
             Path(csv_path),
             started_by=_started_by(actor),
             on_step=on_step,
-            overwrite_edits=overwrite_edits,
-            allow_mass_deactivation=allow_mass_deactivation,
+            source_name=name,
+            expected_sha256=expected_sha256,
+            **asdict(options),
         )
-    except (BadHeader, etl.NoValidRows, catalogue_merge.MassDeactivation) as error:
-        message = str(error).replace("run again with --allow-mass-deactivation", "tick “Allow mass deactivation”")
-        raise DataOpsError(f"{name}: {message}. Nothing was changed.") from None
+    except CatalogueRefused as error:
+        raise _refused(name, error) from None
     result = EtlResult(summary.as_json(), etl.summary_lines(summary, name), [str(r) for r in summary.rejections])
     with engine.begin() as conn:
         audit.record(
@@ -100,11 +167,14 @@ def run_catalogue_etl(
             "job",
             "catalogue_etl",
             None,
-            {"csv": name, "overwrite_edits": overwrite_edits, "allow_mass_deactivation": allow_mass_deactivation}
-            | result.summary,
+            {"csv": name} | asdict(options) | _audited(result.summary),
             clock(),
         )
     return result
+
+
+def _audited(summary: dict) -> dict:
+    return {k: v for k, v in summary.items() if k not in ("examples", "member_rows")}
 
 
 # --- seeder --------------------------------------------------------------------------------------------

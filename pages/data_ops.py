@@ -1,12 +1,14 @@
-"""Data operations (admins and analysts): run the catalogue ETL and the seeder with live progress and
-the CLIs' summaries, the history of runs, and CSV exports of the main tables."""
+"""Data operations (admins and analysts): preview and apply catalogue loads, run the seeder, with live progress
+and the CLIs' summaries, the history of runs, and CSV exports of the main tables."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import streamlit as st
 
 from backend.admin import data_exports
 from backend.admin.data_exports import DataOpsError
+from backend.core.errors import Refusal
 from ops import data_operations
 from ui.admin import acting_user_id
 from ui.refusals import allowed, show_refusal
@@ -33,15 +35,62 @@ def show_lines(lines: list[str]) -> None:
     st.code("\n".join(lines), language=None)
 
 
-def run_etl(source: str, upload, overwrite: bool, mass: bool) -> None:
+PREVIEW_KEY = "etl_preview"  # the last preview: what to apply if the admin or analyst goes ahead
+APPLY_KEY = "etl_apply"
+
+
+def catalogue_file(source: str, upload) -> tuple[Path, str]:
+    """The chosen CSV as a file (an upload is saved to a temporary file the caller deletes) and its name."""
+    if source == "upload":
+        if upload is None:
+            raise DataOpsError("Choose a CSV file to upload first.")
+        return data_operations.save_upload(upload.getvalue()), upload.name
+    path = data_operations.configured_csv()
+    return path, str(path)
+
+
+def preview_etl(source: str, upload, options: data_operations.LoadOptions) -> None:
+    st.session_state.pop(PREVIEW_KEY, None)
     try:
+        path, name = catalogue_file(source, upload)
+    except DataOpsError as error:
+        show_refusal(error)
+        return
+    status, on_step = live_progress(f"Previewing the load of {name}…")
+    try:
+        preview = data_operations.preview_catalogue_load(
+            engine(), path, acting_user_id=acting_user_id(), source_name=name, options=options, on_step=on_step
+        )
+    except DataOpsError as error:
+        status.update(label="Not previewed", state="error")
+        show_refusal(error)
+        return
+    finally:
         if source == "upload":
-            if upload is None:
-                raise DataOpsError("Choose a CSV file to upload first.")
-            path, name = data_operations.save_upload(upload.getvalue()), upload.name
-        else:
-            path = data_operations.configured_csv()
-            name = str(path)
+            path.unlink(missing_ok=True)
+    status.update(label="Previewed: nothing was changed", state="complete")
+    st.session_state[PREVIEW_KEY] = {"preview": preview, "source": source, "name": name, "options": options}
+
+
+def show_preview(state: dict) -> None:
+    preview = state["preview"]
+    st.subheader("Preview")
+    show_lines(preview.lines)
+    if preview.rejections:
+        with st.expander(f"{len(preview.rejections):,} rows would be rejected"):
+            show_lines([f"rejected {r}" for r in preview.rejections])
+    if preview.why_not:
+        st.warning(preview.why_not)
+    else:
+        st.button(
+            "Apply this load", key=APPLY_KEY, type="primary", help="Loads the file previewed above, as previewed."
+        )
+
+
+def apply_etl(state: dict, upload) -> None:
+    preview, name = state["preview"], state["name"]
+    try:
+        path, name = catalogue_file(state["source"], upload)
     except DataOpsError as error:
         show_refusal(error)
         return
@@ -52,16 +101,16 @@ def run_etl(source: str, upload, overwrite: bool, mass: bool) -> None:
             path,
             acting_user_id=acting_user_id(),
             source_name=name,
-            overwrite_edits=overwrite,
-            allow_mass_deactivation=mass,
+            options=state["options"],
+            expected_sha256=preview.sha256,
             on_step=on_step,
         )
-    except DataOpsError as error:
+    except Refusal as error:
         status.update(label="Catalogue not loaded", state="error")
         show_refusal(error)
         return
     finally:
-        if source == "upload":
+        if state["source"] == "upload":
             path.unlink(missing_ok=True)
     status.update(label="Catalogue loaded", state="complete")
     st.success(result.lines[0])
@@ -105,6 +154,7 @@ with etl_tab:
             }.get,
         )
         upload = st.file_uploader("CSV in the Kaggle netflix_titles.csv format", type=["csv"])
+        st.caption("Every load is previewed first; nothing changes until you apply it. Admins only:")
         overwrite = st.checkbox(
             "Overwrite admin edits",
             help="Titles edited or (de)activated in the app take the CSV's values again (--overwrite-edits).",
@@ -113,9 +163,23 @@ with etl_tab:
             "Allow mass deactivation",
             help="Accept a CSV that lacks over half of the active titles (--allow-mass-deactivation).",
         )
-        submitted = st.form_submit_button("Run the catalogue ETL", type="primary")
+        renumbering = st.checkbox(
+            "Accept re-numbered ids",
+            help="Accept a CSV whose show ids mostly name other titles than now; titles are matched by what they "
+            "are, so members' ratings and progress stay with them (--allow-renumbering).",
+        )
+        submitted = st.form_submit_button("Preview the catalogue load", type="primary")
     if submitted:
-        run_etl(source, upload, overwrite, mass)
+        options = data_operations.LoadOptions(
+            overwrite_edits=overwrite, allow_mass_deactivation=mass, allow_renumbering=renumbering
+        )
+        preview_etl(source, upload, options)
+    previewed = st.session_state.get(PREVIEW_KEY)
+    if previewed and st.session_state.get(APPLY_KEY):
+        st.session_state.pop(PREVIEW_KEY)
+        apply_etl(previewed, upload)
+    elif previewed:
+        show_preview(previewed)
 
 with seed_tab:
     with st.form("seed"):

@@ -52,7 +52,7 @@ def test_etl_from_an_upload_reports_progress_rejections_and_the_cli_summary(engi
     ours = [re.sub(r"[\d.]+ s$", "", line) for line in result.lines]
     assert ours[0] == cli[0].replace(str(QUIRKS_CSV), "catalogue_quirks.csv")
     assert ours[1:-1] == cli[1:-1]  # counts; the last line differs: the CLI's re-run changed nothing
-    assert ours[-1] == "  changes    9 inserted, 0 updated, 0 deactivated, 8 rejected"
+    assert ours[-1] == "  changes    9 inserted, 0 updated, 0 re-identified, 0 renamed, 0 deactivated, 8 rejected"
 
     runs = data_exports.run_history(engine, acting_user_id=staff["admin"].user_id, job="catalogue_etl")
     assert list(runs["started_by"]) == ["cli", "app:analyst@example.com"]

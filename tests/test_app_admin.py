@@ -13,6 +13,7 @@ from backend.accounts import passwords, users
 from backend.admin import accounts as account_admin
 from backend.admin import audit_log
 from backend.billing import plans
+from backend.catalogue.rules import catalogue_counts
 from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV, app_as
 
@@ -79,7 +80,10 @@ def test_data_operations_page_refuses_subscribers_and_serves_analysts(people):
     ]
     at = admin_page(people["analyst"], "data_ops.py")
     assert at.title[0].value == "Data operations" and not at.error
-    assert [b.label for b in at.button if b.label.startswith("Run")] == ["Run the catalogue ETL", "Run the seeder"]
+    assert [b.label for b in at.button if b.label.startswith(("Run", "Preview"))] == [
+        "Preview the catalogue load",
+        "Run the seeder",
+    ]
 
 
 def test_create_a_plan_and_bad_input_changes_nothing(engine, people):
@@ -201,11 +205,22 @@ def test_audit_page_lists_and_filters(engine, people):
 def test_data_operations_page_runs_the_etl_and_the_seeder(engine, people, monkeypatch):
     monkeypatch.setenv("NETFLIX_CSV", str(QUIRKS_CSV))
     at = admin_page(people["analyst"], "data_ops.py")
-    next(b for b in at.button if b.label == "Run the catalogue ETL").click().run()
+    next(b for b in at.button if b.label == "Preview the catalogue load").click().run()
+    assert not at.error and at.subheader[0].value == "Preview"
+    preview = at.code[0].value
+    assert preview.startswith(f"Dry run of {QUIRKS_CSV} (17 rows, in ") and "A real run would go ahead." in preview
+    assert [line.split()[:2] for line in preview.splitlines() if line.strip().startswith("inserted")] == [
+        ["inserted", "9"]
+    ]
+    assert "rejected row 14 (t13): has 13 fields, expected 12" in at.code[1].value
+    assert catalogue_counts(engine)["titles"] == 0  # a preview changes nothing
+
+    at.button(key="etl_apply").click().run()
     assert not at.error and at.success[0].value.startswith(f"Catalogue loaded from {QUIRKS_CSV} in ")
-    assert "9 inserted, 0 updated, 0 deactivated, 8 rejected" in at.code[0].value
+    assert "9 inserted, 0 updated, 0 re-identified, 0 renamed, 0 deactivated, 8 rejected" in at.code[0].value
     assert at.warning[0].value == "8 rows were rejected (the rest loaded):"
     assert "rejected row 14 (t13): has 13 fields, expected 12" in at.code[1].value
+    assert not [b for b in at.button if b.label == "Apply this load"]  # applied once; the next load is previewed
 
     next(n for n in at.number_input if n.label == "Subscribers").set_value(30)
     next(n for n in at.number_input if n.label == "Months").set_value(2)

@@ -17,7 +17,7 @@ from backend.core import jobs
 from backend.core.settings import get_settings
 from etl import load_catalogue as etl
 from etl import merge as catalogue_merge
-from etl.cleaning import BadHeader
+from etl.refusals import BadHeader, MassDeactivation
 from tests.conftest import QUIRKS_CSV, run_at_once
 
 CATALOGUE_TABLES = (
@@ -169,7 +169,7 @@ def test_failure_midway_leaves_previous_catalogue(engine, tmp_path, monkeypatch,
     before, keys_before = snapshot(engine), foreign_keys(engine)
     monkeypatch.setattr(catalogue_merge, "BULK_CHANGE_THRESHOLD", bulk_threshold)
     # Fail after titles, names and links were written, while episodes are merged.
-    monkeypatch.setattr(catalogue_merge, "MERGE_EPISODES", "SELECT 1 / 0")
+    monkeypatch.setattr(catalogue_merge, "MERGE_EPISODES", ("SELECT 1 / 0",))
     changed = edited_csv(tmp_path, lambda lines: [x.replace("Dockside", "Harbourside") for x in lines])
     indexes_before = indexes(engine)
     with pytest.raises(Exception, match="division by zero"):
@@ -222,7 +222,7 @@ def test_a_csv_lacking_most_titles_is_refused_unless_allowed(engine, tmp_path):
     etl.load_catalogue(engine, QUIRKS_CSV)
     before = snapshot(engine)
     first_two = edited_csv(tmp_path, lambda lines: lines[:3])  # header, t1, t2
-    with pytest.raises(catalogue_merge.MassDeactivation, match="lacks 7 of the 9 active titles"):
+    with pytest.raises(MassDeactivation, match="lacks 7 of the 9 active titles"):
         etl.run_logged(engine, first_two)
     assert snapshot(engine) == before
     summary = etl.load_catalogue(engine, first_two, allow_mass_deactivation=True)

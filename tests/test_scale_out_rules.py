@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 
 LOGIN_LOOKUP_TABLES = {"user_logins"}
-NATURAL_TEXT_IDS = {("titles", "show_id")}  # the catalogue's own key from the CSV, not a surrogate id
+# The catalogue's own key from the CSV (also per release, and staged), not a surrogate id.
+NATURAL_TEXT_IDS = {("titles", "show_id"), ("title_source_ids", "show_id"), ("catalogue_stage", "show_id")}
 
 
 def query(engine, sql: str) -> list:

@@ -186,10 +186,11 @@ def _set_genres(conn: Connection, title_id: int, names: list[str]) -> None:
     )
 
 
-def _sync_episodes(conn: Connection, title_id: int, show_id: str, seasons: int | None) -> None:
-    """Generated episodes for a series' seasons, as the ETL makes them; those beyond are deactivated."""
-    wanted = catalogue_rules.episode_plan(show_id, seasons).episodes() if seasons else []
-    minutes = catalogue_rules.episode_plan(show_id, seasons).minutes if seasons else 1
+def _sync_episodes(conn: Connection, title_id: int, episode_seed: str, seasons: int | None) -> None:
+    """Generated episodes for a series' seasons, as the ETL makes them (from the title's episode seed, its first
+    show id); those beyond are deactivated."""
+    wanted = catalogue_rules.episode_plan(episode_seed, seasons).episodes() if seasons else []
+    minutes = catalogue_rules.episode_plan(episode_seed, seasons).minutes if seasons else 1
     if wanted:
         conn.execute(
             text("""
@@ -225,9 +226,10 @@ def create_title(engine: Engine, entry: TitleInput, *, acting_user_id: int | Non
             text("""
             INSERT INTO titles (title_id, show_id, kind, title, description, release_year, date_added, maturity_rating,
                                 audience, duration_minutes, seasons, access_level, is_active, origin, edited_at,
-                                created_at, updated_at)
+                                episode_seed, created_at, updated_at)
             VALUES (:id, :show_id, :kind, :title, :description, :release_year, :date_added, :maturity_rating,
-                    :audience, :duration_minutes, :seasons, :access_level, TRUE, 'admin', :now, :now, :now)"""),
+                    :audience, :duration_minutes, :seasons, :access_level, TRUE, 'admin', :now, :show_id,
+                    :now, :now)"""),
             values | {"id": title_id, "show_id": show_id, "now": now},
         )
         _set_genres(conn, title_id, values["genres"])
@@ -274,7 +276,10 @@ def update_title(
         if "genres" in new:
             _set_genres(conn, title_id, values["genres"])
         if "seasons" in new:
-            _sync_episodes(conn, title_id, before["show_id"], values["seasons"])
+            seed = conn.execute(
+                text("SELECT coalesce(episode_seed, show_id) FROM titles WHERE title_id = :id"), {"id": title_id}
+            ).scalar()
+            _sync_episodes(conn, title_id, seed, values["seasons"])
         audit.record(conn, actor, "title.update", "title", before["show_id"], old, new, now)
     return new
 
