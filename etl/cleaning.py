@@ -140,10 +140,15 @@ def check_show_id(show_id: str) -> str:
 
 def check_fields(fields: list[str], rows: CsvRows) -> list[str]:
     """The row's required fields, trimmed, in REQUIRED_COLUMNS order (SHOW_ID, TYPE...)."""
-    if len(fields) > rows.width:
-        raise RowError(f"has {len(fields)} fields, expected {rows.width}", "fields")
-    if len(fields) < rows.width:
-        raise RowError(f"has fewer than the {rows.width} expected fields", "fields")
+    if len(fields) != rows.width:
+        message = (
+            f"has {len(fields)} fields, expected {rows.width}"
+            if len(fields) > rows.width
+            else f"has fewer than the {rows.width} expected fields"
+        )
+        if any("\n" in f for f in fields):
+            message += " (a quote left open swallows the lines after it?)"
+        raise RowError(message, "fields")
     return [fields[i].strip() for i in rows.positions]
 
 

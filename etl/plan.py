@@ -95,9 +95,10 @@ class LoadPlan:
             )
         missing = len(self.deactivate)
         if missing > MAX_DEACTIVATION_SHARE * self.active_owned and not allow_mass_deactivation:
+            why = f"; {rejected:,} rows were rejected, the first {self.rejected[0]}" if rejected else ""
             return MassDeactivation(
                 f"this CSV lacks {missing:,} of the {self.active_owned:,} active titles "
-                f"({missing / self.active_owned:.0%}), which would be deactivated"
+                f"({missing / self.active_owned:.0%}), which would be deactivated{why}"
             )
         return None
 

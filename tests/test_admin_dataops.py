@@ -15,6 +15,7 @@ from backend.core import errors as core_errors
 from etl import load_catalogue as etl
 from ops import data_operations
 from seed import options as seed_options
+from tests import catalogue_files
 from tests.conftest import QUIRKS_CSV
 
 
@@ -169,3 +170,68 @@ def test_subscribers_are_refused_every_data_operation(engine, staff, tmp_path):
     with pytest.raises(core_errors.NotAuthorised):
         data_operations.run_seeder(engine, acting_user_id=member, subscribers=10, months=1, seed=1)
     assert data_exports.run_history(engine, acting_user_id=staff["admin"].user_id).empty
+
+
+def test_analysts_preview_anything_and_apply_ordinary_loads_but_only_admins_apply_overrides(engine, staff, tmp_path):
+    analyst, admin = staff["analyst"].user_id, staff["admin"].user_id
+    first = catalogue_files.write(tmp_path / "first.csv", catalogue_files.TITLES)
+    preview = data_operations.preview_catalogue_load(engine, first, acting_user_id=analyst)
+    assert preview.can_apply and preview.why_not is None and preview.summary["inserted"] == 10
+    assert (
+        data_operations.run_catalogue_etl(
+            engine, first, acting_user_id=analyst, expected_sha256=preview.sha256
+        ).summary["inserted"]
+        == 10
+    )
+
+    few = catalogue_files.write(tmp_path / "few.csv", catalogue_files.TITLES[:3])
+    mass = data_operations.LoadOptions(allow_mass_deactivation=True)
+    preview = data_operations.preview_catalogue_load(engine, few, acting_user_id=analyst, options=mass)
+    assert preview.refused is None and preview.summary["deactivated"] == 7  # what it would do, even so
+    assert not preview.can_apply and preview.why_not == data_operations.ADMIN_ONLY
+    with pytest.raises(core_errors.NotAuthorised, match="Only an admin can apply a load that overwrites"):
+        data_operations.run_catalogue_etl(engine, few, acting_user_id=analyst, options=mass)
+    with pytest.raises(core_errors.NotAuthorised):
+        data_operations.run_catalogue_etl(
+            engine, few, acting_user_id=analyst, options=data_operations.LoadOptions(overwrite_edits=True)
+        )
+    assert etl.catalogue_counts(engine)["titles"] == 10
+    assert data_operations.preview_catalogue_load(engine, few, acting_user_id=admin, options=mass).can_apply
+    assert data_operations.run_catalogue_etl(engine, few, acting_user_id=admin, options=mass).summary["titles"] == 3
+
+
+def test_a_renumbered_file_is_previewed_with_its_members_rows_and_needs_an_admin(engine, staff, tmp_path):
+    analyst, admin = staff["analyst"].user_id, staff["admin"].user_id
+    data_operations.run_catalogue_etl(
+        engine, catalogue_files.write(tmp_path / "first.csv", catalogue_files.TITLES), acting_user_id=analyst
+    )
+    copy = catalogue_files.write(tmp_path / "copy.csv", catalogue_files.renumbered(catalogue_files.TITLES))
+    preview = data_operations.preview_catalogue_load(engine, copy, acting_user_id=analyst, source_name="copy.csv")
+    assert not preview.can_apply and preview.refused == preview.why_not
+    assert preview.refused.endswith("if that is intended, an admin can tick “Accept re-numbered ids”.")
+    assert preview.lines[0].startswith("Dry run of copy.csv (10 rows, in ") and preview.lines[-1].endswith(
+        "an admin can tick “Accept re-numbered ids”."
+    )
+    with pytest.raises(DataOpsError, match=r"^copy.csv: 10 of the 10 show ids .*“Accept re-numbered ids”\. Nothing"):
+        data_operations.run_catalogue_etl(engine, copy, acting_user_id=admin, source_name="copy.csv")
+    renumbering = data_operations.LoadOptions(allow_renumbering=True)
+    preview = data_operations.preview_catalogue_load(engine, copy, acting_user_id=admin, options=renumbering)
+    assert preview.can_apply and preview.summary["reidentified"] == 10
+    result = data_operations.run_catalogue_etl(
+        engine, copy, acting_user_id=admin, options=renumbering, expected_sha256=preview.sha256
+    )
+    assert result.summary["reidentified"] == 10 and result.summary["inserted"] == 0
+    [logged] = audit_log.entries(engine, acting_user_id=admin, action="job.", limit=1)
+    assert logged["after"]["allow_renumbering"] is True and logged["after"]["reidentified"] == 10
+
+
+def test_applying_refuses_a_file_that_changed_since_its_preview(engine, staff, tmp_path):
+    analyst = staff["analyst"].user_id
+    path = catalogue_files.write(tmp_path / "first.csv", catalogue_files.TITLES)
+    preview = data_operations.preview_catalogue_load(engine, path, acting_user_id=analyst, source_name="first.csv")
+    catalogue_files.write(path, catalogue_files.TITLES[:9])
+    with pytest.raises(DataOpsError, match=r"^first\.csv: the file is not the one that was previewed .*Nothing"):
+        data_operations.run_catalogue_etl(
+            engine, path, acting_user_id=analyst, source_name="first.csv", expected_sha256=preview.sha256
+        )
+    assert etl.catalogue_counts(engine)["titles"] == 0
