@@ -11,6 +11,7 @@ import pytest
 from backend.accounts import passwords, users
 from backend.admin import audit_log, data_exports
 from backend.admin.data_exports import DataOpsError
+from backend.catalogue.rules import catalogue_counts
 from backend.core import errors as core_errors
 from etl import load_catalogue as etl
 from ops import data_operations
@@ -195,7 +196,7 @@ def test_analysts_preview_anything_and_apply_ordinary_loads_but_only_admins_appl
         data_operations.run_catalogue_etl(
             engine, few, acting_user_id=analyst, options=data_operations.LoadOptions(overwrite_edits=True)
         )
-    assert etl.catalogue_counts(engine)["titles"] == 10
+    assert catalogue_counts(engine)["titles"] == 10
     assert data_operations.preview_catalogue_load(engine, few, acting_user_id=admin, options=mass).can_apply
     assert data_operations.run_catalogue_etl(engine, few, acting_user_id=admin, options=mass).summary["titles"] == 3
 
@@ -234,4 +235,4 @@ def test_applying_refuses_a_file_that_changed_since_its_preview(engine, staff, t
         data_operations.run_catalogue_etl(
             engine, path, acting_user_id=analyst, source_name="first.csv", expected_sha256=preview.sha256
         )
-    assert etl.catalogue_counts(engine)["titles"] == 0
+    assert catalogue_counts(engine)["titles"] == 0

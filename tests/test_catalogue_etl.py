@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -285,13 +286,46 @@ def test_cli_prints_one_json_line_and_reports_rejections(db_url):
         "episodes",
         "inserted",
         "updated",
+        "reidentified",
+        "renamed",
+        "unchanged",
         "deactivated",
         "rejected",
         "kept_edits",
+        "kept_rejected",
+        "ids_changing_meaning",
+        "shared_ids",
+        "file_rows",
+        "sha256",
+        "date_formats",
+        "dry_run",
+        "refusal",
+        "refusal_override",
+        "examples",
+        "member_rows",
         "seconds",
     ]
     assert summary["titles"] == 9 and summary["rejected"] == 8
     assert "rejected row 14 (t13): has 13 fields, expected 12" in result.stderr
+
+
+def test_the_load_joins_no_temporary_table_into_an_update_or_delete():
+    """Scale-out rule 18: on Citus a temporary table cannot be joined into an UPDATE or DELETE of a reference
+    table; the load stages into the permanent `catalogue_stage` and passes other rows as bound arrays."""
+    for path in (database.PROJECT_ROOT / "etl").glob("*.py"):
+        assert not re.search(r"CREATE\s+(TEMP|TEMPORARY)\s+TABLE", path.read_text(), re.IGNORECASE), path.name
+
+
+def test_the_stage_is_empty_after_a_load_and_after_a_failed_one(engine, monkeypatch, tmp_path):
+    etl.load_catalogue(engine, QUIRKS_CSV)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM catalogue_stage")).scalar() == 0
+    monkeypatch.setattr(catalogue_merge, "MERGE_EPISODES", ("SELECT 1 / 0",))
+    changed = edited_csv(tmp_path, lambda lines: [x.replace("Dockside", "Harbourside") for x in lines])
+    with pytest.raises(Exception, match="division by zero"):
+        etl.load_catalogue(engine, changed)  # fails after staging
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM catalogue_stage")).scalar() == 0
 
 
 def test_cli_without_a_csv_says_where_to_put_it(db_url, tmp_path):

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import text
 
+from benchmarks.etl_reload import renumbered_copy
 from etl import load_catalogue as etl
 from tests.conftest import full_catalogue_csv, needs_full_csv
 from tests.test_catalogue_etl import snapshot
@@ -53,3 +54,31 @@ def test_full_load_failing_midway_keeps_previous_catalogue(engine, tmp_path, mon
     with pytest.raises(Exception, match="division by zero"):
         etl.load_catalogue(engine, partial)
     assert snapshot(engine) == before
+
+
+def test_a_renumbered_shuffled_copy_of_the_real_file_keeps_every_title(engine, tmp_path):
+    """The copy is made here, in a temporary folder, and never kept."""
+    etl.load_catalogue(engine, full_catalogue_csv())
+    before = snapshot(engine)
+    copy = renumbered_copy(full_catalogue_csv(), tmp_path, seed=11)
+    preview = etl.load_catalogue(engine, copy, dry_run=True)
+    assert (preview.inserted, preview.updated, preview.renamed, preview.deactivated, preview.rejected) == (0,) * 5
+    assert preview.reidentified == preview.ids_changing_meaning > 8_700 and preview.refusal_override
+    summary = etl.load_catalogue(engine, copy, allow_renumbering=True)
+    assert (summary.reidentified, summary.titles, summary.episodes) == (
+        preview.reidentified,
+        8807,
+        before_episodes(before),
+    )
+    after = snapshot(engine)
+    assert without_ids(after["titles"]) == without_ids(before["titles"])  # each title id is the same title
+    for table in ("episodes", "title_genres", "title_countries", "title_people"):
+        assert after[table] == before[table], table
+
+
+def without_ids(rows) -> set[tuple]:
+    return {(r.title_id, r.kind, r.title, r.release_year, r.description, r.date_added) for r in rows}
+
+
+def before_episodes(before) -> int:
+    return sum(1 for e in before["episodes"] if e.is_active)

@@ -278,7 +278,7 @@ def update_title(
         if "seasons" in new:
             seed = conn.execute(
                 text("SELECT coalesce(episode_seed, show_id) FROM titles WHERE title_id = :id"), {"id": title_id}
-            ).scalar()
+            ).scalar_one()
             _sync_episodes(conn, title_id, seed, values["seasons"])
         audit.record(conn, actor, "title.update", "title", before["show_id"], old, new, now)
     return new

@@ -145,7 +145,7 @@ def test_non_admins_do_not_get_the_admin_pages(page, app_server, db):
         go(page, app_server, path)
         expect(page.get_by_role("button", name="Create plan")).to_have_count(0)
         expect(page.get_by_role("button", name="Suspend account")).to_have_count(0)
-        expect(page.get_by_role("button", name="Run the catalogue ETL")).to_have_count(0)
+        expect(page.get_by_role("button", name="Preview the catalogue load")).to_have_count(0)
 
 
 def test_a_member_made_analyst_gets_data_operations_but_not_plan_management(page, app_server, db):
@@ -159,7 +159,7 @@ def test_a_member_made_analyst_gets_data_operations_but_not_plan_management(page
         )
     account_admin.change_role(db, ids[email], "analyst", acting_user_id=ids[ADMIN_EMAIL])
     go(page, app_server, "data-ops")  # the role is read from the database on every run
-    expect(page.get_by_role("button", name="Run the catalogue ETL")).to_be_visible()
+    expect(page.get_by_role("button", name="Preview the catalogue load")).to_be_visible()
     shot(page, "data-ops")
     go(page, app_server, "admin-plans")
     expect(page.get_by_role("button", name="Create plan")).to_have_count(0)
