@@ -143,7 +143,7 @@ SELECT
 """
 
 
-# Above this many new or changed titles (a first load, a full refresh) the link tables are rewritten
+# Above this many new, changed or re-keyed titles (a first load, a full refresh) the link tables are rewritten
 # in PostgreSQL's bulk-loading way: their foreign keys and non-unique indexes are dropped and built
 # again afterwards, one join or one sort each, instead of a trigger query and index insertions per
 # row (the keys alone cost about 1.7 s of a full load on a 2-core machine). Small re-runs keep them.
@@ -240,18 +240,18 @@ def apply_plan(
         cursor.execute(NEW_TITLE_IDS, {"n": len(new)})
         for p, (title_id,) in zip(new, cursor.fetchall(), strict=True):
             p.title_id = title_id
-    stage(cursor, plan.rows)
+    written = stage(cursor, plan.rows)
     step("staged with COPY")
-    if plan.retire:
-        cursor.execute(RETIRE_SHOW_IDS, {"ids": plan.retire, "now": now})
-    cursor.execute(UPDATE_CHANGED_TITLES, {"now": now})
-    cursor.execute(REKEY_TITLES, {"now": now})
-    cursor.execute(INSERT_NEW_TITLES, {"now": now})
-    if plan.deactivate:
-        cursor.execute(DEACTIVATE_TITLES, {"ids": plan.deactivate, "now": now})
-    step("titles merged")
     changed = sum(1 for p in plan.rows if p.action in ("insert", "update"))
-    with bulk_load_mode(cursor, BULK_TABLES) if changed >= BULK_CHANGE_THRESHOLD else nullcontext():
+    with bulk_load_mode(cursor, BULK_TABLES) if written >= BULK_CHANGE_THRESHOLD else nullcontext():
+        if plan.retire:
+            cursor.execute(RETIRE_SHOW_IDS, {"ids": plan.retire, "now": now})
+        cursor.execute(UPDATE_CHANGED_TITLES, {"now": now})
+        cursor.execute(REKEY_TITLES, {"now": now})
+        cursor.execute(INSERT_NEW_TITLES, {"now": now})
+        if plan.deactivate:
+            cursor.execute(DEACTIVATE_TITLES, {"ids": plan.deactivate, "now": now})
+        step("titles merged")
         if changed:
             _execute_all(cursor, INSERT_NEW_NAMES)
             _execute_all(cursor, REPLACE_LINKS)

@@ -95,7 +95,8 @@ class LoadPlan:
             )
         missing = len(self.deactivate)
         if missing > MAX_DEACTIVATION_SHARE * self.active_owned and not allow_mass_deactivation:
-            why = f"; {rejected:,} rows were rejected, the first {self.rejected[0]}" if rejected else ""
+            rows = f"{rejected:,} row{'s were' if rejected != 1 else ' was'}"
+            why = f"; {rows} rejected, the first {self.rejected[0]}" if rejected else ""
             return MassDeactivation(
                 f"this CSV lacks {missing:,} of the {self.active_owned:,} active titles "
                 f"({missing / self.active_owned:.0%}), which would be deactivated{why}"
@@ -158,7 +159,8 @@ def _planned(row: CleanTitle, title: Existing | None, how: str | None, overwrite
 
 
 def _protected(rejected: Iterable[Rejection], free: dict[int, Existing]) -> set[int]:
-    """Titles not matched by any valid row that a rejected row names (by identity, else by show id)."""
+    """Titles not matched by any valid row that a rejected row names: by what it is when that is readable,
+    else by its show id."""
     by_identity: dict[str, int] = {}
     by_show_id: dict[str, int] = {}
     for title in free.values():
@@ -166,7 +168,10 @@ def _protected(rejected: Iterable[Rejection], free: dict[int, Existing]) -> set[
         by_show_id[title.show_id] = title.title_id
     found = set()
     for rejection in rejected:
-        title_id = by_identity.get(rejection.identity or "") or by_show_id.get(rejection.show_id or "")
+        if rejection.identity:
+            title_id = by_identity.get(rejection.identity)
+        else:
+            title_id = by_show_id.get(rejection.show_id or "")
         if title_id:
             found.add(title_id)
     return found

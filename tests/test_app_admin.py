@@ -15,6 +15,7 @@ from backend.admin import audit_log
 from backend.billing import plans
 from backend.catalogue.rules import catalogue_counts
 from etl import load_catalogue as etl
+from tests import catalogue_files
 from tests.conftest import QUIRKS_CSV, app_as
 
 PASSWORD = "correct horse 42"
@@ -235,3 +236,37 @@ def test_data_operations_page_runs_the_etl_and_the_seeder(engine, people, monkey
     ]
     history = at.dataframe[0].value
     assert list(history["status"])[:3] == ["failed", "succeeded", "succeeded"]
+
+
+def test_a_renumbered_catalogue_is_previewed_and_only_an_admin_accepts_it(engine, people, monkeypatch, tmp_path):
+    etl.load_catalogue(engine, catalogue_files.write(tmp_path / "first.csv", catalogue_files.TITLES))
+    copy = catalogue_files.write(tmp_path / "copy.csv", catalogue_files.renumbered(catalogue_files.TITLES))
+    monkeypatch.setenv("NETFLIX_CSV", str(copy))
+    before = show_ids(engine)
+
+    at = admin_page(people["analyst"], "data_ops.py")
+    next(b for b in at.button if b.label == "Preview the catalogue load").click().run()
+    assert "re-identified        10" in at.code[0].value
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("A real run would be refused: 10 of the 10 show ids this file shares")
+    assert warning.endswith("if that is intended, an admin can tick “Accept re-numbered ids”.")
+    assert not [b for b in at.button if b.label == "Apply this load"]
+    next(c for c in at.checkbox if c.label == "Accept re-numbered ids").check()
+    next(b for b in at.button if b.label == "Preview the catalogue load").click().run()
+    assert [w.value for w in at.warning] == [
+        "Only an admin can apply a load that overwrites admin edits, deactivates in bulk or accepts re-numbered ids."
+    ]
+    assert show_ids(engine) == before
+
+    at = admin_page(people["admin"], "data_ops.py")
+    next(c for c in at.checkbox if c.label == "Accept re-numbered ids").check()
+    next(b for b in at.button if b.label == "Preview the catalogue load").click().run()
+    at.button(key="etl_apply").click().run()
+    assert not at.error and "0 inserted, 0 updated, 10 re-identified" in at.code[0].value
+    after = show_ids(engine)
+    assert after.keys() == before.keys() and all(after[i] != before[i] for i in before)
+
+
+def show_ids(engine) -> dict[int, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT title_id, show_id FROM titles")).all())
