@@ -50,6 +50,7 @@ lint: $(VENV)/.dev-installed  ## The static checks: ruff check, ruff format --ch
 
 bench: $(VENV)/.dev-installed  ## Benchmarks (figures printed, nothing asserted)
 	$(BIN)/python -m benchmarks.etl
+	$(BIN)/python -m benchmarks.etl_reload
 	$(BIN)/python -m benchmarks.seed
 	$(BIN)/python -m benchmarks.discovery
 	$(BIN)/python -m benchmarks.dashboards

@@ -49,6 +49,7 @@ LOAD_STEPS = (
     "episodes generated",
     "committed",
 )
+PREVIEW_STEPS = ("CSV read and cleaned", "matched to the catalogue", "members' rows counted")
 
 __all__ = ["NoValidRows", "load_catalogue", "preview_lines", "run_logged", "summary_lines"]
 
@@ -104,13 +105,13 @@ def _load(
     expected_sha256: str | None,
 ) -> LoadSummary:
     started = time.perf_counter()
-    done = 0
+    done, total = 0, len(PREVIEW_STEPS if dry_run else LOAD_STEPS)
 
     def step(name: str) -> None:
         nonlocal done
         done += 1
         if on_step:
-            on_step(name, done, len(LOAD_STEPS))
+            on_step(name, done, total)
 
     source = read_source(csv_path)
     if expected_sha256 and source.sha256 != expected_sha256:
@@ -145,6 +146,7 @@ def _load(
             if refusal:
                 summary.refusal, summary.refusal_override = str(refusal), refusal.override
             summary.member_rows = current.member_rows(cursor, plan)
+            step("members' rows counted")
             conn.rollback()
         else:
             if refusal:
@@ -197,12 +199,12 @@ def run_logged(
     return summary
 
 
-def _terminal_progress() -> tuple[StepCallback, Callable[[], None]]:
+def _terminal_progress(steps: int) -> tuple[StepCallback, Callable[[], None]]:
     """A tqdm bar on stderr when it is a terminal (silent otherwise)."""
     from tqdm import tqdm
 
     bar = tqdm(
-        total=len(LOAD_STEPS),
+        total=steps,
         desc="Loading catalogue",
         unit="step",
         file=sys.stderr,
@@ -269,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         "overwrite_edits": args.overwrite_edits,
         "allow_renumbering": args.allow_renumbering,
     }
-    on_step, close_progress = _terminal_progress()
+    on_step, close_progress = _terminal_progress(len(PREVIEW_STEPS if args.dry_run else LOAD_STEPS))
     try:
         if args.dry_run:
             summary = load_catalogue(engine, csv_path, on_step=on_step, dry_run=True, **options)

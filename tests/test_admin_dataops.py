@@ -176,7 +176,11 @@ def test_subscribers_are_refused_every_data_operation(engine, staff, tmp_path):
 def test_analysts_preview_anything_and_apply_ordinary_loads_but_only_admins_apply_overrides(engine, staff, tmp_path):
     analyst, admin = staff["analyst"].user_id, staff["admin"].user_id
     first = catalogue_files.write(tmp_path / "first.csv", catalogue_files.TITLES)
-    preview = data_operations.preview_catalogue_load(engine, first, acting_user_id=analyst)
+    steps = []
+    preview = data_operations.preview_catalogue_load(
+        engine, first, acting_user_id=analyst, on_step=lambda name, done, total: steps.append((name, done, total))
+    )
+    assert steps == [(name, n, 3) for n, name in enumerate(etl.PREVIEW_STEPS, start=1)]
     assert preview.can_apply and preview.why_not is None and preview.summary["inserted"] == 10
     assert (
         data_operations.run_catalogue_etl(
