@@ -27,6 +27,7 @@ def db(module_db_url):
     users.register(engine, ANALYST, "Ana Lyst", PASSWORD, role="analyst")
     yield engine
     engine.dispose()
+    engine.dispose()
 
 
 def signed_in(browser, app_server, email: str, viewport: dict):
