@@ -1,7 +1,9 @@
 """Signing keys: the setting wins; otherwise one key is made in DATA_DIR, kept private and reused."""
 
-import multiprocessing
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 from backend.core import keys
 from backend.core.settings import get_settings
@@ -23,24 +25,34 @@ def test_a_key_is_made_once_readable_by_its_owner_only(monkeypatch, tmp_path):
     assert keys.signing_key(None, "other_key") != first
 
 
-def _make_key_after(barrier, results) -> None:
-    barrier.wait()
-    results.put(keys.signing_key(None, "some_key"))
+_MAKER = """
+import sys
+from backend.core import keys
+print("ready", flush=True)
+sys.stdin.readline()
+print(keys.signing_key(None, "some_key"), flush=True)
+"""
 
 
 def test_processes_starting_at_once_all_get_the_one_key(monkeypatch, tmp_path):
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.delenv("AUTH_COOKIE_KEY", raising=False)
-    # Fresh interpreters (a forked child of a pytest-xdist worker would share, and garble, its channel to the
-    # controller); they read the settings from the environment set above.
-    spawn = multiprocessing.get_context("spawn")
-    barrier, results = spawn.Barrier(6), spawn.Queue()
-    makers = [spawn.Process(target=_make_key_after, args=(barrier, results)) for _ in range(6)]
+    # Fresh interpreters, not multiprocessing: a forked child of a pytest-xdist worker would garble its channel to
+    # the controller, and a spawned one re-runs whatever script an AppTest last left as __main__.
+    root = Path(__file__).resolve().parent.parent
+    makers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _MAKER], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    for maker in makers:  # every interpreter has imported the code and waits for the word
+        assert maker.stdout.readline().strip() == "ready"
     for maker in makers:
-        maker.start()
-    made = [results.get(timeout=120) for _ in makers]
-    for maker in makers:
-        maker.join(120)
+        maker.stdin.write("go\n")
+        maker.stdin.flush()
+    made = [maker.communicate(timeout=120)[0].strip() for maker in makers]
+    assert [maker.returncode for maker in makers] == [0] * 6
     assert len(set(made)) == 1 and len(made[0]) >= 48
     # The one key is there and no draft is left behind (the fresh interpreters may make other files of DATA_DIR).
     assert (tmp_path / "some_key").read_text().strip() == made[0]
