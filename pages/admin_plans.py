@@ -4,6 +4,7 @@ import streamlit as st
 
 from backend.admin import plans as plan_admin
 from backend.admin.plans import PlanInput
+from backend.billing.lifecycle import period_label
 from ui.admin import acting_user_id, attempt, show_flash
 from ui.refusals import allowed
 from ui.session import engine, through_app
@@ -14,19 +15,21 @@ st.title("Plans")
 listing = allowed(lambda: plan_admin.list_plans(engine(), acting_user_id=acting_user_id()))
 show_flash()
 st.caption(
-    "A new price applies to new periods only: subscribers pay the old price until their next renewal. "
+    "Validity days set the billing period: 28 to 31 days renew monthly on the same day, 365 or 366 yearly, "
+    "any other number every that many days. An edit (price, validity, access, devices, resolution) applies to "
+    "new periods only: subscribers keep what they have until their next renewal, when they are told. "
     "A plan with subscribers is never deleted: take it off sale and they keep it."
 )
 st.dataframe(
     [
         {
             "plan": p["name"],
-            "price": f"{p['currency']} {p['price']:,.2f} / {p['billing_period']}",
+            "price": f"{p['currency']} {p['price']:,.2f} / {period_label(p['validity_days'])}",
+            "validity days": p["validity_days"],
             "on sale": p["is_active"],
-            "screens": p["max_streams"],
+            "devices": p["max_devices_allowed"],
             "resolution": p["resolution"],
             "access": p["access_level"],
-            "validity days": p["validity_days"],
             "live subscribers": p["live_subscribers"],
             "subscribers ever": p["subscribers_ever"],
         }
@@ -50,18 +53,22 @@ def plan_form(key: str, plan: dict | None, submit: str) -> PlanInput | None:
             key=f"{key}_price",
         )
         left, middle, right = st.columns(3)
-        period = left.selectbox(
-            "Billing period",
-            plan_admin.BILLING_PERIODS,
-            key=f"{key}_period",
-            index=plan_admin.BILLING_PERIODS.index(plan.get("billing_period", "month")),
+        validity = left.number_input(
+            "Validity days",
+            value=plan.get("validity_days", 30),
+            step=1,
+            help="1 to 400 days: 28-31 renew monthly on the same day, 365-366 yearly, any other number every "
+            "that many days.",
+            key=f"{key}_validity",
         )
-        validity = middle.number_input(
-            "Validity days", value=plan.get("validity_days", 31), step=1, help="1 to 400 days.", key=f"{key}_validity"
+        devices = middle.number_input(
+            "Devices at once",
+            value=plan.get("max_devices_allowed", 1),
+            step=1,
+            help="1 to 10 screens playing at the same time.",
+            key=f"{key}_devices",
         )
-        streams = right.number_input(
-            "Streams at once", value=plan.get("max_streams", 1), step=1, help="1 to 10.", key=f"{key}_streams"
-        )
+        on_sale = right.checkbox("On sale", value=plan.get("is_active", True), key=f"{key}_on_sale")
         left, right = st.columns(2)
         resolution = left.selectbox(
             "Resolution",
@@ -74,7 +81,7 @@ def plan_form(key: str, plan: dict | None, submit: str) -> PlanInput | None:
             plan_admin.ACCESS_LEVELS,
             key=f"{key}_access",
             index=plan_admin.ACCESS_LEVELS.index(plan.get("access_level", "basic")),
-            help="basic: titles released before 2020; premium: every title.",
+            help="free: the free titles; basic: free titles and titles released before 2020; premium: every title.",
         )
         description = st.text_area(
             "Description",
@@ -84,7 +91,7 @@ def plan_form(key: str, plan: dict | None, submit: str) -> PlanInput | None:
         )
         if not st.form_submit_button(submit, type="primary", key=f"{key}_submit"):
             return None
-    return PlanInput(name, price, period, validity, streams, resolution, access, description)
+    return PlanInput(name, price, validity, devices, resolution, access, description, on_sale)
 
 
 create, edit = st.tabs(["Create a plan", "Edit a plan"])
@@ -93,7 +100,8 @@ with create:
     if entered:
         attempt(
             lambda: plan_admin.create_plan(engine(), entered, acting_user_id=acting_user_id()),
-            f"Plan {entered.name.strip()} created. It is on sale now.",
+            f"Plan {entered.name.strip()} created. "
+            + ("It is on sale now." if entered.is_active else "It is off sale."),
         )
 
 with edit:

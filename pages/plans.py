@@ -7,7 +7,7 @@ import streamlit as st
 from backend.billing import checkout as billing_checkout
 from backend.billing import gateway, lifecycle, plans, subscriptions
 from backend.billing import state as billing_state
-from backend.catalogue.rules import PREMIUM_FROM_RELEASE_YEAR
+from backend.catalogue.rules import level_summary
 from ui.refusals import attempt
 from ui.session import engine, through_app
 
@@ -23,9 +23,9 @@ for column, plan in zip(st.columns(min(len(available), 4)), available, strict=Fa
     with column.container(border=True):
         st.subheader(plan.name)
         st.markdown(f"**{plan.price_label}**")
-        st.text(f"{plan.resolution} · {plan.max_streams} screen{'s' if plan.max_streams > 1 else ''} at once")
-        newest = f"Titles released before {PREMIUM_FROM_RELEASE_YEAR}"
-        st.text("Every title, the newest included" if plan.access_level == "premium" else newest)
+        devices = plan.max_devices_allowed
+        st.text(f"{plan.resolution} · {devices} screen{'s' if devices > 1 else ''} at once")
+        st.text(f"{plan.validity_days} days a period · {level_summary(plan.access_level).capitalize()}")
         if plan.description:
             st.text(plan.description)
         if user is not None and st.button("Choose", key=f"choose_{plan.plan_id}", width="stretch"):

@@ -139,7 +139,7 @@ class Ledger:
                 "plan_id": self.plans.plan_id[plan],
                 "status": self.sub_status[i],
                 "price": cents_text(self.plans.price_cents[plan]),
-                "billing_period": np.where(self.plans.annual[plan], "year", "month"),
+                **{column: values.to_numpy()[plan] for column, values in self.plans.terms.items()},
                 "started_at": self.sub["started_at"][i],
                 "trial_end": self.sub["trial_end"][i],
                 "current_period_start": self.sub["period_start"][i],

@@ -28,6 +28,7 @@ class PlanBook:
     ladder: np.ndarray  # plan indexes of the monthly plans, cheapest first
     access_level: np.ndarray
     choice_weights: np.ndarray
+    terms: pd.DataFrame  # per plan index: what a subscription keeps of its plan (backend.billing.state.PLAN_TERMS)
 
     @classmethod
     def from_frame(cls, plans: pd.DataFrame) -> PlanBook:
@@ -35,8 +36,8 @@ class PlanBook:
         annual = (plans["billing_period"] == "year").to_numpy()
         price_cents = np.array([int(p * 100) for p in plans["price"]], dtype=np.int64)
         mrr = [
-            int(lifecycle.monthly_recurring(p, b) * 100)
-            for p, b in zip(plans["price"], plans["billing_period"], strict=True)
+            int(lifecycle.monthly_recurring(p, v) * 100)
+            for p, v in zip(plans["price"], plans["validity_days"], strict=True)
         ]
         ladder = np.flatnonzero(~annual)
         if ladder.size == 0:
@@ -56,6 +57,7 @@ class PlanBook:
             ladder,
             plans["access_level"].to_numpy(),
             weights / weights.sum(),
+            plans[["billing_period", "validity_days", "access_level", "max_devices_allowed", "resolution"]],
         )
 
 

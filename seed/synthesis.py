@@ -23,7 +23,8 @@ def plans_and_catalogue(engine: Engine, rng: np.random.Generator) -> tuple[pd.Da
         plan_frame = pd.DataFrame(
             conn.execute(
                 text("""
-            SELECT plan_id, price, billing_period, access_level FROM plans WHERE is_active""")
+            SELECT plan_id, price, billing_period, validity_days, access_level, max_devices_allowed, resolution
+            FROM plans WHERE is_active AND billing_period <> 'day'""")
             )
             .mappings()
             .all()

@@ -208,8 +208,8 @@ def test_guests_see_only_active_plans_with_their_prices(engine):
     with engine.begin() as conn:
         conn.execute(
             text("""
-            INSERT INTO plans (name, price, billing_period, validity_days, access_level, max_streams, resolution,
-                               description, is_active)
+            INSERT INTO plans (name, price, billing_period, validity_days, access_level, max_devices_allowed,
+                               resolution, description, is_active)
             VALUES ('Basic', 7.99, 'month', 30, 'basic', 1, '720p', '', TRUE),
                    ('Premium', 22.99, 'month', 30, 'premium', 4, '4K', 'Spatial audio', TRUE),
                    ('Retired', 1.00, 'month', 30, 'basic', 1, '480p', '', FALSE)""")

@@ -92,22 +92,22 @@ def test_create_a_plan_and_bad_input_changes_nothing(engine, people):
     before = plan_rows(engine)
     at.text_input(key="create_plan_name").input("Family")
     at.text_input(key="create_plan_price").input("1000.01")
-    at.number_input(key="create_plan_streams").set_value(6)
+    at.number_input(key="create_plan_devices").set_value(6)
     at.button(key="create_plan_submit").click().run()
     assert [e.value for e in at.error] == ["The price must be above 0 and at most 1,000.00."]
     assert plan_rows(engine) == before
 
     at.text_input(key="create_plan_price").input("24.99")
-    at.number_input(key="create_plan_streams").set_value(11)
+    at.number_input(key="create_plan_devices").set_value(11)
     at.button(key="create_plan_submit").click().run()
-    assert [e.value for e in at.error] == ["Streams at once must be from 1 to 10."]
+    assert [e.value for e in at.error] == ["Devices at once must be from 1 to 10."]
     assert plan_rows(engine) == before
 
-    at.number_input(key="create_plan_streams").set_value(6)
+    at.number_input(key="create_plan_devices").set_value(6)
     at.button(key="create_plan_submit").click().run()
     assert not at.error and at.success[0].value == "Plan Family created. It is on sale now."
     family = next(p for p in plans.active_plans(engine) if p.name == "Family")
-    assert (str(family.price), family.max_streams) == ("24.99", 6)
+    assert (str(family.price), family.max_devices_allowed) == ("24.99", 6)
 
     at.text_input(key="create_plan_name").input("standard")  # taken, whatever the case
     at.button(key="create_plan_submit").click().run()

@@ -36,9 +36,10 @@ def history(world: World, name: str, events: list[tuple]) -> int:
     """One subscription and its events (kind, time, MRR after, reason)."""
     user_id = world.user(name, created=events[0][1])
     sub = world.sql(
-        """INSERT INTO subscriptions (user_id, plan_id, status, price, billing_period, started_at,
+        """INSERT INTO subscriptions (user_id, plan_id, status, price, billing_period, validity_days, access_level,
+                           max_devices_allowed, resolution, started_at,
                            current_period_start, current_period_end)
-                       VALUES (:u, :p, 'active', 10, 'month', :s, :s, :s + interval '1 month')
+                       VALUES (:u, :p, 'active', 10, 'month', 30, 'basic', 1, '720p', :s, :s, :s + interval '1 month')
                        RETURNING subscription_id""",
         u=user_id,
         p=world.plan,

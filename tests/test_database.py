@@ -74,12 +74,13 @@ def _serialization_conflict(engine, barrier: threading.Barrier, attempts: list):
         attempts.append(1)
         with engine.begin() as conn:
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"))
-            total = conn.execute(text("SELECT coalesce(sum(max_streams), 0) FROM plans")).scalar()
+            total = conn.execute(text("SELECT coalesce(sum(max_devices_allowed), 0) FROM plans")).scalar()
             if len(attempts) <= 2:
                 barrier.wait(timeout=10)
             conn.execute(
                 text("""INSERT INTO plans (name, price, billing_period, validity_days, access_level,
-                                 max_streams, resolution) VALUES (:n, 9.99, 'month', 30, 'basic', 1, '720p')"""),
+                                 max_devices_allowed, resolution)
+                        VALUES (:n, 9.99, 'month', 30, 'basic', 1, '720p')"""),
                 {"n": f"plan-{total}-{threading.get_ident()}"},
             )
 

@@ -128,9 +128,11 @@ class World:
     def subscribe(self, user_id: int, start: datetime, *, paid: datetime | None = None) -> None:
         """A trial from `start`, paid (MRR 7.99) from `paid` when given."""
         sub = self.sql(
-            """INSERT INTO subscriptions (user_id, plan_id, status, price, billing_period, started_at,
+            """INSERT INTO subscriptions (user_id, plan_id, status, price, billing_period, validity_days, access_level,
+                           max_devices_allowed, resolution, started_at,
                               current_period_start, current_period_end)
-                          VALUES (:u, :p, 'active', 7.99, 'month', :s, :s, :s + interval '1 month')
+                          VALUES (:u, :p, 'active', 7.99, 'month', 30, 'basic', 1, '720p', :s, :s,
+                                  :s + interval '1 month')
                           RETURNING subscription_id""",
             u=user_id,
             p=self.plan,

@@ -24,9 +24,11 @@ def add_history(conn, email: str, events: list[tuple[str, datetime, str, str | N
     plan_id = conn.execute(text("SELECT min(plan_id) FROM plans")).scalar_one()
     sub_id = conn.execute(
         text("""
-        INSERT INTO subscriptions (user_id, plan_id, status, price, billing_period, started_at,
+        INSERT INTO subscriptions (user_id, plan_id, status, price, billing_period, validity_days, access_level,
+                           max_devices_allowed, resolution, started_at,
                                    current_period_start, current_period_end)
-        VALUES (:u, :p, 'expired', 1, 'month', :t, :t, :t + interval '1 month') RETURNING subscription_id"""),
+        VALUES (:u, :p, 'expired', 1, 'month', 30, 'basic', 1, '720p', :t, :t, :t + interval '1 month')
+        RETURNING subscription_id"""),
         {"u": user_id, "p": plan_id, "t": events[0][1]},
     ).scalar_one()
     conn.execute(

@@ -433,7 +433,7 @@ def test_mrr_identity_holds_every_month_and_matches_the_summary(seeded):
 def test_the_event_log_agrees_with_the_subscription_states(seeded):
     """MRR at the end of the window from the log equals the MRR of the subscriptions' final states."""
     engine, summary = seeded
-    states = rows(engine, "SELECT price, billing_period FROM subscriptions WHERE status IN ('active', 'past_due')")
+    states = rows(engine, "SELECT price, validity_days FROM subscriptions WHERE status IN ('active', 'past_due')")
     from_states = sum((lifecycle.monthly_recurring(price, period) for price, period in states), Decimal(0))
     assert Decimal(list(summary["mrr_by_month"].values())[-1]) == from_states
     trialing = scalar(
@@ -529,7 +529,8 @@ def test_plans_an_admin_made_are_used_and_never_overwritten(engine):
     with engine.begin() as conn:
         conn.execute(
             text("""INSERT INTO plans (name, price, billing_period, validity_days, access_level,
-                             max_streams, resolution) VALUES ('Only', 5.55, 'month', 31, 'premium', 3, '1080p')""")
+                             max_devices_allowed, resolution)
+                    VALUES ('Only', 5.55, 'month', 31, 'premium', 3, '1080p')""")
         )
     generate.seed(engine, seed_options.Options(subscribers=60, months=3, end=date(2026, 3, 1)))
     assert rows(engine, "SELECT name, price FROM plans") == [("Only", Decimal("5.55"))]

@@ -83,7 +83,7 @@ def test_first_checkout_starts_a_free_trial_that_converts_at_its_end(engine, pla
     assert summary["trial_converted"] == 1
     sub = subscriptions.current(engine, user.user_id)
     assert (sub.status, sub.current_period_start, sub.billing_anchor) == ("active", trial_end, trial_end)
-    assert sub.current_period_end == lifecycle.period_end(trial_end, 1, "month")
+    assert sub.current_period_end == lifecycle.period_end(trial_end, 1, 30)
     [paid] = payments(engine, user.user_id)
     assert (paid["amount"], paid["status"], paid["kind"], paid["attempted_at"]) == (
         Decimal("13.99"),
@@ -209,9 +209,9 @@ def test_upgrade_takes_effect_at_once_and_the_new_price_is_charged_at_renewal(en
     assert (sub.plan_name, sub.price, sub.current_period_end) == (
         "Premium",
         Decimal("19.99"),
-        lifecycle.period_end(START, 1, "month"),
+        lifecycle.period_end(START, 1, 30),
     )
-    assert subscriptions.entitlement(engine, user.user_id, t).max_streams == 4
+    assert subscriptions.entitlement(engine, user.user_id, t).max_devices_allowed == 4
     assert len(payments(engine, user.user_id)) == 1  # nothing charged now
     billing_job.run(engine, sub.current_period_end, gateway=gw)
     assert [p["amount"] for p in payments(engine, user.user_id)] == [Decimal("7.99"), Decimal("19.99")]
@@ -241,7 +241,7 @@ def test_downgrade_waits_for_renewal_and_can_be_undone(engine, plan_ids, gw):
 
 def test_cancel_keeps_access_until_period_end_then_churns_voluntarily(engine, plan_ids, gw):
     user = paying_member(engine, plan_ids, gw)
-    end = lifecycle.period_end(START, 1, "month")
+    end = lifecycle.period_end(START, 1, 30)
     subscriptions.cancel(engine, user.user_id, now=START + timedelta(days=2))
     subscriptions.resume(engine, user.user_id, now=START + timedelta(days=3))
     subscriptions.cancel(engine, user.user_id, now=START + timedelta(days=4))
@@ -261,7 +261,7 @@ def test_cancel_keeps_access_until_period_end_then_churns_voluntarily(engine, pl
 
 def test_failed_renewal_is_past_due_with_retries_and_recovers(engine, plan_ids, gw):
     user = paying_member(engine, plan_ids, gw)
-    renewal = lifecycle.period_end(START, 1, "month")
+    renewal = lifecycle.period_end(START, 1, 30)
     with engine.begin() as conn:
         conn.execute(
             text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
@@ -288,13 +288,13 @@ def test_failed_renewal_is_past_due_with_retries_and_recovers(engine, plan_ids, 
     paid = [p for p in payments(engine, user.user_id) if p["status"] == "succeeded"]
     assert [(p["period_start"], p["period_end"]) for p in paid] == [
         (START, renewal),
-        (renewal, lifecycle.period_end(START, 2, "month")),
+        (renewal, lifecycle.period_end(START, 2, 30)),
     ]
 
 
 def test_grace_ends_unpaid_with_involuntary_churn(engine, plan_ids, gw):
     user = paying_member(engine, plan_ids, gw)
-    renewal = lifecycle.period_end(START, 1, "month")
+    renewal = lifecycle.period_end(START, 1, 30)
     with engine.begin() as conn:
         conn.execute(
             text("UPDATE payment_methods SET gateway_token = :t WHERE user_id = :u"),
@@ -331,18 +331,18 @@ def test_annual_plan_renews_yearly_and_a_monthly_member_moving_to_annual_is_re_a
     t = START + timedelta(days=5)
     assert subscriptions.change_plan(engine, user.user_id, plan_ids["Standard Annual"], now=t) == "upgraded"
     assert events(engine, user.user_id)[-1][2] == Decimal("11.99")
-    first_renewal = lifecycle.period_end(START, 1, "month")
+    first_renewal = lifecycle.period_end(START, 1, 30)
     billing_job.run(engine, first_renewal + timedelta(days=400), gateway=gw)
     paid = [(p["amount"], p["period_start"], p["period_end"]) for p in payments(engine, user.user_id)]
-    assert paid[1] == (Decimal("143.88"), first_renewal, lifecycle.period_end(first_renewal, 1, "year"))
+    assert paid[1] == (Decimal("143.88"), first_renewal, lifecycle.period_end(first_renewal, 1, 365))
     assert paid[2][1:] == (
-        lifecycle.period_end(first_renewal, 1, "year"),
-        lifecycle.period_end(first_renewal, 2, "year"),
+        lifecycle.period_end(first_renewal, 1, 365),
+        lifecycle.period_end(first_renewal, 2, 365),
     )
 
 
 def test_anchor_on_the_31st_renews_at_month_ends(engine, plan_ids, gw):
-    assert renewals.next_period(datetime(2025, 1, 31, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC), "month") == (
+    assert renewals.next_period(datetime(2025, 1, 31, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC), 30) == (
         datetime(2025, 1, 31, tzinfo=UTC),
         datetime(2025, 3, 31, tzinfo=UTC),
     )
@@ -363,7 +363,7 @@ def test_admin_price_change_applies_from_the_next_period_only(engine, plan_ids, 
         set_price(admin.user_id, "-3")
     set_price(admin.user_id, "15.49")
     assert {p.name: p.price for p in plans.active_plans(engine)}["Standard"] == Decimal("15.49")
-    renewal = lifecycle.period_end(START, 1, "month")
+    renewal = lifecycle.period_end(START, 1, 30)
     assert subscriptions.current(engine, user.user_id).price == Decimal("13.99")
     billing_job.run(engine, renewal, gateway=gw)
     assert [p["amount"] for p in payments(engine, user.user_id)] == [Decimal("13.99"), Decimal("15.49")]
@@ -423,7 +423,7 @@ def test_concurrent_billing_runs_charge_each_period_once(engine, plan_ids, gw):
 
 def test_reminders_and_new_titles_are_sent_once(engine, plan_ids, gw):
     user = paying_member(engine, plan_ids, gw)
-    renewal = lifecycle.period_end(START, 1, "month")
+    renewal = lifecycle.period_end(START, 1, 30)
     added = [("s1", "Old One", datetime(2020, 1, 1).date()), ("s2", "Fresh One", (renewal - timedelta(days=4)).date())]
     with engine.begin() as conn:
         genre = conn.execute(text("INSERT INTO genres (name) VALUES ('Dramas') RETURNING genre_id")).scalar()

@@ -26,9 +26,16 @@ REFRESH_DAYS = 30
 
 
 class SessionError(Refusal):
-    """The refresh token cannot be used (unknown, expired, revoked or reused)."""
+    """The refresh token cannot be used (unknown, expired or revoked): sign in again."""
 
-    code = "session_rejected"
+    kind = "unauthorised"
+    code = "invalid_refresh_token"
+
+
+class RefreshTokenReused(SessionError):
+    """A refresh token was presented again after it was rotated: its whole session has been ended."""
+
+    code = "refresh_token_reused"
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def rotate(engine: Engine, token: str, *, now: datetime | None = None) -> Issued
                 {"now": now, "n": new_id, "u": user_id, "t": token_id},
             )
     if reuse:  # committed: the family stays revoked
-        raise SessionError("This refresh token was already used, so this session has been ended. Sign in again.")
+        raise RefreshTokenReused("This refresh token was already used, so this session has been ended. Sign in again.")
     user = users.get_user(engine, user_id)
     if user is None:  # the account was removed meanwhile
         raise invalid

@@ -49,17 +49,27 @@ def normalise_phone(phone: str) -> str | None:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise AccountError("Enter a valid phone number, with its country code (e.g. +44 20 7946 0958).")
+        raise AccountError("Enter a valid phone number, with its country code (e.g. +44 20 7946 0958).", field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def update_details(
-    engine: Engine, user_id: int, *, name: str, bio: str, phone: str, now: datetime | None = None
+    engine: Engine,
+    user_id: int,
+    *,
+    name: str | None = None,
+    bio: str | None = None,
+    phone: str | None = None,
+    now: datetime | None = None,
 ) -> Details:
-    name, phone_e164 = check_name(name), normalise_phone(phone)
+    """Change the details given; None keeps a detail as it is (an empty phone removes the number)."""
+    current = details(engine, user_id)
+    name = check_name(current.display_name if name is None else name)
+    phone_e164 = current.phone_e164 if phone is None else normalise_phone(phone)
+    bio = current.bio if bio is None else bio
     bio = (bio or "").strip()
     if len(bio) > MAX_BIO_LENGTH:
-        raise AccountError(f"The bio is at most {MAX_BIO_LENGTH} characters.")
+        raise AccountError(f"The bio is at most {MAX_BIO_LENGTH} characters.", field="bio")
     with engine.begin() as conn:
         conn.execute(
             text("""UPDATE users SET display_name = :name, bio = :bio, phone_e164 = :phone, updated_at = :now
@@ -79,9 +89,9 @@ def avatar_type_of(data: bytes) -> str | None:
 def set_avatar(engine: Engine, user_id: int, data: bytes, *, now: datetime | None = None) -> None:
     kind = avatar_type_of(data)
     if kind is None:
-        raise AccountError("Upload a PNG, JPEG or WebP picture.")
+        raise AccountError("Upload a PNG, JPEG or WebP picture.", field="avatar")
     if len(data) > MAX_AVATAR_BYTES:
-        raise AccountError(f"Pictures are at most {MAX_AVATAR_BYTES // 1_048_576} MB.")
+        raise AccountError(f"Pictures are at most {MAX_AVATAR_BYTES // 1_048_576} MB.", field="avatar")
     with engine.begin() as conn:
         conn.execute(
             text("""UPDATE users SET avatar = :data, avatar_type = :kind, updated_at = :now
@@ -91,6 +101,25 @@ def set_avatar(engine: Engine, user_id: int, data: bytes, *, now: datetime | Non
 
 
 def avatar(engine: Engine, user_id: int) -> bytes | None:
+    found = avatar_with_type(engine, user_id)
+    return found[0] if found else None
+
+
+def avatar_with_type(engine: Engine, user_id: int) -> tuple[bytes, str] | None:
+    """The picture and its media type (image/png, image/jpeg or image/webp); None without one."""
     with engine.connect() as conn:
-        data = conn.execute(text("SELECT avatar FROM users WHERE user_id = :id"), {"id": user_id}).scalar()
-    return bytes(data) if data is not None else None
+        row = conn.execute(
+            text("SELECT avatar, avatar_type FROM users WHERE user_id = :id AND avatar IS NOT NULL"), {"id": user_id}
+        ).first()
+    return (bytes(row.avatar), row.avatar_type or avatar_type_of(bytes(row.avatar)) or "image/png") if row else None
+
+
+def remove_avatar(engine: Engine, user_id: int, *, now: datetime | None = None) -> bool:
+    """Remove the picture; whether there was one."""
+    with engine.begin() as conn:
+        found = conn.execute(
+            text("""UPDATE users SET avatar = NULL, avatar_type = NULL, updated_at = :now
+                    WHERE user_id = :id AND avatar IS NOT NULL"""),
+            {"now": clock(now), "id": user_id},
+        ).rowcount
+    return bool(found)

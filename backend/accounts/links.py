@@ -128,7 +128,7 @@ def request_email_change(
     if new_email == user.email:
         raise account_errors.AccountError("That is already your email address.")
     if users.find_user_by_email(engine, new_email) is not None:
-        raise account_errors.AccountError("Another account uses this email address.")
+        raise account_errors.EmailTaken("Another account uses this email address.", field="email")
     with engine.begin() as conn:
         token = _new_link(conn, user_id, "email_change", now, EMAIL_CHANGE_VALID, new_email=new_email)
         mail.queue(
@@ -165,7 +165,7 @@ def confirm_email_change(engine: Engine, token: str, *, now: datetime | None = N
                 {"e": link.new_email, "now": now, "id": link.user_id},
             )
     except IntegrityError:
-        raise account_errors.AccountError("Another account took this email address meanwhile.") from None
+        raise account_errors.EmailTaken("Another account took this email address meanwhile.", field="email") from None
     user = users.get_user(engine, link.user_id)
     if user is None:  # the account was removed meanwhile
         raise core_errors.NotAuthorised("You do not have access to this.")

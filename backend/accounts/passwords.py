@@ -29,7 +29,7 @@ def check_password_policy(password: str) -> None:
         or not any(c.isalpha() for c in password)
         or not any(c.isdigit() for c in password)
     ):
-        raise AccountError(f"Choose another password: {PASSWORD_POLICY}")
+        raise AccountError(f"Choose another password: {PASSWORD_POLICY}", field="password")
 
 
 def hash_password(password: str) -> str:

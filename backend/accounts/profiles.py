@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, text
 
-from backend.accounts.errors import AccountError
+from backend.accounts.errors import AccountError, ProfileLimit, ProfileNameTaken
 from backend.catalogue.rules import KIDS_PROFILE_CAP
 from backend.core.clock import clock
 
@@ -39,7 +39,7 @@ def create_profile(
     kids' titles only."""
     name = " ".join((name or "").split())
     if not name or len(name) > 30:
-        raise AccountError("Profile names are 1 to 30 characters.")
+        raise AccountError("Profile names are 1 to 30 characters.", field="name")
     cap = KIDS_PROFILE_CAP if is_kids else None
     with engine.begin() as conn:
         conn.execute(text("SELECT 1 FROM users WHERE user_id = :id FOR UPDATE"), {"id": user_id})
@@ -47,13 +47,13 @@ def create_profile(
             text("SELECT count(*) FROM profiles WHERE user_id = :id"), {"id": user_id}
         ).scalar_one()
         if count >= MAX_PROFILES:
-            raise AccountError(f"An account has at most {MAX_PROFILES} profiles.")
+            raise ProfileLimit(f"An account has at most {MAX_PROFILES} profiles.")
         taken = conn.execute(
             text("SELECT 1 FROM profiles WHERE user_id = :id AND lower(name) = lower(:name)"),
             {"id": user_id, "name": name},
         ).first()
         if taken:
-            raise AccountError(f"There is already a profile called {name}.")
+            raise ProfileNameTaken(f"There is already a profile called {name}.", field="name")
         row = conn.execute(
             text("""
             INSERT INTO profiles (user_id, name, is_kids, maturity_cap, created_at)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import bcrypt
 from sqlalchemy import Engine, text
 
-from backend.accounts.errors import AccountError, SignInLocked
+from backend.accounts.errors import AccountError, AccountSuspended, SignInFailed, SignInLocked, WrongPassword
 from backend.accounts.passwords import UNKNOWN_ACCOUNT_HASH, check_password_policy, hash_password, password_matches
 from backend.accounts.users import USER_COLUMNS, User, normalise_email, user_from_row
 from backend.core.clock import clock
@@ -39,7 +39,7 @@ def authenticate(engine: Engine, email: str, password: str, *, now: datetime | N
         email = normalise_email(email)
     except AccountError:
         bcrypt.checkpw(b"", UNKNOWN_ACCOUNT_HASH)
-        raise AccountError(SIGN_IN_FAILED) from None
+        raise SignInFailed(SIGN_IN_FAILED) from None
     with engine.connect() as conn:
         locked_until = conn.execute(
             text("SELECT locked_until FROM login_throttle WHERE email = :e"), {"e": email}
@@ -57,9 +57,9 @@ def authenticate(engine: Engine, email: str, password: str, *, now: datetime | N
         locked_until = _record_failure(engine, email, now)
         if locked_until:
             raise SignInLocked(_lock_message(locked_until, now))
-        raise AccountError(SIGN_IN_FAILED)
+        raise SignInFailed(SIGN_IN_FAILED)
     if row.suspended_at is not None:
-        raise AccountError("This account is suspended. Contact support.")
+        raise AccountSuspended("This account is suspended. Contact support.")
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM login_throttle WHERE email = :e"), {"e": email})
     return user_from_row(row)
@@ -148,7 +148,7 @@ def change_password(engine: Engine, user_id: int, current: str, new: str, *, now
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT password_hash FROM users WHERE user_id = :id"), {"id": user_id}).scalar()
     if stored is None or not password_matches(current, stored.encode()):
-        raise AccountError("Your current password is not correct.")
+        raise WrongPassword("Your current password is not correct.", field="current_password")
     check_password_policy(new)
     with engine.begin() as conn:
         conn.execute(

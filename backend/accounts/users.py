@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from backend.accounts.errors import AccountError
+from backend.accounts.errors import AccountError, EmailTaken
 from backend.accounts.passwords import check_password_policy, hash_password
 from backend.core.clock import clock
 from backend.core.errors import NotAuthorised
@@ -43,16 +43,16 @@ class User:
 def normalise_email(email: str) -> str:
     email = (email or "").strip().lower()
     if len(email) > MAX_EMAIL_LENGTH or not EMAIL_SHAPE.match(email):
-        raise AccountError("Enter a valid email address, like name@example.com.")
+        raise AccountError("Enter a valid email address, like name@example.com.", field="email")
     return email
 
 
 def check_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise AccountError("Enter your name.")
+        raise AccountError("Enter your name.", field="name")
     if len(name) > MAX_NAME_LENGTH:
-        raise AccountError(f"Names are at most {MAX_NAME_LENGTH} characters.")
+        raise AccountError(f"Names are at most {MAX_NAME_LENGTH} characters.", field="name")
     return name
 
 
@@ -71,7 +71,7 @@ def register(
     email, name = normalise_email(email), check_name(name)
     check_password_policy(password)
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}.")
+        raise AccountError(f"Unknown role {role!r}.", field="role")
     password_hash = hash_password(password)
     now = clock(now)
     try:
@@ -94,7 +94,7 @@ def register(
             )
     except IntegrityError as error:
         if "user_logins_pkey" in str(error.orig):
-            raise AccountError("An account with this email already exists. Sign in instead.") from None
+            raise EmailTaken("An account with this email already exists. Sign in instead.", field="email") from None
         raise
     return user_from_row(row)
 

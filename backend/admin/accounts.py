@@ -13,7 +13,14 @@ from sqlalchemy import Connection, Engine, text
 
 from backend.accounts import profiles as viewing_profiles
 from backend.accounts import users
-from backend.admin.checks import AdminError, one_of, require_admin
+from backend.admin.checks import (
+    AccountNotFound,
+    AccountStateUnchanged,
+    AdminError,
+    OwnAccount,
+    one_of,
+    require_admin,
+)
 from backend.billing import statements, subscriptions
 from backend.core import audit
 from backend.core.clock import clock
@@ -45,7 +52,7 @@ def search_users(
     require_admin(engine, acting_user_id)
     query = (query or "").strip().lower()[:MAX_SEARCH]
     if role and role not in users.ROLES:
-        raise AdminError(f"Role must be one of: {', '.join(users.ROLES)}.")
+        raise AdminError(f"Role must be one of: {', '.join(users.ROLES)}.", field="role")
     with engine.connect() as conn:
         rows = conn.execute(
             text("""
@@ -77,7 +84,7 @@ def account_page(engine: Engine, user_id: int, *, acting_user_id: int | None) ->
             .first()
         )
         if account is None:
-            raise AdminError("There is no such account.")
+            raise AccountNotFound("There is no such account.")
         viewing = (
             conn.execute(
                 text("""
@@ -105,7 +112,7 @@ def account_page(engine: Engine, user_id: int, *, acting_user_id: int | None) ->
 
 def _account_for_change(conn: Connection, actor: users.User, user_id: int) -> dict:
     if user_id == actor.user_id:
-        raise AdminError("You cannot change your own account here: ask another admin.")
+        raise OwnAccount("You cannot change your own account here: ask another admin.")
     row = (
         conn.execute(
             text("SELECT user_id, email, role, suspended_at FROM users WHERE user_id = :id FOR UPDATE"), {"id": user_id}
@@ -114,7 +121,7 @@ def _account_for_change(conn: Connection, actor: users.User, user_id: int) -> di
         .first()
     )
     if row is None:
-        raise AdminError("There is no such account.")
+        raise AccountNotFound("There is no such account.")
     return dict(row)
 
 
@@ -123,7 +130,7 @@ def change_role(
 ) -> None:
     """Make an account a subscriber, analyst or admin (not your own: an admin cannot lock themselves out)."""
     actor = require_admin(engine, acting_user_id)
-    one_of(role, "The role", users.ROLES)
+    one_of(role, "The role", users.ROLES, field="role")
     now = clock(now)
     with engine.begin() as conn:
         before = _account_for_change(conn, actor, user_id)
@@ -154,7 +161,7 @@ def suspend(engine: Engine, user_id: int, *, acting_user_id: int | None, now: da
     with engine.begin() as conn:
         before = _account_for_change(conn, actor, user_id)
         if before["suspended_at"] is not None:
-            raise AdminError("This account is already suspended.")
+            raise AccountStateUnchanged("This account is already suspended.")
         conn.execute(
             text("""UPDATE users SET suspended_at = :now, tokens_valid_after = :now, updated_at = :now
                              WHERE user_id = :id"""),
@@ -179,7 +186,7 @@ def restore(engine: Engine, user_id: int, *, acting_user_id: int | None, now: da
     with engine.begin() as conn:
         before = _account_for_change(conn, actor, user_id)
         if before["suspended_at"] is None:
-            raise AdminError("This account is not suspended.")
+            raise AccountStateUnchanged("This account is not suspended.")
         conn.execute(
             text("UPDATE users SET suspended_at = NULL, updated_at = :now WHERE user_id = :id"),
             {"now": now, "id": user_id},

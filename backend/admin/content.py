@@ -7,12 +7,13 @@ left it unless it runs with `--overwrite-edits`. Titles added here get show ids 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, text
 
-from backend.admin.checks import AdminError, one_of, require_admin, whole_number
+from backend.admin.checks import AdminError, TitleNotFound, TitleStateUnchanged, one_of, require_admin, whole_number
 from backend.catalogue import rules as catalogue_rules
 from backend.catalogue.rules import ACCESS_LEVELS
 from backend.core import audit
@@ -52,11 +53,11 @@ def _genres(names: list[str]) -> list[str]:
         if name and name.lower() not in {c.lower() for c in cleaned}:
             cleaned.append(name)
     if not cleaned:
-        raise AdminError("Choose at least one genre.")
+        raise AdminError("Choose at least one genre.", field="genres")
     if len(cleaned) > MAX_GENRES:
-        raise AdminError(f"A title has at most {MAX_GENRES} genres.")
+        raise AdminError(f"A title has at most {MAX_GENRES} genres.", field="genres")
     if any(len(n) > MAX_GENRE_NAME for n in cleaned):
-        raise AdminError(f"Genre names are at most {MAX_GENRE_NAME} characters.")
+        raise AdminError(f"Genre names are at most {MAX_GENRE_NAME} characters.", field="genres")
     return cleaned
 
 
@@ -64,34 +65,37 @@ def check_title(entry: TitleInput) -> dict:
     """The validated title's columns (and genres), or AdminError naming the first field that is wrong."""
     name = " ".join((entry.title or "").split())
     if not name:
-        raise AdminError("Enter the title.")
+        raise AdminError("Enter the title.", field="title")
     if len(name) > MAX_TITLE:
-        raise AdminError(f"Titles are at most {MAX_TITLE} characters.")
-    kind = one_of(entry.kind, "The type", tuple(KINDS))
+        raise AdminError(f"Titles are at most {MAX_TITLE} characters.", field="title")
+    kind = one_of(entry.kind, "The type", tuple(KINDS), field="kind")
     description = (entry.description or "").strip()
     if len(description) > MAX_DESCRIPTION:
-        raise AdminError(f"The description is at most {MAX_DESCRIPTION} characters.")
+        raise AdminError(f"The description is at most {MAX_DESCRIPTION} characters.", field="description")
     rating = (entry.maturity_rating or "").strip().upper()
     if rating and rating not in MATURITY_RATINGS:
-        raise AdminError(f"The maturity rating must be one of: {', '.join(MATURITY_RATINGS)} (or not rated).")
+        raise AdminError(
+            f"The maturity rating must be one of: {', '.join(MATURITY_RATINGS)} (or not rated).",
+            field="maturity_rating",
+        )
     values = {
         "title": name,
         "kind": kind,
         "description": description,
-        "release_year": whole_number(entry.release_year, "The release year", *RELEASE_YEARS),
+        "release_year": whole_number(entry.release_year, "The release year", *RELEASE_YEARS, field="release_year"),
         "maturity_rating": rating or None,
         "audience": catalogue_rules.audience_for(rating),
-        "access_level": one_of(entry.access_level, "The access level", ACCESS_LEVELS),
+        "access_level": one_of(entry.access_level, "The access level", ACCESS_LEVELS, field="access_level"),
         "duration_minutes": None,
         "seasons": None,
         "date_added": entry.date_added,
     }
     if kind == "movie":
         values["duration_minutes"] = whole_number(
-            entry.duration_minutes or "", "The running time (minutes)", *MOVIE_MINUTES
+            entry.duration_minutes or "", "The running time (minutes)", *MOVIE_MINUTES, field="duration_minutes"
         )
     else:
-        values["seasons"] = whole_number(entry.seasons or "", "The number of seasons", *SEASONS)
+        values["seasons"] = whole_number(entry.seasons or "", "The number of seasons", *SEASONS, field="seasons")
     return values | {"genres": _genres(entry.genres)}
 
 
@@ -130,7 +134,7 @@ def _title(conn: Connection, title_id: int, *, lock: bool = False) -> dict:
         .first()
     )
     if row is None:
-        raise AdminError("There is no such title.")
+        raise TitleNotFound("There is no such title.")
     return dict(row)
 
 
@@ -284,6 +288,36 @@ def update_title(
     return new
 
 
+def patch_title(
+    engine: Engine,
+    title_id: int,
+    changes: Mapping[str, object],
+    *,
+    acting_user_id: int | None,
+    now: datetime | None = None,
+) -> dict:
+    """Change the given fields of a title (the others stay as they are); as `update_title` otherwise."""
+    require_admin(engine, acting_user_id)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise AdminError(f"Titles have no editable field {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+    with engine.connect() as conn:
+        before = _title(conn, title_id)
+    current = {k: before[k] for k in EDITABLE} | {"maturity_rating": before["maturity_rating"] or ""}
+    entry = TitleInput(**(current | dict(changes) | {"kind": before["kind"]}))  # type: ignore[arg-type]
+    return update_title(engine, title_id, entry, acting_user_id=acting_user_id, now=now)
+
+
+def delete_title(engine: Engine, title_id: int, *, acting_user_id: int | None, now: datetime | None = None) -> None:
+    """Take a title out of the catalogue for good, as far as members see (idempotent): it is hidden, never
+    removed, so viewing history, ratings and the analytics keep pointing at it."""
+    require_admin(engine, acting_user_id)
+    with engine.connect() as conn:
+        active = _title(conn, title_id)["is_active"]
+    if active:
+        set_title_active(engine, title_id, False, acting_user_id=acting_user_id, now=now)
+
+
 def set_title_active(
     engine: Engine, title_id: int, active: bool, *, acting_user_id: int | None, now: datetime | None = None
 ) -> None:
@@ -294,7 +328,7 @@ def set_title_active(
     with engine.begin() as conn:
         before = _title(conn, title_id, lock=True)
         if before["is_active"] == active:
-            raise AdminError(f"This title is already {'active' if active else 'inactive'}.")
+            raise TitleStateUnchanged(f"This title is already {'active' if active else 'inactive'}.")
         conn.execute(
             text("UPDATE titles SET is_active = :a, edited_at = :now, updated_at = :now WHERE title_id = :id"),
             {"a": active, "now": now, "id": title_id},

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from backend.billing import gateway as gateways
-from backend.billing.errors import BillingError
+from backend.billing.errors import FormExpired
 from backend.billing.state import CardDetails, Subscription, add_event, update_subscription
 from backend.notify import notifications
 
@@ -117,15 +117,12 @@ def paid_before(conn: Connection, user_id: int) -> bool:
 
 def check_idempotency_key(key: str) -> str:
     if not key or len(key) > 200:
-        raise BillingError("This form has expired: reload the page and try again.")
+        raise FormExpired("This form has expired: reload the page and try again.")
     return key
 
 
 def verify_card(gateway: gateways.Gateway, card: CardDetails, now: datetime) -> gateways.Card:
-    try:
-        return gateway.verify(card.number, card.exp_month, card.exp_year, card.cvc, now)
-    except gateways.CardError as error:
-        raise BillingError(str(error)) from None
+    return gateway.verify(card.number, card.exp_month, card.exp_year, card.cvc, now)
 
 
 def recover(conn: Connection, gateway: gateways.Gateway, sub: Subscription, key: str, at: datetime) -> bool:

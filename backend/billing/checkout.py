@@ -20,9 +20,17 @@ from backend.billing.charges import (
     saved_card,
     verify_card,
 )
-from backend.billing.errors import BillingError
+from backend.billing.errors import CardRequired, SubscriptionExists, payment_refused
 from backend.billing.renewals import settle
-from backend.billing.state import CardDetails, Subscription, add_event, live_subscription, lock_account, plan_row
+from backend.billing.state import (
+    CardDetails,
+    Subscription,
+    add_event,
+    live_subscription,
+    lock_account,
+    plan_row,
+    plan_terms,
+)
 from backend.billing.statements import receipt_number
 from backend.core.clock import clock
 from backend.notify import notifications
@@ -69,7 +77,7 @@ def checkout(
             ).scalar()
             if same:
                 return ("ok", live, live.status == "trialing", None)
-            raise BillingError("You already have a subscription: change or resume it on the Subscription page.")
+            raise SubscriptionExists("You already have a subscription: change or resume it on the Subscription page.")
         plan = plan_row(conn, plan_id)
         card_row = (
             {"brand": verified.brand, "last4": verified.last4, "gateway_token": verified.token}
@@ -77,7 +85,7 @@ def checkout(
             else saved_card(conn, user_id)
         )
         if card_row is None:
-            raise BillingError("Enter a card to pay with.")
+            raise CardRequired("Enter a card to pay with.", field="card")
         first_time = not conn.execute(
             text("SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = :u)"), {"u": user_id}
         ).scalar()
@@ -97,7 +105,7 @@ def checkout(
                 now,
             )
             return ("ok", live_subscription(conn, user_id), True, None)
-        period_end = lifecycle.period_end(now, 1, plan["billing_period"])
+        period_end = lifecycle.period_end(now, 1, plan["validity_days"])
         result = charge(
             conn,
             gateway,
@@ -128,7 +136,7 @@ def checkout(
             kind,
             now,
             plan["plan_id"],
-            lifecycle.monthly_recurring(plan["price"], plan["billing_period"]),
+            lifecycle.monthly_recurring(plan["price"], plan["validity_days"]),
         )
         if verified:
             save_card(conn, user_id, verified, now)
@@ -146,7 +154,7 @@ def checkout(
 
     outcome = database.transaction(engine, work)
     if outcome[0] == "failed":
-        raise BillingError(gateways.ChargeResult(False, failure_code=outcome[1]).message)
+        raise payment_refused(outcome[1], gateways.ChargeResult(False, failure_code=outcome[1]).message)
     notifications.deliver(engine, [user_id])
     return CheckoutResult(outcome[1], outcome[2], outcome[3])
 
@@ -164,18 +172,18 @@ def _insert_subscription(
 ) -> int:
     return conn.execute(
         text("""
-        INSERT INTO subscriptions (user_id, plan_id, status, price, currency, billing_period, started_at, trial_end,
+        INSERT INTO subscriptions (user_id, plan_id, status, price, currency, billing_period, validity_days,
+                                   access_level, max_devices_allowed, resolution, started_at, trial_end,
                                    current_period_start, current_period_end, billing_anchor, checkout_key,
                                    created_at, updated_at)
-        VALUES (:u, :plan, :status, :price, :currency, :bp, :now, :trial_end, :ps, :pe, :anchor, :key, :now, :now)
+        VALUES (:u, :plan, :status, :price, :currency, :billing_period, :validity_days, :access_level,
+                :max_devices_allowed, :resolution, :now, :trial_end, :ps, :pe, :anchor, :key, :now, :now)
         RETURNING subscription_id"""),
         {
+            **plan_terms(plan),
             "u": user_id,
             "plan": plan["plan_id"],
             "status": status,
-            "price": plan["price"],
-            "currency": plan["currency"],
-            "bp": plan["billing_period"],
             "now": now,
             "trial_end": trial_end,
             "ps": period_start,

@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from backend.core.errors import Refusal
+from backend.billing.errors import CardError, payment_refused
 
 SUCCESS_CARD = "4242424242424242"
 DECLINE_CARD = "4000000000000002"
@@ -41,12 +41,6 @@ MESSAGES = {
     "insufficient_funds": "Your card has insufficient funds. Nothing was charged. Try another card.",
     "network_error": "We could not reach the payment service. Nothing was charged. Please try again.",
 }
-
-
-class CardError(Refusal):
-    """The card details cannot be used (bad number, declined, network error)."""
-
-    code = "card_rejected"
 
 
 @dataclass(frozen=True)
@@ -101,17 +95,17 @@ def check_card(number: str, exp_month: int, exp_year: int, cvc: str, now: dateti
     """The card number's digits if the details are well formed; else CardError with a clear message."""
     digits = re.sub(r"[\s-]", "", number or "")
     if not re.fullmatch(r"[0-9]{12,19}", digits) or not _luhn_ok(digits):
-        raise CardError("Enter a valid card number (12 to 19 digits).")
+        raise CardError("Enter a valid card number (12 to 19 digits).", field="card.number")
     try:
         exp_month, exp_year = int(exp_month), int(exp_year)
     except (TypeError, ValueError):
-        raise CardError("Enter the expiry month and year.") from None
+        raise CardError("Enter the expiry month and year.", field="card.exp_month") from None
     if not 1 <= exp_month <= 12 or not 2000 <= exp_year <= 2100:
-        raise CardError("Enter the expiry month (1-12) and a four-digit year.")
+        raise CardError("Enter the expiry month (1-12) and a four-digit year.", field="card.exp_month")
     if (exp_year, exp_month) < (now.year, now.month):
-        raise CardError("This card has expired.")
+        raise CardError("This card has expired.", field="card.exp_year")
     if not re.fullmatch(r"[0-9]{3,4}", (cvc or "").strip()):
-        raise CardError("Enter the 3 or 4 digit security code (CVC).")
+        raise CardError("Enter the 3 or 4 digit security code (CVC).", field="card.cvc")
     return digits
 
 
@@ -127,7 +121,7 @@ class SimulatedGateway:
         digits = check_card(number, exp_month, exp_year, cvc, now)
         outcome = _OUTCOMES.get(digits, "ok")
         if outcome in ("declined", "network_error"):  # refused (or unreachable) before anything is saved
-            raise CardError(MESSAGES[outcome])
+            raise payment_refused(outcome, MESSAGES[outcome])
         # A card with insufficient funds is a valid card: it is refused when charged. The outcome is
         # part of the simulated token; the number cannot be recovered from it.
         return Card(

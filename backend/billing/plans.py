@@ -7,32 +7,49 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, text
 
+from backend.billing.lifecycle import period_label
+
 
 @dataclass(frozen=True)
 class Plan:
+    """A plan as the requirements name its fields; `billing_period` is the unit its `validity_days` bills by
+    (backend.billing.lifecycle.billing_period_for)."""
+
     plan_id: int
     name: str
     price: Decimal
     currency: str
+    validity_days: int
     billing_period: str
-    resolution: str
-    max_streams: int
     access_level: str
+    max_devices_allowed: int
+    resolution: str
     description: str
+    is_active: bool
+
+    @property
+    def period_label(self) -> str:
+        """'month', 'year' or 'N days'."""
+        return period_label(self.validity_days)
 
     @property
     def price_label(self) -> str:
-        return f"{self.currency} {self.price:,.2f} / {self.billing_period}"
+        return f"{self.currency} {self.price:,.2f} / {self.period_label}"
+
+
+PLAN_COLUMNS = (
+    "plan_id, name, price, currency, validity_days, billing_period, access_level, max_devices_allowed, resolution, "
+    "description, is_active"
+)
 
 
 def active_plans(engine: Engine) -> list[Plan]:
-    """The plans that can be bought, cheapest first."""
+    """The plans that can be bought, cheapest first (monthly, then yearly, then by days)."""
     with engine.connect() as conn:
         rows = (
             conn.execute(
-                text("""
-            SELECT plan_id, name, price, currency, billing_period, resolution, max_streams, access_level, description
-            FROM plans WHERE is_active ORDER BY billing_period, price, name""")
+                text(f"""SELECT {PLAN_COLUMNS} FROM plans WHERE is_active
+                         ORDER BY billing_period = 'day', billing_period, price, name, plan_id""")
             )
             .mappings()
             .all()
@@ -46,9 +63,9 @@ DEFAULT_PLANS: tuple[dict, ...] = (
         "name": "Basic",
         "price": Decimal("7.99"),
         "billing_period": "month",
-        "validity_days": 31,
+        "validity_days": 30,
         "access_level": "basic",
-        "max_streams": 1,
+        "max_devices_allowed": 1,
         "resolution": "720p",
         "description": "One screen in HD. The back catalogue: every title released before 2020.",
     },
@@ -56,9 +73,9 @@ DEFAULT_PLANS: tuple[dict, ...] = (
         "name": "Standard",
         "price": Decimal("13.99"),
         "billing_period": "month",
-        "validity_days": 31,
+        "validity_days": 30,
         "access_level": "premium",
-        "max_streams": 2,
+        "max_devices_allowed": 2,
         "resolution": "1080p",
         "description": "Two screens in Full HD. Every title, the newest included.",
     },
@@ -66,9 +83,9 @@ DEFAULT_PLANS: tuple[dict, ...] = (
         "name": "Premium",
         "price": Decimal("19.99"),
         "billing_period": "month",
-        "validity_days": 31,
+        "validity_days": 30,
         "access_level": "premium",
-        "max_streams": 4,
+        "max_devices_allowed": 4,
         "resolution": "4K",
         "description": "Four screens in 4K Ultra HD. Every title, the newest included.",
     },
@@ -76,9 +93,9 @@ DEFAULT_PLANS: tuple[dict, ...] = (
         "name": "Standard Annual",
         "price": Decimal("143.88"),
         "billing_period": "year",
-        "validity_days": 366,
+        "validity_days": 365,
         "access_level": "premium",
-        "max_streams": 2,
+        "max_devices_allowed": 2,
         "resolution": "1080p",
         "description": "Standard for a year, paid once: 11.99 a month, two months free.",
     },
@@ -95,9 +112,9 @@ def ensure_default_plans(conn: Connection) -> bool:
         return False
     conn.execute(
         text("""
-        INSERT INTO plans (name, price, billing_period, validity_days, access_level, max_streams, resolution,
+        INSERT INTO plans (name, price, billing_period, validity_days, access_level, max_devices_allowed, resolution,
                            description)
-        VALUES (:name, :price, :billing_period, :validity_days, :access_level, :max_streams, :resolution,
+        VALUES (:name, :price, :billing_period, :validity_days, :access_level, :max_devices_allowed, :resolution,
                 :description)"""),
         list(DEFAULT_PLANS),
     )

@@ -16,7 +16,16 @@ from sqlalchemy import Connection
 from backend.billing import gateway as gateways
 from backend.billing import lifecycle
 from backend.billing.charges import attempt_by_key, charge, recover, saved_card
-from backend.billing.state import Subscription, add_event, live_subscription, plan_row, update_subscription
+from backend.billing.state import (
+    Subscription,
+    add_event,
+    live_subscription,
+    plan_row,
+    plan_terms,
+    terms_of,
+    update_subscription,
+)
+from backend.catalogue.rules import level_summary
 from backend.notify import notifications
 
 ZERO = Decimal("0.00")
@@ -26,16 +35,17 @@ def _key(sub: Subscription, period_start: datetime, what: str) -> str:
     return f"sub{sub.subscription_id}:{period_start.astimezone(UTC):%Y%m%dT%H%M%S}:{what}"
 
 
-def next_period(anchor: datetime | None, start: datetime, billing_period: str) -> tuple[datetime, datetime]:
-    """(billing anchor, end) of the period starting at `start`. Periods are anchored calendar months; when
-    the billing period changed (a monthly member moved to an annual plan) the anchor moves to `start`."""
+def next_period(anchor: datetime | None, start: datetime, validity_days: int) -> tuple[datetime, datetime]:
+    """(billing anchor, end) of the period starting at `start`. Periods are anchored (calendar months, years,
+    or `validity_days` days); when the period changed (a monthly member moved to an annual plan, an admin
+    changed the plan's validity) the anchor moves to `start`."""
     if anchor is not None:
         n = 1
-        while (end := lifecycle.period_end(anchor, n, billing_period)) < start:
+        while (end := lifecycle.period_end(anchor, n, validity_days)) < start:
             n += 1
         if end == start:
-            return anchor, lifecycle.period_end(anchor, n + 1, billing_period)
-    return start, lifecycle.period_end(start, 1, billing_period)
+            return anchor, lifecycle.period_end(anchor, n + 1, validity_days)
+    return start, lifecycle.period_end(start, 1, validity_days)
 
 
 def retry_times(sub: Subscription) -> list[datetime]:
@@ -119,8 +129,8 @@ def step(conn: Connection, gateway: gateways.Gateway, sub: Subscription, now: da
 
 def _convert_trial(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: datetime) -> str:
     plan = plan_row(conn, sub.plan_id, on_sale=False)
-    price, period = plan["price"], plan["billing_period"]
-    end = lifecycle.period_end(at, 1, period)
+    price, validity = plan["price"], plan["validity_days"]
+    end = lifecycle.period_end(at, 1, validity)
     result = charge(
         conn,
         gateway,
@@ -154,8 +164,7 @@ def _convert_trial(conn: Connection, gateway: gateways.Gateway, sub: Subscriptio
         sub,
         at,
         status="active",
-        price=price,
-        billing_period=period,
+        **plan_terms(plan),
         current_period_start=at,
         current_period_end=end,
         billing_anchor=at,
@@ -167,20 +176,22 @@ def _convert_trial(conn: Connection, gateway: gateways.Gateway, sub: Subscriptio
         "trial_converted",
         at,
         sub.plan_id,
-        lifecycle.monthly_recurring(price, period),
+        lifecycle.monthly_recurring(price, validity),
     )
     return "trial_converted"
 
 
 def _renew(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: datetime) -> str:
     plan = plan_row(conn, sub.scheduled_plan_id or sub.plan_id, on_sale=False)
-    price, period = plan["price"], plan["billing_period"]
-    mrr = lifecycle.monthly_recurring(price, period)
+    price, validity = plan["price"], plan["validity_days"]
+    mrr = lifecycle.monthly_recurring(price, validity)
     if sub.scheduled_plan_id is not None:
         add_event(conn, sub.user_id, sub.subscription_id, "downgraded", at, plan["plan_id"], mrr)
-    elif price != sub.price or period != sub.billing_period:  # an admin's price change reaches this member now
-        add_event(conn, sub.user_id, sub.subscription_id, "price_changed", at, plan["plan_id"], mrr)
-    anchor, end = next_period(sub.billing_anchor, at, period)
+    else:  # an admin's change of the plan (price, period, what it plays) reaches this member now, and says so
+        if price != sub.price or validity != sub.validity_days:
+            add_event(conn, sub.user_id, sub.subscription_id, "price_changed", at, plan["plan_id"], mrr)
+        _tell_of_new_terms(conn, sub, plan, at)
+    anchor, end = next_period(sub.billing_anchor, at, validity)
     result = charge(
         conn,
         gateway,
@@ -198,9 +209,7 @@ def _renew(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: d
     )
     common = {
         "plan_id": plan["plan_id"],
-        "price": price,
-        "billing_period": period,
-        "currency": plan["currency"],
+        **plan_terms(plan),
         "scheduled_plan_id": None,
         "current_period_start": at,
         "current_period_end": end,
@@ -224,6 +233,24 @@ def _renew(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: d
         at,
     )
     return "renewal_failed"
+
+
+def _tell_of_new_terms(conn: Connection, sub: Subscription, plan, at: datetime) -> None:
+    """Notify the member when the period starting now has other terms than the last (an admin edited the plan)."""
+    before, after = terms_of(sub), plan_terms(plan)
+    if before == after:
+        return
+    screens = after["max_devices_allowed"]
+    notifications.notify(
+        conn,
+        sub.user_id,
+        "renewal_reminder",  # a notice about this renewal (no kind of its own: the notification kinds are shared)
+        f"Your {plan['name']} plan has changed",
+        f"From {at:%d %b %Y}, {plan['name']} costs {after['currency']} {after['price']} per "
+        f"{lifecycle.period_label(after['validity_days'])} and includes {level_summary(after['access_level'])}, "
+        f"on {screens} screen{'s' * (screens > 1)} at once in {after['resolution']}.",
+        at,
+    )
 
 
 def settle(conn: Connection, gateway: gateways.Gateway, user_id: int, now: datetime) -> Subscription | None:

@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from backend.billing import lifecycle
-from backend.billing.errors import BillingError
-from backend.catalogue.rules import PREMIUM_FROM_RELEASE_YEAR
+from backend.billing.errors import PlanNotFound, PlanNotOnSale
+from backend.catalogue.rules import level_summary
 
 ENDED_STATES = ("canceled", "expired")
 
@@ -69,8 +69,9 @@ class Subscription:
     price: Decimal
     currency: str
     billing_period: str
+    validity_days: int
     access_level: str
-    max_streams: int
+    max_devices_allowed: int
     resolution: str
     started_at: datetime
     trial_end: datetime | None
@@ -91,7 +92,7 @@ class Subscription:
     @property
     def mrr(self) -> Decimal:
         if self.status in lifecycle.PAYING_STATES:
-            return lifecycle.monthly_recurring(self.price, self.billing_period)
+            return lifecycle.monthly_recurring(self.price, self.validity_days)
         return Decimal("0.00")
 
 
@@ -104,7 +105,7 @@ class Entitlement:
     state: str | None = None
     plan_name: str | None = None
     access_level: str | None = None
-    max_streams: int = 0
+    max_devices_allowed: int = 0
     resolution: str | None = None
     until: datetime | None = None
 
@@ -112,19 +113,15 @@ class Entitlement:
     def summary(self) -> str:
         if not self.allowed:
             return self.reason
-        titles = (
-            "every title, the newest included"
-            if self.access_level == "premium"
-            else f"titles released before {PREMIUM_FROM_RELEASE_YEAR}"
-        )
-        screens = f"{self.max_streams} screen{'s' if self.max_streams > 1 else ''}"
-        return f"Your plan includes {titles}, on {screens} at once in {self.resolution}."
+        screens = f"{self.max_devices_allowed} screen{'s' if self.max_devices_allowed > 1 else ''}"
+        return f"Your plan includes {level_summary(self.access_level)}, on {screens} at once in {self.resolution}."
 
 
 SUBSCRIPTION_COLUMNS = """
-    s.subscription_id, s.user_id, s.plan_id, p.name AS plan_name, s.status, s.price, s.currency, s.billing_period,
-    p.access_level, p.max_streams, p.resolution, s.started_at, s.trial_end, s.current_period_start,
-    s.current_period_end, s.cancel_at_period_end, s.grace_until, s.ended_at, s.end_reason, s.scheduled_plan_id,
+    s.subscription_id, s.user_id, s.plan_id, p.name AS plan_name, s.status, s.price, s.currency,
+    s.billing_period, s.validity_days, s.access_level, s.max_devices_allowed, s.resolution, s.started_at,
+    s.trial_end, s.current_period_start, s.current_period_end, s.cancel_at_period_end, s.grace_until,
+    s.ended_at, s.end_reason, s.scheduled_plan_id,
     (SELECT sp.name FROM plans sp WHERE sp.plan_id = s.scheduled_plan_id) AS scheduled_plan_name, s.billing_anchor
 """
 
@@ -174,9 +171,32 @@ def add_event(
 
 def plan_row(conn: Connection, plan_id: int, *, on_sale: bool = True):
     row = conn.execute(text("SELECT * FROM plans WHERE plan_id = :id"), {"id": plan_id}).mappings().first()
-    if row is None or (on_sale and not row["is_active"]):
-        raise BillingError("This plan is not on sale. Choose another plan.")
+    if row is None:
+        raise PlanNotFound("There is no such plan. Choose one of the plans on sale.", field="plan_id")
+    if on_sale and not row["is_active"]:
+        raise PlanNotOnSale("This plan is not on sale. Choose another plan.", field="plan_id")
     return row
+
+
+# What a subscription keeps of its plan for the period it is in (a plan's later edits reach it at renewal).
+PLAN_TERMS = (
+    "price",
+    "currency",
+    "billing_period",
+    "validity_days",
+    "access_level",
+    "max_devices_allowed",
+    "resolution",
+)
+
+
+def plan_terms(plan) -> dict:
+    """The plan's terms as the subscription's columns (the `PLAN_TERMS` of a plans row)."""
+    return {column: plan[column] for column in PLAN_TERMS}
+
+
+def terms_of(sub: Subscription) -> dict:
+    return {column: getattr(sub, column) for column in PLAN_TERMS}
 
 
 def update_subscription(conn: Connection, sub: Subscription, now: datetime, **changes) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
+from backend.billing.lifecycle import period_label
+
 
 def receipt_number(user_id: int, payment_id: int) -> str:
     return f"RH-{user_id}-{payment_id:06d}"
@@ -33,7 +35,7 @@ def receipt(engine: Engine, user_id: int, payment_id: int) -> str | None:
             conn.execute(
                 text("""
             SELECT a.payment_id, a.attempted_at, a.amount, a.currency, a.period_start, a.period_end, a.card_brand,
-                   a.card_last4, a.gateway_reference, p.name AS plan_name, p.billing_period, u.display_name, u.email
+                   a.card_last4, a.gateway_reference, p.name AS plan_name, p.validity_days, u.display_name, u.email
             FROM payment_attempts a JOIN plans p ON p.plan_id = a.plan_id JOIN users u ON u.user_id = a.user_id
             WHERE a.user_id = :u AND a.payment_id = :p AND a.status = 'succeeded'"""),
                 {"u": user_id, "p": payment_id},
@@ -51,7 +53,7 @@ def receipt(engine: Engine, user_id: int, payment_id: int) -> str | None:
                 f"Receipt number: {receipt_number(user_id, row['payment_id'])}",
                 f"Date: {row['attempted_at']:%Y-%m-%d %H:%M} UTC",
                 f"Billed to: {row['display_name']} <{row['email']}>",
-                f"Plan: {row['plan_name']} (billed per {row['billing_period']})",
+                f"Plan: {row['plan_name']} (billed per {period_label(row['validity_days'])})",
                 f"Period: {row['period_start']:%Y-%m-%d} to {row['period_end']:%Y-%m-%d}",
                 f"Paid with: {card}",
                 f"Amount: {row['currency']} {row['amount']:.2f}",

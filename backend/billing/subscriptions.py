@@ -30,7 +30,7 @@ import database
 from backend.billing import gateway as gateways
 from backend.billing import lifecycle
 from backend.billing.charges import attempt_by_key, check_idempotency_key, recover, save_card, saved_card, verify_card
-from backend.billing.errors import BillingError
+from backend.billing.errors import AlreadyOnPlan, NoSubscription, PaymentPastDue, payment_refused
 from backend.billing.renewals import settle
 from backend.billing.state import (
     SUBSCRIPTION_COLUMNS,
@@ -40,6 +40,7 @@ from backend.billing.state import (
     add_event,
     lock_account,
     plan_row,
+    plan_terms,
     update_subscription,
 )
 from backend.core.clock import clock
@@ -53,7 +54,7 @@ def _transition(engine: Engine, user_id: int, step, gateway: gateways.Gateway | 
         lock_account(conn, user_id)
         sub = settle(conn, gateway, user_id, now)
         if sub is None:
-            raise BillingError("You have no current subscription.")
+            raise NoSubscription("You have no current subscription.")
         return step(conn, sub)
 
     return database.transaction(engine, work)
@@ -70,25 +71,16 @@ def change_plan(
     def step(conn: Connection, sub: Subscription) -> str:
         plan = plan_row(conn, plan_id)
         if sub.status == "past_due":
-            raise BillingError("Your last payment failed: retry it or update your card before changing plan.")
+            raise PaymentPastDue("Your last payment failed: retry it or update your card before changing plan.")
         if plan_id == sub.plan_id:
             if sub.scheduled_plan_id is None:
-                raise BillingError(f"You are already on {plan['name']}.")
+                raise AlreadyOnPlan(f"You are already on {plan['name']}.")
             return _undo_downgrade(conn, sub, now)
-        new_mrr = lifecycle.monthly_recurring(plan["price"], plan["billing_period"])
-        old_mrr = lifecycle.monthly_recurring(sub.price, sub.billing_period)
+        new_mrr = lifecycle.monthly_recurring(plan["price"], plan["validity_days"])
+        old_mrr = lifecycle.monthly_recurring(sub.price, sub.validity_days)
         if sub.status == "trialing" or new_mrr > old_mrr:  # a trial switches either way; nothing is charged yet
             kind = "upgraded" if new_mrr > old_mrr else "downgraded"
-            update_subscription(
-                conn,
-                sub,
-                now,
-                plan_id=plan_id,
-                price=plan["price"],
-                billing_period=plan["billing_period"],
-                currency=plan["currency"],
-                scheduled_plan_id=None,
-            )
+            update_subscription(conn, sub, now, plan_id=plan_id, scheduled_plan_id=None, **plan_terms(plan))
             add_event(
                 conn,
                 user_id,
@@ -133,7 +125,7 @@ def cancel(
 
     def step(conn: Connection, sub: Subscription) -> str:
         if sub.status == "past_due":
-            raise BillingError(
+            raise PaymentPastDue(
                 "Your last payment failed: the subscription ends by itself at the end of the grace "
                 "period unless you retry or update your card."
             )
@@ -186,7 +178,7 @@ def retry_payment(
 
     outcome = _transition(engine, user_id, step, gateway, now)
     if isinstance(outcome, tuple):
-        raise BillingError(gateways.ChargeResult(False, failure_code=outcome[1]).message)
+        raise payment_refused(outcome[1], gateways.ChargeResult(False, failure_code=outcome[1]).message)
     notifications.deliver(engine, [user_id])
     return outcome
 
@@ -217,9 +209,10 @@ def update_card(
 
     outcome = database.transaction(engine, work)
     if isinstance(outcome, tuple):
-        raise BillingError(
-            "Your card was saved, but the payment failed: "
-            + gateways.ChargeResult(False, failure_code=outcome[1]).message
+        raise payment_refused(
+            outcome[1],
+            gateways.ChargeResult(False, failure_code=outcome[1]).message,
+            "Your card was saved, but the payment failed: ",
         )
     notifications.deliver(engine, [user_id])
     return outcome
@@ -261,7 +254,9 @@ def entitlement(engine: Engine, user_id: int, now: datetime | None = None) -> En
         allowed = False
     if not allowed:
         return Entitlement(False, "Your subscription has ended. Resubscribe to keep watching.")
-    return Entitlement(True, "", sub.status, sub.plan_name, sub.access_level, sub.max_streams, sub.resolution, until)
+    return Entitlement(
+        True, "", sub.status, sub.plan_name, sub.access_level, sub.max_devices_allowed, sub.resolution, until
+    )
 
 
 def card_on_file(engine: Engine, user_id: int):

@@ -23,7 +23,7 @@ AUDIENCE_LABELS = {
 
 
 KIND_LABELS = {"movie": "Film", "tv_show": "Series"}
-ACCESS_LABELS = {"basic": "Basic", "premium": "Premium"}
+ACCESS_LABELS = {"free": "Free", "basic": "Basic", "premium": "Premium"}
 
 
 def allowed_audiences(profile) -> tuple[str, ...] | None:

@@ -22,8 +22,11 @@ class Audience(StrEnum):
 
 
 class AccessLevel(StrEnum):
-    """The plan level a title needs."""
+    """The level a title needs and a plan gives, lowest first: a plan plays titles of its own level and of
+    every lower one (Basic: Basic or Free; Premium: everything). Free titles play for every signed-in
+    member, with or without a subscription."""
 
+    FREE = "free"
     BASIC = "basic"
     PREMIUM = "premium"
 
@@ -32,7 +35,24 @@ AUDIENCES = tuple(a.value for a in Audience)
 RATED_AUDIENCES = AUDIENCES[:-1]  # youngest first: a maturity cap allows its own group and the younger ones
 KIDS_PROFILE_CAP = Audience.OLDER_KIDS.value  # a Kids profile's cap unless one is set
 KIDS_AUDIENCES = RATED_AUDIENCES[: RATED_AUDIENCES.index(KIDS_PROFILE_CAP) + 1]
-ACCESS_LEVELS = tuple(a.value for a in AccessLevel)
+ACCESS_LEVELS = tuple(a.value for a in AccessLevel)  # lowest first
+
+
+def level_includes(plan_level: str | None, title_level: str) -> bool:
+    """Whether a plan of `plan_level` (None: no plan) plays a title of `title_level`."""
+    if title_level == AccessLevel.FREE:
+        return True
+    return plan_level in ACCESS_LEVELS and ACCESS_LEVELS.index(plan_level) >= ACCESS_LEVELS.index(title_level)
+
+
+def level_summary(plan_level: str | None) -> str:
+    """What a plan of this level plays, in words."""
+    if plan_level == AccessLevel.PREMIUM:
+        return "every title, the newest included"
+    if plan_level == AccessLevel.BASIC:
+        return f"the free titles and every title released before {PREMIUM_FROM_RELEASE_YEAR}"
+    return "the free titles"
+
 
 # Maturity rating -> audience group, as Netflix groups them (little kids, older kids, teens, mature).
 AUDIENCE_BY_RATING: dict[str, str] = {

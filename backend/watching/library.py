@@ -21,9 +21,14 @@ SCORES = {-1: "Not for me", 1: "I like this", 2: "Love this!"}
 
 
 class LibraryError(Refusal):
-    """Bad input or a title this profile cannot have; the message is for the member."""
+    """Bad input (a review too long, an unknown score); the field says which."""
 
-    code = "library_rejected"
+
+class TitleUnavailable(LibraryError):
+    """No title with this id is in the catalogue for this profile (its maturity cap included)."""
+
+    kind = "not_found"
+    code = "title_not_found"
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ def _visible_title_id(conn, show_id: str, allowed: tuple[str, ...] | None) -> in
         {"show_id": (show_id or "")[:40], "allowed": allowed_param(allowed)},
     ).scalar()
     if title_id is None:
-        raise LibraryError("That title is not available for this profile.")
+        raise TitleUnavailable("That title is not available for this profile.", field="show_id")
     return title_id
 
 
@@ -140,7 +145,9 @@ def clean_review(review: str | None) -> str | None:
     """The review trimmed (None when empty); too long is an error, never silently cut."""
     review = (review or "").replace("\x00", "").strip()
     if len(review) > MAX_REVIEW_LENGTH:
-        raise LibraryError(f"Reviews are at most {MAX_REVIEW_LENGTH} characters (this one has {len(review)}).")
+        raise LibraryError(
+            f"Reviews are at most {MAX_REVIEW_LENGTH} characters (this one has {len(review)}).", field="review"
+        )
     return review or None
 
 
@@ -157,7 +164,7 @@ def rate(
 ) -> Rating:
     """Rate a title (one rating per profile and title; rating again replaces it)."""
     if score not in SCORES:
-        raise LibraryError("Choose thumbs down, thumbs up or love.")
+        raise LibraryError("Choose thumbs down, thumbs up or love.", field="score")
     review, now = clean_review(review), clock(now)
     with engine.begin() as conn:
         title_id = _visible_title_id(conn, show_id, allowed)

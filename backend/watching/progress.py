@@ -18,8 +18,9 @@ from backend.watching.streams import LEASE_TTL, expire_leases
 
 @dataclass(frozen=True)
 class Report:
-    """The outcome of a player report: `state` is playing, completed (this item reached COMPLETED_AT) or
-    stopped (the lease was ended from another device or expired); `next_episode` follows a finished episode."""
+    """The outcome of a player report: `state` is playing, paused (stored on the lease until the next report),
+    completed (this item reached COMPLETED_AT) or stopped (the lease was ended from another device or
+    expired); `next_episode` follows a finished episode."""
 
     state: str
     position_seconds: int
@@ -60,6 +61,7 @@ def report(
     now: datetime | None = None,
     *,
     ended: bool = False,
+    paused: bool = False,
 ) -> Report:
     """Record where the player is (seconds of real running time): the lease's heartbeat, the play session's
     event (end position, watched seconds, completed) and the profile's progress. Watched seconds grow by the
@@ -87,10 +89,12 @@ def report(
             position - lease["last_position_seconds"], (now - lease["reported_at"]).total_seconds(), length
         )
         completed = ended or position >= watching_rules.COMPLETED_AT * length
+        paused = paused and not completed
         conn.execute(
-            text("""UPDATE stream_leases SET heartbeat_at = :now, reported_at = :now,
-                                    last_position_seconds = :pos WHERE user_id = :u AND lease_id = :l"""),
-            {"u": user_id, "l": lease_id, "now": now, "pos": position},
+            text("""UPDATE stream_leases SET heartbeat_at = :now, reported_at = :now, last_position_seconds = :pos,
+                           paused_at = CASE WHEN :paused THEN coalesce(paused_at, :now) END
+                    WHERE user_id = :u AND lease_id = :l"""),
+            {"u": user_id, "l": lease_id, "now": now, "pos": position, "paused": paused},
         )
         conn.execute(
             text("""
@@ -109,7 +113,7 @@ def report(
         )
         following = next_episode_in(conn, lease["title_id"], lease["episode_id"]) if completed else None
         _save_progress(conn, user_id, lease, position, completed, following, now)
-    return Report("completed" if completed else "playing", position, following)
+    return Report("completed" if completed else "paused" if paused else "playing", position, following)
 
 
 def _credited(distance: int, elapsed_seconds: float, length: int) -> int:

@@ -6,9 +6,9 @@ at `watching_rules.COMPLETED_AT`, resume and the watched seconds that feed watch
 seeded history and the analytics.
 
 A play session is a *stream lease* (one per device) plus one `playback_events` row. Starting takes the
-lease under the account's lock and refuses beyond the plan's `max_streams` live leases; the player's
-reports (every few seconds, on pause and at the end) are the heartbeats. A lease whose heartbeats stop
-for `LEASE_TTL` no longer counts.
+lease under the account's lock and refuses beyond the plan's `max_devices_allowed` live leases (a paused
+player keeps its screen); the player's reports (every few seconds, on pause and at the end) are the
+heartbeats. A lease whose heartbeats stop for `LEASE_TTL` no longer counts.
 """
 
 from __future__ import annotations
@@ -109,12 +109,12 @@ def start(
         expire_leases(conn, user_id, now)
         _replace_device_lease(conn, user_id, device_id, now)
         watching = _devices(conn, user_id)
-        if len(watching) >= entitlement.max_streams:
-            screens = entitlement.max_streams
+        if len(watching) >= entitlement.max_devices_allowed:
+            screens = entitlement.max_devices_allowed
+            plays = "Free titles play" if entitlement.state is None else f"Your {entitlement.plan_name} plan plays"
             raise PlaybackRefused(
                 "streams",
-                f"Your {entitlement.plan_name} plan plays on {screens} screen{'s' * (screens > 1)} at "
-                "once, and all are in use.",
+                f"{plays} on {screens} screen{'s' * (screens > 1)} at once, and all are in use.",
                 "End a stream on another device, or upgrade for more screens",
                 "subscription",
                 tuple(watching),
@@ -203,7 +203,8 @@ def expire_leases(conn: Connection, user_id: int, now: datetime) -> None:
 def _devices(conn: Connection, user_id: int) -> list[Device]:
     rows = conn.execute(
         text("""
-        SELECT l.lease_id, l.device_label, p.name, t.title, l.started_at, l.heartbeat_at
+        SELECT l.lease_id, l.device_label, p.name, t.title, l.started_at, l.heartbeat_at,
+               CASE WHEN l.paused_at IS NULL THEN 'playing' ELSE 'paused' END
         FROM stream_leases l JOIN profiles p ON p.user_id = l.user_id AND p.profile_id = l.profile_id
         JOIN titles t ON t.title_id = l.title_id
         WHERE l.user_id = :u AND l.ended_at IS NULL ORDER BY l.started_at, l.lease_id"""),
