@@ -1,20 +1,28 @@
-"""One error shape for every failure: `{"error": {"code", "message", "field"?, "fields"?}}`.
+"""One error shape for every failure: `{"error": {"code", "message", "field"?, "fields"?, "details"?}}`.
 
 Backend refusals (every `Refusal`: AccountError, BillingError, NotAuthorised...) carry messages written to
-be shown, so they pass through, with the status of their kind and their own code; anything unexpected
-becomes a 500 with a generic message (logged, never sent).
+be shown, so they pass through, with the status of their kind (`STATUS_BY_KIND`, the one mapping) and their
+class's code. A database that cannot be reached is 503 with Retry-After (the pool reconnects by itself when
+it is back); anything else unexpected becomes a 500 with a generic message (logged, never sent).
+
+`Case` names one documented error (status, code, description): api/openapi.py lists every operation's
+cases in the OpenAPI, from the refusal classes a route declares (`refusals=`) and the cases its
+dependencies bring (sign-in, roles, validation, idempotency, rate limits, the database).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
 
+import psycopg2
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.accounts import sessions
@@ -23,8 +31,48 @@ from backend.core.errors import Refusal
 
 log = logging.getLogger("reelhouse.api")
 
+# Every backend refusal (backend.core.errors.Refusal) by its kind -> HTTP status; its code is the class's own.
+STATUS_BY_KIND: dict[str, int] = {
+    "invalid": 422,
+    "unauthorised": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "payment": 402,
+    "locked": 429,
+    "unavailable": 503,
+}
+DATABASE_RETRY_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Case:
+    """One error an operation can answer: its status, machine-readable code and what it means."""
+
+    status: int
+    code: str
+    description: str
+
+    @classmethod
+    def of(cls, refusal: type[Refusal]) -> Case:
+        doc = (refusal.__doc__ or refusal.code).strip().splitlines()[0]
+        return cls(STATUS_BY_KIND[refusal.kind], refusal.code, doc)
+
+
+VALIDATION = Case(422, "validation_error", "A parameter or field is missing or wrong; `field` names it.")
+UNKNOWN_FIELD = Case(422, "unknown_field", "The body has a field this operation does not take; `field` names it.")
+UNAUTHORISED = Case(401, "unauthorised", "No valid access token (missing, expired, or its session has ended).")
+FORBIDDEN = Case(403, "forbidden", "The signed-in account's role does not allow this.")
+RATE_LIMITED = Case(429, "rate_limited", "Too many requests: wait `Retry-After` seconds.")
+DATABASE_UNAVAILABLE = Case(503, "database_unavailable", "The database cannot be reached: retry after `Retry-After`.")
+IDEMPOTENCY_REQUIRED_CASE = Case(400, "idempotency_key_required", "The `Idempotency-Key` header is missing.")
+IDEMPOTENCY_REUSED = Case(422, "idempotency_key_reused", "This `Idempotency-Key` was used for another request.")
+IN_PROGRESS = Case(409, "request_in_progress", "A request with this `Idempotency-Key` is still running.")
+
 
 class ApiError(Exception):
+    """An error the API itself answers (not a backend refusal), with its documented case."""
+
     def __init__(
         self,
         status: int,
@@ -40,29 +88,29 @@ class ApiError(Exception):
         self.details = details
 
 
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str
     field: str | None = None
-    fields: list[dict] | None = None
+    fields: list[FieldProblem] | None = None
     details: dict | None = None
 
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "examples": [
                 {"error": {"code": "validation_error", "message": "body.email: Field required", "field": "body.email"}}
             ]
         }
-    }
-
-
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 422, 429)
-}
+    )
 
 
 def error_json(
@@ -90,9 +138,20 @@ IDEMPOTENCY_REQUIRED = "Send an Idempotency-Key header (any unique string up to 
 
 
 async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-    fields = [{"field": _field_name(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    problems = exc.errors()
+    fields = [{"field": _field_name(e["loc"]), "message": e["msg"]} for e in problems]
     if any(f["field"].lower() == "header.idempotency-key" for f in fields):
         return error_json(400, "idempotency_key_required", IDEMPOTENCY_REQUIRED, field="header.Idempotency-Key")
+    unknown = [f["field"] for f, e in zip(fields, problems, strict=True) if e["type"] == "extra_forbidden"]
+    if unknown:
+        names = ", ".join(name.removeprefix("body.") for name in unknown)
+        return error_json(
+            422,
+            "unknown_field",
+            f"Unknown field{'s' * (len(unknown) > 1)}: {names}. Nothing was changed.",
+            field=unknown[0],
+            fields=fields,
+        )
     first = fields[0] if fields else {"field": "", "message": "Invalid request."}
     return error_json(
         422, "validation_error", f"{first['field']}: {first['message']}", field=first["field"], fields=fields
@@ -122,10 +181,6 @@ async def _api(_: Request, exc: ApiError) -> JSONResponse:
     return JSONResponse(jsonable_encoder(error_json_body(exc)), status_code=exc.status, headers=exc.headers)
 
 
-# Every backend refusal (backend.core.errors.Refusal) by its kind -> HTTP status; its code is the class's own.
-STATUS_BY_KIND: dict[str, int] = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict": 409, "locked": 429}
-
-
 def refusal(error: BaseException) -> tuple[int, str] | None:
     """(status, code) when `error` is a backend refusal, else None."""
     if not isinstance(error, Refusal):
@@ -134,9 +189,22 @@ def refusal(error: BaseException) -> tuple[int, str] | None:
 
 
 def refusal_body(error: BaseException) -> tuple[int, dict, dict | None]:
-    status, code = refusal(error) or (400, "rejected")
-    headers = {"Retry-After": str(sessions.LOCK_MINUTES * 60)} if isinstance(error, SignInLocked) else None
-    return status, {"error": {"code": code, "message": str(error) or "You do not have access to this."}}, headers
+    status, code = refusal(error) or (422, "validation_error")
+    body: dict[str, object] = {"code": code, "message": str(error) or "You do not have access to this."}
+    field = getattr(error, "field", None)
+    if field:
+        body["field"] = field
+    details = getattr(error, "details", None)
+    if details:
+        body["details"] = details
+    headers = None
+    if isinstance(error, SignInLocked):
+        headers = {"Retry-After": str(sessions.LOCK_MINUTES * 60)}
+    elif status == 503:
+        headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
+    elif status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    return status, jsonable_encoder({"error": body}), headers
 
 
 async def _refused(_: Request, exc: Exception) -> JSONResponse:
@@ -144,7 +212,30 @@ async def _refused(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def is_database_down(error: BaseException) -> bool:
+    """A database that cannot be reached (refused, dropped, pool exhausted), not a bad statement."""
+    if isinstance(error, PoolTimeout | DisconnectionError):
+        return True
+    return isinstance(error, DBAPIError) and (error.connection_invalidated or _is_connection_error(error.orig))
+
+
+def _is_connection_error(orig: BaseException | None) -> bool:
+    return isinstance(orig, psycopg2.OperationalError | psycopg2.InterfaceError) and not getattr(orig, "pgcode", None)
+
+
+def database_unavailable() -> JSONResponse:
+    return error_json(
+        503,
+        "database_unavailable",
+        "The service is briefly unavailable (its database cannot be reached). Nothing was changed; please retry.",
+        headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_down(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return database_unavailable()
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_json(
         500, "internal_error", "Something went wrong on our side. Nothing was shown to others; please try again."
@@ -158,4 +249,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, _api)  # type: ignore[arg-type]
     app.add_exception_handler(Refusal, _refused)
+    for database_error in (DBAPIError, DisconnectionError, PoolTimeout):  # answered here, not re-raised
+        app.add_exception_handler(database_error, _unexpected)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,5 +1,10 @@
 """Rate limits: a token bucket per client IP (anonymous calls) or per account (calls with a valid access
-token), answered with 429 and Retry-After when empty.
+token). Every answer says where the caller stands (`RateLimit-Limit`, `RateLimit-Remaining`,
+`RateLimit-Reset`: seconds until the bucket is full again); an empty bucket is 429 with Retry-After.
+
+The client IP is the connection's peer, unless that peer is one of the trusted proxies of the settings
+(API_TRUSTED_PROXIES): then it is the last address of X-Forwarded-For that is not a trusted proxy. Without
+trusted proxies the header is ignored, so a client cannot choose its own bucket by sending it.
 
 The buckets live in this process's memory, which is exact for one uvicorn worker. With several workers or
 machines, each would keep its own buckets (a client could get N times the limit): a multi-process
@@ -10,21 +15,39 @@ database, by backend.accounts.sessions.authenticate (shared with the web app).
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import tokens
 from api.errors import error_json
+from backend.core.settings import get_settings
+
+
+def _trusted_from_settings() -> tuple[str, ...]:
+    return get_settings().api_trusted_proxies
 
 
 @dataclass(frozen=True)
 class Limits:
-    anonymous_per_minute: int = 60
-    user_per_minute: int = 300
+    anonymous_per_minute: int = field(default_factory=lambda: get_settings().api_anonymous_per_minute)
+    user_per_minute: int = field(default_factory=lambda: get_settings().api_user_per_minute)
+    trusted_proxies: tuple[str, ...] = field(default_factory=_trusted_from_settings)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The outcome of one call: `wait` 0 when it may go ahead; the bucket's state after it."""
+
+    wait: float
+    remaining: int
+    reset: int
 
 
 class TokenBuckets:
@@ -34,20 +57,40 @@ class TokenBuckets:
         self._clock, self._lock = clock, threading.Lock()
         self._buckets: dict[tuple, tuple[float, float]] = {}  # key -> (tokens, last refill)
 
-    def take(self, key: tuple, capacity: int) -> float:
-        """0 when the call may go ahead (a token is taken), else seconds until a token is back."""
+    def take(self, key: tuple, capacity: int) -> Taken:
+        """Take a token if there is one."""
         rate = capacity / 60.0
         now = self._clock()
         with self._lock:
             level, last = self._buckets.get(key, (float(capacity), now))
             level = min(float(capacity), level + (now - last) * rate)
-            if level >= 1:
-                self._buckets[key] = (level - 1, now)
-                return 0.0
+            wait = 0.0 if level >= 1 else (1 - level) / rate
+            if not wait:
+                level -= 1
             self._buckets[key] = (level, now)
             if len(self._buckets) > 100_000:  # forget full buckets so memory stays bounded
                 self._buckets = {k: v for k, v in self._buckets.items() if v[0] < capacity - 1}
-            return (1 - level) / rate
+        return Taken(wait, math.floor(level), math.ceil((capacity - level) / rate))
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[str]) -> str:
+    """The client's IP: the peer's, or behind trusted proxies the last forwarded address not among them."""
+    networks = [ipaddress.ip_network(t, strict=False) for t in trusted]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    if peer is None or not networks or not is_trusted(peer) or not forwarded_for:
+        return peer or "unknown"
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not is_trusted(hop):
+            return hop
+    return hops[0] if hops else peer
 
 
 class RateLimitMiddleware:
@@ -64,27 +107,41 @@ class RateLimitMiddleware:
         self.buckets, self.exempt = buckets or TokenBuckets(), exempt
 
     def _key(self, scope: Scope) -> tuple[tuple, int]:
-        auth = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+        headers = dict(scope.get("headers") or [])
+        auth = headers.get(b"authorization", b"").decode("latin-1")
         if auth[:7].lower() == "bearer ":
             claims = tokens.decode(self.secret or tokens.default_secret(), auth[7:].strip())
             if claims is not None:
                 return ("user", claims.user_id), self.limits.user_per_minute
-        client = scope.get("client")
-        return ("ip", client[0] if client else "unknown"), self.limits.anonymous_per_minute
+        peer = scope.get("client")
+        forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1") or None
+        address = client_address(peer[0] if peer else None, forwarded, self.limits.trusted_proxies)
+        return ("ip", address), self.limits.anonymous_per_minute
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt) or scope.get("method") == "OPTIONS":
             await self.app(scope, receive, send)
             return
         key, capacity = self._key(scope)
-        wait = self.buckets.take(key, capacity)
-        if wait:
+        taken = self.buckets.take(key, capacity)
+        state = {
+            "RateLimit-Limit": str(capacity),
+            "RateLimit-Remaining": str(taken.remaining),
+            "RateLimit-Reset": str(taken.reset),
+        }
+        if taken.wait:
+            wait = str(math.ceil(taken.wait))
             response = error_json(
-                429,
-                "rate_limited",
-                f"Too many requests. Try again in {math.ceil(wait)} s.",
-                headers={"Retry-After": str(math.ceil(wait))},
+                429, "rate_limited", f"Too many requests. Try again in {wait} s.", headers={"Retry-After": wait} | state
             )
             await response(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+
+        async def send_with_state(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in state.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_state)

@@ -30,6 +30,12 @@ class Model(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class In(BaseModel):
+    """A request body: a field it does not name is refused (422 `unknown_field`), never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class EpisodeOut(BaseModel):
     episode_id: int
     season_number: int
@@ -79,11 +85,16 @@ class PlanOut(Model):
     name: str
     price: Decimal
     currency: str
-    billing_period: str
+    validity_days: int = Field(
+        description="Days one paid period lasts: 28-31 renew monthly on the same day of the month, 365-366 yearly "
+        "on the same date, any other number every that many days."
+    )
+    billing_period: str = Field(description="The unit `validity_days` bills by: month, year or day.")
+    access_level: str = Field(description="free < basic < premium: the plan plays titles of its level and lower.")
+    max_devices_allowed: int = Field(description="Screens that may play at once.")
     resolution: str
-    max_streams: int
-    access_level: str
     description: str
+    is_active: bool = Field(description="On sale.")
 
     model_config = ConfigDict(
         from_attributes=True,
@@ -94,11 +105,13 @@ class PlanOut(Model):
                     "name": "Standard",
                     "price": "13.99",
                     "currency": "USD",
+                    "validity_days": 30,
                     "billing_period": "month",
-                    "resolution": "1080p",
-                    "max_streams": 2,
                     "access_level": "premium",
+                    "max_devices_allowed": 2,
+                    "resolution": "1080p",
                     "description": "Two screens in Full HD. Every title, the newest included.",
+                    "is_active": True,
                 }
             ]
         },

@@ -352,7 +352,7 @@ def test_admin_price_change_applies_from_the_next_period_only(engine, plan_ids, 
     user = paying_member(engine, plan_ids, gw)
     admin = register(engine, "boss@example.com", "Ada Admin", "correct horse 42", role="admin", now=T0)
     standard = next(p for p in plan_admin.list_plans(engine, acting_user_id=admin.user_id) if p["name"] == "Standard")
-    edit = plan_admin.PlanInput(**{field: standard[field] for field in plan_admin.PLAN_FIELDS if field != "is_active"})
+    edit = plan_admin.PlanInput(**{field: standard[field] for field in plan_admin.INPUT_FIELDS})
 
     def set_price(acting_user_id, price):
         plan_admin.update_plan(engine, standard["plan_id"], replace(edit, price=price), acting_user_id=acting_user_id)

@@ -5,23 +5,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from api.deps import Admin, EngineDep, IdempotencyKey, Staff, idempotent
-from api.errors import ERROR_RESPONSES, ApiError
+from api.errors import ApiError
+from api.openapi import refuses
+from api.pages import Page, PagingDep
+from api.routers.admin_schemas import (
+    AccountOut,
+    AccountPageOut,
+    AdminPlanOut,
+    AdminTitleOut,
+    Changed,
+    Created,
+    Done,
+    PlanChangedOut,
+    PlanIn,
+    PlanPatch,
+    PlanPut,
+    RoleIn,
+    TitleIn,
+    TitlePatch,
+    TitlePut,
+    TitleRowOut,
+)
 from api.schemas import BIGINT_MAX, PlanIdPath, text_field
 from backend.admin import accounts as account_admin
+from backend.admin import checks as admin_checks
 from backend.admin import content as content_admin
 from backend.admin import plans as plan_admin
 from backend.analytics import reading, revenue_metrics, revenue_rollups, selection
-from backend.catalogue.rules import AccessLevel
+from backend.billing.errors import PlanNotFound
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 MONTH = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
 MAX_MONTHS = 120
@@ -70,7 +89,7 @@ def _period(start: str, end: str) -> selection.Period:
     description="Admins and analysts. The same rows as `python -m backend.analytics metrics --format json`: "
     "money and rates as exact decimal strings, counts as numbers, null when not defined.",
 )
-def metrics(
+def admin_metrics(
     db: EngineDep,
     me: Staff,
     start: Annotated[str, Query(pattern=MONTH, description="First month, YYYY-MM.", examples=["2026-01"])],
@@ -86,41 +105,28 @@ def metrics(
 
 # --- plans -----------------------------------------------------------------------------------------------
 
-
-class PlanIn(BaseModel):
-    name: Annotated[str, text_field(200)] = Field(examples=["Mobile"])
-    price: Annotated[Decimal, Field(max_digits=12, decimal_places=2, gt=0, examples=["4.99"])]
-    billing_period: Literal["month", "year"] = "month"
-    validity_days: Annotated[int, Field(ge=1, le=400)] = 31
-    max_streams: Annotated[int, Field(ge=1, le=10)] = 1
-    resolution: Literal["480p", "720p", "1080p", "4K"] = "1080p"
-    access_level: AccessLevel = AccessLevel.BASIC
-    description: Annotated[str, text_field(2000)] = ""
-
-    def entry(self) -> plan_admin.PlanInput:
-        return plan_admin.PlanInput(**self.model_dump())
+PLAN_INPUT = (admin_checks.AdminError, admin_checks.PlanNameTaken)
 
 
-class Created(BaseModel):
-    id: int
-    show_id: str | None = None
+@router.get("/plans", response_model=Page[AdminPlanOut], summary="Every plan, on sale or not, with subscriber counts")
+def admin_list_plans(db: EngineDep, me: Admin, paging: PagingDep) -> dict:
+    return paging.cut([AdminPlanOut(**p) for p in plan_admin.list_plans(db, acting_user_id=me.user_id)])
 
 
-class Changed(BaseModel):
-    changed: dict = Field(description="The fields that changed, with their new values (empty: nothing to do).")
+@router.get("/plans/{plan_id}", response_model=AdminPlanOut, summary="One plan, with its subscriber counts")
+@refuses(PlanNotFound)
+def admin_get_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath) -> AdminPlanOut:
+    return AdminPlanOut(**plan_admin.get_plan(db, plan_id, acting_user_id=me.user_id))
 
 
-class Done(BaseModel):
-    done: bool = True
-
-
-@router.get("/plans", summary="Every plan, on sale or not, with subscriber counts")
-def list_plans(db: EngineDep, me: Admin) -> list[dict]:
-    return plan_admin.list_plans(db, acting_user_id=me.user_id)
-
-
-@router.post("/plans", status_code=201, response_model=Created, summary="Create a plan (on sale at once)")
-def create_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, body: PlanIn):
+@router.post(
+    "/plans",
+    status_code=201,
+    response_model=Created,
+    summary="Create a plan (on sale at once unless is_active is false)",
+)
+@refuses(*PLAN_INPUT)
+def admin_create_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, body: PlanIn):
     return idempotent(
         request,
         db,
@@ -132,13 +138,38 @@ def create_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey,
     )
 
 
-@router.put("/plans/{plan_id}", response_model=Changed, summary="Edit a plan (a new price applies from renewals)")
-def update_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath, body: PlanIn) -> Changed:
-    return Changed(changed=plan_admin.update_plan(db, plan_id, body.entry(), acting_user_id=me.user_id))
+def _plan_changed(db, me, plan_id: int, changes: dict) -> PlanChangedOut:
+    change = plan_admin.change_plan(db, plan_id, changes, acting_user_id=me.user_id)
+    return PlanChangedOut(
+        changed=change.changed,
+        live_subscribers=change.live_subscribers,
+        plan=AdminPlanOut(**plan_admin.get_plan(db, plan_id, acting_user_id=me.user_id)),
+    )
+
+
+@router.put(
+    "/plans/{plan_id}",
+    response_model=PlanChangedOut,
+    summary="Replace a plan (every field); subscribers get the change from their next renewal",
+)
+@refuses(PlanNotFound, *PLAN_INPUT, admin_checks.LastPlanOnSale)
+def admin_replace_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath, body: PlanPut) -> PlanChangedOut:
+    return _plan_changed(db, me, plan_id, body.model_dump())
+
+
+@router.patch(
+    "/plans/{plan_id}",
+    response_model=PlanChangedOut,
+    summary="Change some of a plan's fields (only those sent); subscribers get the change from their next renewal",
+)
+@refuses(PlanNotFound, *PLAN_INPUT, admin_checks.LastPlanOnSale)
+def admin_update_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath, body: PlanPatch) -> PlanChangedOut:
+    return _plan_changed(db, me, plan_id, body.model_dump(exclude_unset=True))
 
 
 @router.post("/plans/{plan_id}/deactivate", response_model=Done, summary="Take a plan off sale (subscribers keep it)")
-def deactivate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
+@refuses(PlanNotFound, admin_checks.LastPlanOnSale)
+def admin_deactivate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
     def work() -> Done:
         plan_admin.set_plan_active(db, plan_id, False, acting_user_id=me.user_id)
         return Done()
@@ -147,7 +178,8 @@ def deactivate_plan(request: Request, db: EngineDep, me: Admin, key: Idempotency
 
 
 @router.post("/plans/{plan_id}/activate", response_model=Done, summary="Put a plan back on sale")
-def activate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
+@refuses(PlanNotFound)
+def admin_activate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, plan_id: PlanIdPath):
     def work() -> Done:
         plan_admin.set_plan_active(db, plan_id, True, acting_user_id=me.user_id)
         return Done()
@@ -156,7 +188,8 @@ def activate_plan(request: Request, db: EngineDep, me: Admin, key: IdempotencyKe
 
 
 @router.delete("/plans/{plan_id}", status_code=204, summary="Delete a plan nobody ever subscribed to")
-def delete_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath) -> Response:
+@refuses(PlanNotFound, admin_checks.PlanHasSubscribers, admin_checks.LastPlanOnSale)
+def admin_delete_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath) -> Response:
     plan_admin.delete_plan(db, plan_id, acting_user_id=me.user_id)
     return Response(status_code=204)
 
@@ -166,40 +199,29 @@ def delete_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath) -> Response:
 TitleIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="A title's id (title_id).")]
 
 
-class TitleIn(BaseModel):
-    title: Annotated[str, text_field(400)] = Field(examples=["The Lighthouse Keeper"])
-    kind: Literal["movie", "tv_show"] = "movie"
-    description: Annotated[str, text_field(4000)] = ""
-    release_year: Annotated[int, Field(ge=1880, le=2100)] = 2024
-    maturity_rating: Annotated[str, text_field(10)] = Field("", examples=["PG-13"])
-    access_level: AccessLevel = AccessLevel.BASIC
-    duration_minutes: Annotated[int | None, Field(ge=1, le=1000, description="Films.")] = None
-    seasons: Annotated[int | None, Field(ge=1, le=60, description="Series.")] = None
-    genres: Annotated[list[Annotated[str, text_field(120)]], Field(min_length=1, max_length=20, examples=[["Dramas"]])]
-    date_added: Annotated[date | None, Field(ge=date(1900, 1, 1), le=date(2100, 12, 31))] = None
-
-    def entry(self) -> content_admin.TitleInput:
-        return content_admin.TitleInput(**self.model_dump())
-
-
-@router.get("/titles", summary="Find titles, active or not")
-def find_titles(
+@router.get("/titles", response_model=Page[TitleRowOut], summary="Find titles, active or not")
+def admin_find_titles(
     db: EngineDep,
     me: Admin,
+    paging: PagingDep,
     q: Annotated[str, text_field(200), Query()] = "",
     status: Literal["all", "active", "inactive", "edited"] = "all",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> list[dict]:
-    return content_admin.find_titles(db, q, acting_user_id=me.user_id, status=status, limit=limit)
+) -> dict:
+    rows, total = content_admin.find_titles_page(
+        db, q, acting_user_id=me.user_id, status=status, limit=paging.page_size, offset=paging.offset
+    )
+    return paging.of([TitleRowOut(**r) for r in rows], total)
 
 
-@router.get("/titles/{title_id}", summary="A title as the admin edits it")
-def get_title(db: EngineDep, me: Admin, title_id: TitleIdPath) -> dict:
-    return content_admin.get_title(db, title_id, acting_user_id=me.user_id)
+@router.get("/titles/{title_id}", response_model=AdminTitleOut, summary="A title as the admin edits it")
+@refuses(admin_checks.TitleNotFound)
+def admin_get_title(db: EngineDep, me: Admin, title_id: TitleIdPath) -> AdminTitleOut:
+    return AdminTitleOut(**content_admin.get_title(db, title_id, acting_user_id=me.user_id))
 
 
 @router.post("/titles", status_code=201, response_model=Created, summary="Add a title (active at once)")
-def create_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, body: TitleIn):
+@refuses(admin_checks.AdminError)
+def admin_create_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, body: TitleIn):
     def work() -> Created:
         made = content_admin.create_title(db, body.entry(), acting_user_id=me.user_id)
         return Created(id=made["title_id"], show_id=made["show_id"])
@@ -207,13 +229,35 @@ def create_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey
     return idempotent(request, db, me, key, body, work, status=201)
 
 
-@router.put("/titles/{title_id}", response_model=Changed, summary="Edit a title (its type stays)")
-def update_title(db: EngineDep, me: Admin, title_id: TitleIdPath, body: TitleIn) -> Changed:
-    return Changed(changed=content_admin.update_title(db, title_id, body.entry(), acting_user_id=me.user_id))
+@router.put(
+    "/titles/{title_id}", response_model=Changed, summary="Replace a title's fields (every field; its type stays)"
+)
+@refuses(admin_checks.TitleNotFound, admin_checks.AdminError)
+def admin_replace_title(db: EngineDep, me: Admin, title_id: TitleIdPath, body: TitlePut) -> Changed:
+    return Changed(changed=content_admin.patch_title(db, title_id, body.model_dump(), acting_user_id=me.user_id))
+
+
+@router.patch("/titles/{title_id}", response_model=Changed, summary="Change some of a title's fields (only those sent)")
+@refuses(admin_checks.TitleNotFound, admin_checks.AdminError)
+def admin_update_title(db: EngineDep, me: Admin, title_id: TitleIdPath, body: TitlePatch) -> Changed:
+    changes = body.model_dump(exclude_unset=True)
+    return Changed(changed=content_admin.patch_title(db, title_id, changes, acting_user_id=me.user_id))
+
+
+@router.delete(
+    "/titles/{title_id}",
+    status_code=204,
+    summary="Delete a title: hidden from the catalogue, its viewing history and ratings kept (again: no change)",
+)
+@refuses(admin_checks.TitleNotFound)
+def admin_delete_title(db: EngineDep, me: Admin, title_id: TitleIdPath) -> Response:
+    content_admin.delete_title(db, title_id, acting_user_id=me.user_id)
+    return Response(status_code=204)
 
 
 @router.post("/titles/{title_id}/deactivate", response_model=Done, summary="Take a title out of the catalogue")
-def deactivate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
+@refuses(admin_checks.TitleNotFound, admin_checks.TitleStateUnchanged)
+def admin_deactivate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
     def work() -> Done:
         content_admin.set_title_active(db, title_id, False, acting_user_id=me.user_id)
         return Done()
@@ -222,7 +266,8 @@ def deactivate_title(request: Request, db: EngineDep, me: Admin, key: Idempotenc
 
 
 @router.post("/titles/{title_id}/activate", response_model=Done, summary="Bring a title back")
-def activate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
+@refuses(admin_checks.TitleNotFound, admin_checks.TitleStateUnchanged)
+def admin_activate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, title_id: TitleIdPath):
     def work() -> Done:
         content_admin.set_title_active(db, title_id, True, acting_user_id=me.user_id)
         return Done()
@@ -235,38 +280,38 @@ def activate_title(request: Request, db: EngineDep, me: Admin, key: IdempotencyK
 UserIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="An account's id.")]
 
 
-class AccountOut(BaseModel):
-    user_id: int
-    email: str
-    display_name: str
-    role: str
-    created_at: datetime
-    suspended_at: datetime | None
-    is_seeded: bool
-
-
-class RoleIn(BaseModel):
-    role: Literal["subscriber", "admin", "analyst"]
-
-
-@router.get("/users", response_model=list[AccountOut], summary="Find accounts by email, name or id")
-def search_users(
+@router.get("/users", response_model=Page[AccountOut], summary="Find accounts by email, name or id")
+def admin_search_users(
     db: EngineDep,
     me: Admin,
+    paging: PagingDep,
     q: Annotated[str, text_field(200), Query()] = "",
     role: Literal["", "subscriber", "admin", "analyst"] = "",
     suspended: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> list[AccountOut]:
-    rows = account_admin.search_users(
-        db, q, acting_user_id=me.user_id, role=role, suspended_only=suspended, limit=limit
+) -> dict:
+    rows, total = account_admin.search_users_page(
+        db,
+        q,
+        acting_user_id=me.user_id,
+        role=role,
+        suspended_only=suspended,
+        limit=paging.page_size,
+        offset=paging.offset,
     )
-    return [AccountOut(**asdict(r)) for r in rows]
+    return paging.of([AccountOut(**asdict(r)) for r in rows], total)
 
 
-@router.get("/users/{user_id}", summary="One account: details, profiles, subscription, billing, recent viewing")
-def account_page(db: EngineDep, me: Admin, user_id: UserIdPath) -> dict:
-    return account_admin.account_page(db, user_id, acting_user_id=me.user_id)
+@router.get(
+    "/users/{user_id}",
+    response_model=AccountPageOut,
+    summary="One account: details, profiles, subscription, billing, recent viewing",
+)
+@refuses(admin_checks.AccountNotFound)
+def admin_account_page(db: EngineDep, me: Admin, user_id: UserIdPath) -> AccountPageOut:
+    return AccountPageOut(**account_admin.account_page(db, user_id, acting_user_id=me.user_id))
+
+
+ACCOUNT_CHANGE = (admin_checks.AccountNotFound, admin_checks.OwnAccount, admin_checks.AccountStateUnchanged)
 
 
 @router.post(
@@ -274,7 +319,8 @@ def account_page(db: EngineDep, me: Admin, user_id: UserIdPath) -> dict:
     response_model=Done,
     summary="Suspend an account (its sessions, API ones included, end at once)",
 )
-def suspend(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
+@refuses(*ACCOUNT_CHANGE)
+def admin_suspend(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
     def work() -> Done:
         account_admin.suspend(db, user_id, acting_user_id=me.user_id)
         return Done()
@@ -283,7 +329,8 @@ def suspend(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, use
 
 
 @router.post("/users/{user_id}/restore", response_model=Done, summary="Lift a suspension")
-def restore(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
+@refuses(*ACCOUNT_CHANGE)
+def admin_restore(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, user_id: UserIdPath):
     def work() -> Done:
         account_admin.restore(db, user_id, acting_user_id=me.user_id)
         return Done()
@@ -292,6 +339,7 @@ def restore(request: Request, db: EngineDep, me: Admin, key: IdempotencyKey, use
 
 
 @router.put("/users/{user_id}/role", response_model=Done, summary="Change an account's role (not your own)")
-def change_role(db: EngineDep, me: Admin, user_id: UserIdPath, body: RoleIn) -> Done:
+@refuses(admin_checks.AccountNotFound, admin_checks.OwnAccount, admin_checks.AdminError)
+def admin_change_role(db: EngineDep, me: Admin, user_id: UserIdPath, body: RoleIn) -> Done:
     account_admin.change_role(db, user_id, body.role, acting_user_id=me.user_id)
     return Done()

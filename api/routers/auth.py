@@ -8,35 +8,35 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api import tokens
 from api.deps import EngineDep, Me
-from api.errors import ERROR_RESPONSES, ApiError
-from api.schemas import Email, Name, Password, TokenPair, UserOut
+from api.openapi import refuses
+from api.schemas import Email, In, Name, Password, TokenPair, UserOut
 from backend.accounts import api_sessions, passwords, sessions, users
 from backend.accounts import errors as account_errors
 from backend.core.errors import NotAuthorised
 
-router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-class RegisterIn(BaseModel):
+class RegisterIn(In):
     email: Email = Field(examples=["ada@example.com"])
     name: Name = Field(examples=["Ada Lovelace"])
     password: Password = Field(description=passwords.PASSWORD_POLICY, examples=["analytical-engine-1843"])
 
 
-class SignInIn(BaseModel):
+class SignInIn(In):
     email: Email = Field(examples=["ada@example.com"])
     password: Password = Field(examples=["analytical-engine-1843"])
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(In):
     refresh_token: Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\x00]*$")]
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(In):
     current_password: Password
     new_password: Password = Field(description=passwords.PASSWORD_POLICY)
 
@@ -53,6 +53,7 @@ def _pair(request: Request, issued: api_sessions.Issued) -> TokenPair:
 
 
 @router.post("/register", status_code=201, response_model=TokenPair, summary="Create an account (signed in at once)")
+@refuses(account_errors.AccountError, account_errors.EmailTaken)
 def register(request: Request, db: EngineDep, body: RegisterIn) -> TokenPair:
     user = users.register(db, body.email, body.name, body.password)
     return _pair(request, api_sessions.start(db, user))
@@ -66,13 +67,9 @@ def register(request: Request, db: EngineDep, body: RegisterIn) -> TokenPair:
     f"{sessions.FAILURES_BEFORE_LOCK} failures in {sessions.LOCK_MINUTES} minutes lock the email "
     f"for {sessions.LOCK_MINUTES} minutes (429 `sign_in_locked`).",
 )
+@refuses(account_errors.SignInFailed, account_errors.AccountSuspended, account_errors.SignInLocked)
 def sign_in(request: Request, db: EngineDep, body: SignInIn) -> TokenPair:
-    try:
-        user = sessions.authenticate(db, body.email, body.password)
-    except account_errors.SignInLocked:
-        raise
-    except account_errors.AccountError as error:
-        raise ApiError(401, "sign_in_failed", str(error)) from None
+    user = sessions.authenticate(db, body.email, body.password)
     return _pair(request, api_sessions.start(db, user))
 
 
@@ -83,12 +80,9 @@ def sign_in(request: Request, db: EngineDep, body: SignInIn) -> TokenPair:
     description="The refresh token is single-use: the answer holds a new one. Presenting a used one "
     "again ends that session (both tokens stop working).",
 )
+@refuses(api_sessions.SessionError, api_sessions.RefreshTokenReused)
 def refresh(request: Request, db: EngineDep, body: RefreshIn) -> TokenPair:
-    try:
-        issued = api_sessions.rotate(db, body.refresh_token)
-    except api_sessions.SessionError as error:
-        raise ApiError(401, "invalid_refresh_token", str(error)) from None
-    return _pair(request, issued)
+    return _pair(request, api_sessions.rotate(db, body.refresh_token))
 
 
 @router.post("/sign-out", status_code=204, summary="End this session (its refresh and access tokens)")
@@ -103,6 +97,7 @@ def sign_out(db: EngineDep, me: Me) -> Response:
     summary="Change the password (ends every session)",
     description="Every session ends, in the API and the web app; the answer signs this client in again.",
 )
+@refuses(account_errors.WrongPassword, account_errors.AccountError)
 def change_password(request: Request, db: EngineDep, me: Me, body: Annotated[PasswordIn, Body()]) -> TokenPair:
     sessions.change_password(db, me.user_id, body.current_password, body.new_password)
     api_sessions.end_all(db, me.user_id)

@@ -13,17 +13,26 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, IdempotencyKey, Me, idempotent
-from api.errors import ERROR_RESPONSES, ApiError
-from api.schemas import BIGINT_MAX, Id, Model, text_field
+from api.errors import ApiError, Case
+from api.openapi import refuses
+from api.pages import Page, PagingDep
+from api.schemas import BIGINT_MAX, Id, In, Model, text_field
 from backend.billing import checkout as billing_checkout
+from backend.billing import errors as billing_errors
 from backend.billing import state as billing_state
 from backend.billing import statements
 from backend.billing import subscriptions as subs
 
-router = APIRouter(prefix="/v1/me", tags=["subscription"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/me", tags=["subscription"])
+
+PAYMENT_REFUSALS = (
+    billing_errors.CardDeclined,
+    billing_errors.InsufficientFunds,
+    billing_errors.PaymentServiceUnavailable,
+)
 
 
-class CardIn(BaseModel):
+class CardIn(In):
     number: Annotated[str, text_field(40, min_length=1)] = Field(
         description="Test cards: 4242 4242 4242 4242 succeeds, "
         "4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has "
@@ -38,12 +47,12 @@ class CardIn(BaseModel):
         return billing_state.CardDetails(self.number, self.exp_month, self.exp_year, self.cvc)
 
 
-class CheckoutIn(BaseModel):
+class CheckoutIn(In):
     plan_id: Id = Field(examples=[2])
     card: CardIn | None = Field(None, description="Leave out to use the card on file.")
 
 
-class PlanChangeIn(BaseModel):
+class PlanChangeIn(In):
     plan_id: Id = Field(examples=[3])
 
 
@@ -55,8 +64,9 @@ class SubscriptionOut(Model):
     price: Decimal
     currency: str
     billing_period: str
-    access_level: str
-    max_streams: int
+    validity_days: int = Field(description="The days of this subscription's periods (its plan's, as of this period).")
+    access_level: str = Field(description="What this period plays (the plan's, as of this period).")
+    max_devices_allowed: int
     resolution: str
     started_at: datetime
     trial_end: datetime | None
@@ -76,13 +86,13 @@ class EntitlementOut(Model):
     state: str | None
     plan_name: str | None
     access_level: str | None
-    max_streams: int
+    max_devices_allowed: int
     resolution: str | None
     until: datetime | None
     summary: str
 
 
-class CardOut(BaseModel):
+class PaymentCardOut(BaseModel):
     brand: str
     last4: str
     exp_month: int
@@ -92,7 +102,7 @@ class CardOut(BaseModel):
 class SubscriptionStatus(BaseModel):
     subscription: SubscriptionOut | None
     entitlement: EntitlementOut
-    card: CardOut | None
+    card: PaymentCardOut | None
 
 
 class CheckoutOut(BaseModel):
@@ -141,7 +151,7 @@ def _status(db, user_id: int) -> SubscriptionStatus:
     return SubscriptionStatus(
         subscription=SubscriptionOut.model_validate(sub) if sub else None,
         entitlement=EntitlementOut(**asdict(ent), summary=ent.summary),
-        card=CardOut(**card) if card else None,
+        card=PaymentCardOut(**card) if card else None,
     )
 
 
@@ -159,9 +169,9 @@ def read_subscription(db: EngineDep, me: Me) -> SubscriptionStatus:
     return _status(db, me.user_id)
 
 
-@router.get("/subscription/history", response_model=list[EventOut], summary="Every change of my subscriptions")
-def subscription_events(db: EngineDep, me: Me) -> list[EventOut]:
-    return [EventOut(**e) for e in statements.events(db, me.user_id)]
+@router.get("/subscription/history", response_model=Page[EventOut], summary="Every change of my subscriptions")
+def subscription_events(db: EngineDep, me: Me, paging: PagingDep) -> dict:
+    return paging.cut([EventOut(**e) for e in statements.events(db, me.user_id)])
 
 
 @router.post(
@@ -172,6 +182,15 @@ def subscription_events(db: EngineDep, me: Me) -> list[EventOut]:
     description="First-time subscribers get a free trial (the card is verified, nothing charged); "
     "anyone who subscribed before pays the first period at once. The same Idempotency-Key "
     "returns the first result and never charges twice.",
+)
+@refuses(
+    billing_errors.PlanNotFound,
+    billing_errors.PlanNotOnSale,
+    billing_errors.SubscriptionExists,
+    billing_errors.CardRequired,
+    billing_errors.CardError,
+    billing_errors.FormExpired,
+    *PAYMENT_REFUSALS,
 )
 def checkout(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: CheckoutIn):
     def work() -> CheckoutOut:
@@ -193,6 +212,13 @@ def checkout(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body:
     summary="Upgrade (at once) or downgrade "
     "(at the next billing date); choosing the current plan undoes a scheduled downgrade",
 )
+@refuses(
+    billing_errors.NoSubscription,
+    billing_errors.PlanNotFound,
+    billing_errors.PlanNotOnSale,
+    billing_errors.PaymentPastDue,
+    billing_errors.AlreadyOnPlan,
+)
 def change_plan(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: PlanChangeIn):
     return idempotent(
         request, db, me, key, body, lambda: _changed(db, me.user_id, subs.change_plan(db, me.user_id, body.plan_id))
@@ -200,6 +226,7 @@ def change_plan(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, bo
 
 
 @router.post("/subscription/undo-downgrade", response_model=ChangeOut, summary="Keep the current plan")
+@refuses(billing_errors.NoSubscription)
 def undo_downgrade(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
     return idempotent(request, db, me, key, None, lambda: _changed(db, me.user_id, subs.undo_downgrade(db, me.user_id)))
 
@@ -207,16 +234,19 @@ def undo_downgrade(request: Request, db: EngineDep, me: Me, key: IdempotencyKey)
 @router.post(
     "/subscription/cancel", response_model=ChangeOut, summary="Cancel at the end of the paid period (or trial)"
 )
+@refuses(billing_errors.NoSubscription, billing_errors.PaymentPastDue)
 def cancel(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
     return idempotent(request, db, me, key, None, lambda: _changed(db, me.user_id, subs.cancel(db, me.user_id)))
 
 
 @router.post("/subscription/resume", response_model=ChangeOut, summary="Undo a cancellation before the period ends")
+@refuses(billing_errors.NoSubscription)
 def resume(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
     return idempotent(request, db, me, key, None, lambda: _changed(db, me.user_id, subs.resume(db, me.user_id)))
 
 
 @router.post("/subscription/retry-payment", response_model=ChangeOut, summary="Retry a failed renewal now")
+@refuses(billing_errors.NoSubscription, billing_errors.FormExpired, *PAYMENT_REFUSALS)
 def retry_payment(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
     return idempotent(
         request, db, me, key, None, lambda: _changed(db, me.user_id, subs.retry_payment(db, me.user_id, f"api:{key}"))
@@ -226,25 +256,30 @@ def retry_payment(request: Request, db: EngineDep, me: Me, key: IdempotencyKey):
 @router.post(
     "/card", response_model=ChangeOut, summary="Replace the card on file (a past-due period is charged to it at once)"
 )
+@refuses(billing_errors.CardError, *PAYMENT_REFUSALS)
 def update_card(request: Request, db: EngineDep, me: Me, key: IdempotencyKey, body: CardIn):
     return idempotent(
         request, db, me, key, body, lambda: _changed(db, me.user_id, subs.update_card(db, me.user_id, body.details()))
     )
 
 
-@router.get("/billing", response_model=list[PaymentOut], summary="My payments, newest first")
-def billing_history(db: EngineDep, me: Me) -> list[PaymentOut]:
-    return [PaymentOut(**p) for p in statements.billing_history(db, me.user_id)]
+@router.get("/billing", response_model=Page[PaymentOut], summary="My payments, newest first")
+def billing_history(db: EngineDep, me: Me, paging: PagingDep) -> dict:
+    return paging.cut([PaymentOut(**p) for p in statements.billing_history(db, me.user_id)])
+
+
+NO_PAYMENT = Case(404, "payment_not_found", "You have no successful payment with this id.")
 
 
 @router.get(
     "/billing/{payment_id}/receipt",
     response_class=PlainTextResponse,
     summary="A receipt (plain text)",
-    responses={200: {"content": {"text/plain": {}}}},
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
+@refuses(NO_PAYMENT)
 def receipt(db: EngineDep, me: Me, payment_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)]) -> str:
     text = statements.receipt(db, me.user_id, payment_id)
     if text is None:
-        raise ApiError(404, "not_found", "You have no successful payment with this id.")
+        raise ApiError(404, NO_PAYMENT.code, NO_PAYMENT.description)
     return text

@@ -49,6 +49,22 @@ def search_users(
     limit: int = 50,
 ) -> list[AccountRow]:
     """Accounts whose email or name contains `query` (any case), newest first; an exact id too."""
+    return search_users_page(
+        engine, query, acting_user_id=acting_user_id, role=role, suspended_only=suspended_only, limit=limit
+    )[0]
+
+
+def search_users_page(
+    engine: Engine,
+    query: str,
+    *,
+    acting_user_id: int | None,
+    role: str = "",
+    suspended_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AccountRow], int]:
+    """`limit` of the matching accounts from `offset` (as `search_users` orders them), and how many match."""
     require_admin(engine, acting_user_id)
     query = (query or "").strip().lower()[:MAX_SEARCH]
     if role and role not in users.ROLES:
@@ -56,14 +72,26 @@ def search_users(
     with engine.connect() as conn:
         rows = conn.execute(
             text("""
-            SELECT user_id, email, display_name, role, created_at, suspended_at, is_seeded FROM users
+            SELECT count(*) OVER () AS total, user_id, email, display_name, role, created_at, suspended_at, is_seeded
+            FROM users
             WHERE (:q = '' OR strpos(email, :q) > 0 OR strpos(lower(display_name), :q) > 0
                    OR CAST(user_id AS text) = :q)
               AND (:role = '' OR role = :role) AND (NOT :suspended OR suspended_at IS NOT NULL)
-            ORDER BY created_at DESC, user_id DESC LIMIT :limit"""),
-            {"q": query, "role": role, "suspended": suspended_only, "limit": max(1, min(limit, 500))},
+            ORDER BY created_at DESC, user_id DESC LIMIT :limit OFFSET :offset"""),
+            {
+                "q": query,
+                "role": role,
+                "suspended": suspended_only,
+                "limit": max(1, min(limit, 500)),
+                "offset": max(0, offset),
+            },
         ).all()
-    return [AccountRow(**r._mapping) for r in rows]
+    if not rows and offset > 0:  # past the last page: how many there are
+        first = search_users_page(
+            engine, query, acting_user_id=acting_user_id, role=role, suspended_only=suspended_only, limit=1
+        )
+        return [], first[1]
+    return [AccountRow(*r[1:]) for r in rows], rows[0].total if rows else 0
 
 
 VIEWING_HISTORY_ROWS = 50

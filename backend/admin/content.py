@@ -143,30 +143,55 @@ def genre_names(engine: Engine) -> list[str]:
         return list(conn.execute(text("SELECT name FROM genres ORDER BY name")).scalars())
 
 
+_TITLE_FILTER = """(:q = '' OR strpos(lower(title), :q) > 0 OR lower(show_id) = :q)
+    AND (:status = 'all' OR (:status = 'active' AND is_active) OR (:status = 'inactive' AND NOT is_active)
+         OR (:status = 'edited' AND edited_at IS NOT NULL))"""
+
+
 def find_titles(
     engine: Engine, query: str = "", *, acting_user_id: int | None, status: str = "all", limit: int = 50
 ) -> list[dict]:
     """Titles whose title or show id contains `query` (any case), active or not; newest first."""
+    return find_titles_page(engine, query, acting_user_id=acting_user_id, status=status, limit=limit)[0]
+
+
+def find_titles_page(
+    engine: Engine,
+    query: str = "",
+    *,
+    acting_user_id: int | None,
+    status: str = "all",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict], int]:
+    """`limit` of the matching titles from `offset` (as `find_titles` orders them), and how many match."""
     require_admin(engine, acting_user_id)
     one_of(status, "The status", ("all", "active", "inactive", "edited"))
     query = (query or "").strip().lower()[: catalogue_rules.MAX_SEARCH_LENGTH]
     with engine.connect() as conn:
         rows = (
             conn.execute(
-                text("""
+                text(f"""
             SELECT title_id, show_id, title, kind, release_year, maturity_rating, access_level, is_active, origin,
-                   edited_at
-            FROM titles
-            WHERE (:q = '' OR strpos(lower(title), :q) > 0 OR lower(show_id) = :q)
-              AND (:status = 'all' OR (:status = 'active' AND is_active) OR (:status = 'inactive' AND NOT is_active)
-                   OR (:status = 'edited' AND edited_at IS NOT NULL))
-            ORDER BY date_added DESC NULLS LAST, title_id DESC LIMIT :limit"""),
-                {"q": query, "status": status, "limit": max(1, min(limit, 500))},
+                   edited_at, count(*) OVER () AS total
+            FROM titles WHERE {_TITLE_FILTER}
+            ORDER BY date_added DESC NULLS LAST, title_id DESC LIMIT :limit OFFSET :offset"""),
+                {"q": query, "status": status, "limit": max(1, min(limit, 500)), "offset": max(0, offset)},
             )
             .mappings()
             .all()
         )
-    return [dict(r) for r in rows]
+    total = rows[0]["total"] if rows else _count_titles(engine, query, status) if offset else 0
+    return [{k: v for k, v in r.items() if k != "total"} for r in rows], total
+
+
+def _count_titles(engine: Engine, query: str, status: str) -> int:
+    """How many titles match (asked only for a page past the last)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(f"SELECT count(*) FROM titles WHERE {_TITLE_FILTER}"),
+            {"q": query, "status": status},
+        ).scalar_one()
 
 
 def get_title(engine: Engine, title_id: int, *, acting_user_id: int | None) -> dict:

@@ -164,8 +164,11 @@ def browse(
     allowed: tuple[str, ...] | None = None,
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    past_last_shows_first: bool = True,
 ) -> Results:
-    """One page of active titles matching `filters` that the profile (`allowed` audiences) may see."""
+    """One page of active titles matching `filters` that the profile (`allowed` audiences) may see. A page
+    past the last shows the first (the web page's filters changed), or is empty (`past_last_shows_first`
+    False: the API's rule, with the total still counted)."""
     query, truncated = normalise_query(filters.query)
     where, params = _conditions(filters, allowed)
     sort = filters.sort if filters.sort in SORTS else "relevance"
@@ -190,14 +193,17 @@ def browse(
         SELECT t.title_id, count(*) OVER () AS total, row_number() OVER (ORDER BY {SORTS[sort]}) AS n
         FROM {source} WHERE {" AND ".join(where)} ORDER BY n LIMIT :limit OFFSET :offset)
     SELECT {CARD_COLUMNS}, page.total FROM page JOIN titles t USING (title_id) ORDER BY page.n"""
-    page = max(1, int(page))
+    page, first = max(1, int(page)), []
     with engine.connect() as conn:
         _set_thresholds(conn)
         rows = conn.execute(text(sql), params | {"limit": page_size, "offset": (page - 1) * page_size}).all()
-        if not rows and page > 1:  # past the last page (the filters changed): show the first
-            page = 1
-            rows = conn.execute(text(sql), params | {"limit": page_size, "offset": 0}).all()
-    total = rows[0].total if rows else 0
+        if not rows and page > 1:  # past the last page (the filters changed): show the first, or count
+            first = conn.execute(
+                text(sql), params | {"limit": 1 if not past_last_shows_first else page_size, "offset": 0}
+            ).all()
+            if past_last_shows_first:
+                page, rows = 1, first
+    total = rows[0].total if rows else first[0].total if first else 0
     notes = [f"Your search was cut to its first {MAX_SEARCH_LENGTH} characters."] if truncated else []
     return Results(
         [card_from(r) for r in rows], total, page, max(1, math.ceil(total / page_size)), query, truncated, notes

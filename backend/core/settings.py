@@ -9,13 +9,14 @@ message that names every problem (`SettingsError`). docs/operations.md lists eve
 from __future__ import annotations
 
 import functools
+import ipaddress
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Annotated, Literal, NoReturn
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIN_KEY_LENGTH = 32
@@ -58,11 +59,43 @@ class Settings(BaseSettings):
     netflix_no_download: bool = False
     # `python -m backend.accounts create-admin` takes the password from here, else a prompt.
     admin_password: SecretStr | None = None
+    # The JSON API: browser origins allowed to call it (CORS; comma-separated, e.g. https://app.example.com),
+    # the proxies whose X-Forwarded-For is believed (comma-separated addresses or networks; none: the
+    # client is the connection's peer), and the rate limits (requests a minute per IP when anonymous, per account).
+    api_cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    api_trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    api_anonymous_per_minute: int = Field(60, ge=1, le=1_000_000)
+    api_user_per_minute: int = Field(300, ge=1, le=1_000_000)
 
     @field_validator("database_url", "smtp_host", "smtp_user", "netflix_csv", "embedded_pgdata", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("api_cors_origins", "api_trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("api_cors_origins")
+    @classmethod
+    def _origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if (origin != "*" and not origin.startswith(("http://", "https://"))) or origin.endswith("/"):
+                raise ValueError(f"{origin!r} is not an origin: use scheme://host[:port] (no path), or *")
+        return origins
+
+    @field_validator("api_trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+        return proxies
 
     @property
     def pgdata(self) -> Path:

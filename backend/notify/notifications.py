@@ -63,6 +63,13 @@ def recent(engine: Engine, user_id: int, limit: int = 50) -> list[dict]:
         ]
 
 
+def count(engine: Engine, user_id: int) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT count(*) FROM notifications WHERE user_id = :id"), {"id": user_id}
+        ).scalar_one()
+
+
 def unread_count(engine: Engine, user_id: int) -> int:
     with engine.connect() as conn:
         return conn.execute(
