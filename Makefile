@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 SHARED_CSV := $(abspath ../shared/data/netflix_titles.csv)
 export NETFLIX_CSV ?= $(wildcard $(SHARED_CSV))
 
-.PHONY: run api test lint bench media db-status db-stop chromium clean help
+.PHONY: setup run api test lint bench media db-status db-stop chromium clean help
 .DEFAULT_GOAL := help
 
 help:  ## List the commands
@@ -18,18 +18,18 @@ help:  ## List the commands
 
 DEMO_SUBSCRIBERS ?= 3000
 
-run: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue and seed a demo year if empty, serve on http://localhost:8501
+setup: $(VENV)/.app-installed  ## Migrate, load the catalogue and seed a demo year (plans, demo accounts) if empty, make the sample clips
 	$(BIN)/python -m database upgrade
 	$(BIN)/python -m etl.load_catalogue --if-empty
 	$(BIN)/python -m seed.generate --if-empty --subscribers $(DEMO_SUBSCRIBERS) || echo "Demo data not seeded (see above); the app runs without it."
 	$(BIN)/python -m backend.watching.media
+
+run: setup  ## Set up (as `make setup`), serve the web app on http://localhost:8501
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
 API_PORT ?= 8000
 
-api: $(VENV)/.app-installed  ## Set up, migrate, load the catalogue if empty, serve the JSON API on http://localhost:8000 (docs: /docs)
-	$(BIN)/python -m database upgrade
-	$(BIN)/python -m etl.load_catalogue --if-empty
+api: setup  ## Set up (as `make setup`: the same plans, demo data and media as `make run`), serve the JSON API on http://localhost:8000 (docs: /docs)
 	$(BIN)/python -m uvicorn api.main:create_app --factory --host 127.0.0.1 --port $(API_PORT)
 
 # pytest in parallel (one worker per core, each test file on one worker: see [tool.pytest.ini_options]) with a

@@ -170,7 +170,7 @@ BAD_TITLES = [
     ({"duration_minutes": 0}, "The running time (minutes) must be"),
     ({"duration_minutes": None}, "The running time (minutes) must be a whole number"),
     ({"maturity_rating": "XXX"}, "The maturity rating must be one of"),
-    ({"access_level": "vip"}, "The access level must be one of: basic, premium."),
+    ({"access_level": "vip"}, "The access level must be one of: free, basic, premium."),
     ({"genres": []}, "Choose at least one genre."),
     ({"genres": [" ", ""]}, "Choose at least one genre."),
     ({"genres": [f"G{i}" for i in range(11)]}, "at most 10 genres"),

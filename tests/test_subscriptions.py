@@ -16,7 +16,7 @@ from backend.billing import checkout as billing_checkout
 from backend.billing import gateway as gateways
 from backend.billing import job as billing_job
 from backend.billing import lifecycle, plans, renewals, statements, subscriptions
-from backend.billing.errors import BillingError
+from backend.billing.errors import BillingError, PlanNotFound, PlanNotOnSale
 from backend.billing.state import CardDetails
 from backend.core.errors import NotAuthorised
 from backend.notify import notifications
@@ -390,11 +390,11 @@ def test_bad_requests_are_refused_with_a_message(engine, plan_ids, gw):
     user = member(engine)
     with pytest.raises(BillingError, match="no current subscription"):
         subscriptions.cancel(engine, user.user_id, now=T0)
-    with pytest.raises(BillingError, match="not on sale"):
+    with pytest.raises(PlanNotFound, match="There is no such plan"):
         billing_checkout.checkout(engine, user.user_id, 999999, GOOD, "k", gateway=gw, now=T0)
     with engine.begin() as conn:
         conn.execute(text("UPDATE plans SET is_active = false WHERE plan_id = :p"), {"p": plan_ids["Premium"]})
-    with pytest.raises(BillingError, match="not on sale"):
+    with pytest.raises(PlanNotOnSale, match="not on sale"):
         billing_checkout.checkout(engine, user.user_id, plan_ids["Premium"], GOOD, "k", gateway=gw, now=T0)
     billing_checkout.checkout(engine, user.user_id, plan_ids["Basic"], GOOD, "k", gateway=gw, now=T0)
     with pytest.raises(BillingError, match="already on Basic"):

@@ -188,7 +188,7 @@ def admin_activate_plan(request: Request, db: EngineDep, me: Admin, key: Idempot
 
 
 @router.delete("/plans/{plan_id}", status_code=204, summary="Delete a plan nobody ever subscribed to")
-@refuses(PlanNotFound, admin_checks.PlanHasSubscribers, admin_checks.LastPlanOnSale)
+@refuses(PlanNotFound, admin_checks.PlanHasSubscribers)
 def admin_delete_plan(db: EngineDep, me: Admin, plan_id: PlanIdPath) -> Response:
     plan_admin.delete_plan(db, plan_id, acting_user_id=me.user_id)
     return Response(status_code=204)

@@ -329,7 +329,7 @@ def patch_title(
     with engine.connect() as conn:
         before = _title(conn, title_id)
     current = {k: before[k] for k in EDITABLE} | {"maturity_rating": before["maturity_rating"] or ""}
-    entry = TitleInput(**(current | dict(changes) | {"kind": before["kind"]}))  # type: ignore[arg-type]
+    entry = TitleInput(**(current | dict(changes) | {"kind": before["kind"]}))
     return update_title(engine, title_id, entry, acting_user_id=acting_user_id, now=now)
 
 

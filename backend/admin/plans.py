@@ -247,7 +247,7 @@ def change_plan(
     try:
         with engine.begin() as conn:
             before = _plan(conn, plan_id, lock=True)
-            values = check_plan(PlanInput(**({k: before[k] for k in INPUT_FIELDS} | dict(changes))))  # type: ignore[arg-type]
+            values = check_plan(PlanInput(**({k: before[k] for k in INPUT_FIELDS} | dict(changes))))
             if _name_taken(conn, values["name"], plan_id):
                 raise PlanNameTaken(NAME_TAKEN, field="name")
             if before["is_active"] and not values["is_active"]:
@@ -307,7 +307,5 @@ def delete_plan(engine: Engine, plan_id: int, *, acting_user_id: int | None, now
         before = _plan(conn, plan_id, lock=True)
         if _subscribers(conn, plan_id):
             raise PlanHasSubscribers("This plan has subscribers, so it cannot be deleted. Deactivate it instead.")
-        if before["is_active"]:
-            _off_sale_check(conn, plan_id)
         conn.execute(text("DELETE FROM plans WHERE plan_id = :id"), {"id": plan_id})
         audit.record(conn, actor, "plan.delete", "plan", plan_id, before, None, now)

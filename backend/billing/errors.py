@@ -3,13 +3,15 @@ case (its `code`), so that clients tell a declined card from a plan that is off 
 
 from __future__ import annotations
 
-from backend.core.errors import Refusal
+from typing import ClassVar
+
+from backend.core.errors import Refusal, RefusalKind
 
 
 class BillingError(Refusal):
     """A subscription action that the subscription's current state does not allow."""
 
-    kind = "conflict"
+    kind: ClassVar[RefusalKind] = "conflict"
     code = "billing_conflict"
 
 

@@ -9,8 +9,10 @@ people, then near matches by similarity. A viewing profile's maturity cap hides 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
 from sqlalchemy import Engine, text
 
@@ -193,7 +195,7 @@ def browse(
         SELECT t.title_id, count(*) OVER () AS total, row_number() OVER (ORDER BY {SORTS[sort]}) AS n
         FROM {source} WHERE {" AND ".join(where)} ORDER BY n LIMIT :limit OFFSET :offset)
     SELECT {CARD_COLUMNS}, page.total FROM page JOIN titles t USING (title_id) ORDER BY page.n"""
-    page, first = max(1, int(page)), []
+    page, first = max(1, int(page)), cast(Sequence[Any], [])
     with engine.connect() as conn:
         _set_thresholds(conn)
         rows = conn.execute(text(sql), params | {"limit": page_size, "offset": (page - 1) * page_size}).all()

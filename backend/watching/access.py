@@ -59,12 +59,12 @@ class PlaybackRefused(Refusal):
     def __str__(self) -> str:
         return self.message
 
-    @property  # type: ignore[override]
-    def kind(self):  # the reason decides: a full account is a conflict, a plan that does not allow it forbidden
+    @property
+    def kind(self):  # type: ignore[override]  # the reason decides: a full account is a conflict, a plan that does not allow it forbidden
         return REASONS.get(self.reason, "forbidden")
 
-    @property  # type: ignore[override]
-    def code(self) -> str:
+    @property
+    def code(self) -> str:  # type: ignore[override]
         return f"playback_{self.reason}"
 
     @property

@@ -15,6 +15,7 @@ from api.main import create_app
 from api.ratelimit import Limits
 from backend.billing import plans
 from etl.load_catalogue import load_catalogue
+from tests.api import contract
 from tests.conftest import QUIRKS_CSV
 
 PASSWORD = "correct-horse-42"
@@ -39,7 +40,9 @@ def app(api_engine):
 
 @pytest.fixture(scope="module")
 def client(app) -> Iterator[TestClient]:
+    """The app's client; every answer is checked against the app's own OpenAPI (tests/api/contract.py)."""
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        contract.enforce(test_client, app.openapi())
         yield test_client
 
 

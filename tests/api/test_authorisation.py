@@ -78,6 +78,13 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/v1/me/profiles/{profile_id}/home"): MEMBER,
     ("GET", "/v1/me/profiles/{profile_id}/recommendations"): MEMBER,
     ("GET", "/v1/me/profiles/{profile_id}/recently-watched"): MEMBER,
+    ("GET", "/v1/me/avatar"): MEMBER,
+    ("PUT", "/v1/me/avatar"): MEMBER,
+    ("DELETE", "/v1/me/avatar"): MEMBER,
+    ("GET", "/v1/admin/plans/{plan_id}"): ADMIN,
+    ("PATCH", "/v1/admin/plans/{plan_id}"): ADMIN,
+    ("PATCH", "/v1/admin/titles/{title_id}"): ADMIN,
+    ("DELETE", "/v1/admin/titles/{title_id}"): ADMIN,
 }
 SAMPLE_PATH_VALUES = {
     "payment_id": "1",

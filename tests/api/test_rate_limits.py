@@ -62,3 +62,29 @@ def test_signed_in_calls_are_limited_per_account_not_per_ip(limited, clock):
     assert refused.headers["Retry-After"] == "12"
     # a forged bearer token does not get a bucket of its own: it counts against the address
     assert shared_ip.get("/v1/me", headers={"Authorization": "Bearer forged"}).status_code == 429
+
+
+def test_every_answer_carries_the_rate_limit_headers(limited, clock):
+    caller = TestClient(limited, client=("203.0.113.9", 5000))
+    answers = [caller.get("/v1/plans") for _ in range(4)]
+    assert [a.headers["RateLimit-Limit"] for a in answers] == ["3"] * 4
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert answers[-1].status_code == 429 and int(answers[-1].headers["RateLimit-Reset"]) == 60
+    assert int(answers[0].headers["RateLimit-Reset"]) == 20  # one call used: back in 60/3 s
+
+
+def test_a_forwarded_address_counts_only_behind_a_trusted_proxy(api_engine, clock):
+    def app(trusted: tuple[str, ...]):
+        limits = Limits(anonymous_per_minute=3, user_per_minute=5, trusted_proxies=trusted)
+        return create_app(api_engine, jwt_secret=SECRET, limits=limits, buckets=TokenBuckets(clock))
+
+    rotating = [{"X-Forwarded-For": f"198.51.100.{n}"} for n in range(1, 10)]
+    direct = TestClient(app(()), client=("203.0.113.50", 5000))
+    assert [direct.get("/v1/plans", headers=h).status_code for h in rotating] == [200] * 3 + [429] * 6
+
+    behind = TestClient(app(("10.0.0.0/8",)), client=("10.0.0.2", 5000))
+    assert [behind.get("/v1/plans", headers=h).status_code for h in rotating] == [200] * 9  # one bucket each
+    one_client = {"X-Forwarded-For": "192.0.2.77, 10.0.0.9"}  # the client, then a second trusted hop
+    assert [behind.get("/v1/plans", headers=one_client).status_code for _ in range(4)] == [200] * 3 + [429]
+    spoofed = TestClient(app(("10.0.0.0/8",)), client=("203.0.113.51", 5000))  # not a proxy: header ignored
+    assert [spoofed.get("/v1/plans", headers=h).status_code for h in rotating[:4]] == [200] * 3 + [429]
