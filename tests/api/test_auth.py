@@ -23,16 +23,18 @@ def test_register_returns_tokens_with_standard_claims(client):
 def test_register_twice_is_refused_with_the_backend_message(client):
     register(client, "twice")
     again = client.post("/v1/auth/register", json={"email": "twice@example.com", "name": "X", "password": PASSWORD})
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json()["error"] == {
-        "code": "account_rejected",
+        "code": "email_taken",
         "message": "An account with this email already exists. Sign in instead.",
+        "field": "email",
     }
 
 
 def test_weak_password_is_refused_before_anything_is_stored(client, api_engine):
     response = client.post("/v1/auth/register", json={"email": "weak@example.com", "name": "W", "password": "short"})
-    assert response.status_code == 400 and "password" in response.json()["error"]["message"]
+    assert response.status_code == 422 and "password" in response.json()["error"]["message"]
+    assert response.json()["error"]["field"] == "password"
     assert users.find_user_by_email(api_engine, "weak@example.com") is None
 
 
@@ -87,7 +89,7 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_session(client, api_engi
     assert client.get("/v1/me", headers=second["headers"]).status_code == 200
     # the first token again: reuse, so the whole session ends, the new tokens included
     reuse = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
-    assert reuse.status_code == 401 and reuse.json()["error"]["code"] == "invalid_refresh_token"
+    assert reuse.status_code == 401 and reuse.json()["error"]["code"] == "refresh_token_reused"
     assert client.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}).status_code == 401
     assert client.get("/v1/me", headers=second["headers"]).status_code == 401
     with api_engine.connect() as conn:
@@ -127,7 +129,7 @@ def test_password_change_ends_every_session_and_signs_this_client_in_again(clien
         headers=phone["headers"],
         json={"current_password": "not-it-123", "new_password": "brand-new-pass-7"},
     )
-    assert wrong.status_code == 400
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "wrong_password")
     changed = client.post(
         "/v1/auth/password",
         headers=phone["headers"],
@@ -155,4 +157,4 @@ def test_the_web_apps_sign_out_everywhere_and_suspension_end_api_sessions(client
     assert client.get("/v1/me", headers=suspended["headers"]).status_code == 401
     assert client.post("/v1/auth/refresh", json={"refresh_token": suspended["refresh_token"]}).status_code == 401
     sign_in = client.post("/v1/auth/sign-in", json={"email": "suspended@example.com", "password": PASSWORD})
-    assert sign_in.status_code == 401 and "suspended" in sign_in.json()["error"]["message"]
+    assert sign_in.status_code == 403 and "suspended" in sign_in.json()["error"]["message"]

@@ -173,7 +173,11 @@ def test_deleting_content_hides_it_keeps_it_and_is_idempotent(client, admin):
 
 
 def test_each_situation_has_its_status_and_code(client, admin, plan_ids):
-    member = register(client)
+    member, standard_subscriber = register(client), register(client)
+    subscribed = post(
+        client, "/v1/me/subscription", standard_subscriber, {"plan_id": plan_ids["Standard"], "card": GOOD_CARD}
+    )
+    assert subscribed.status_code == 201, subscribed.text
     cases = [
         (client.get("/v1/admin/plans/987654", headers=admin["headers"]), 404, "plan_not_found"),
         (post(client, "/v1/me/subscription", member, {"plan_id": 987654, "card": GOOD_CARD}), 404, "plan_not_found"),
@@ -277,7 +281,16 @@ def list_operations(schema: dict) -> list[str]:
 
 def test_every_list_paginates_the_same_way(schema):
     lists = list_operations(schema)
-    assert len(lists) >= 17
+    profile = "/v1/me/profiles/{profile_id}"
+    assert lists == sorted(
+        ["/v1/plans", "/v1/titles", "/v1/titles/{show_id}/similar", "/v1/me/profiles", "/v1/me/notifications"]
+        + ["/v1/me/subscription/history", "/v1/me/billing", "/v1/me/streams", "/v1/admin/plans", "/v1/admin/titles"]
+        + ["/v1/admin/users"]
+        + [
+            f"{profile}/{name}"
+            for name in ("continue-watching", "my-list", "home", "recommendations", "recently-watched")
+        ]
+    )
     for path in lists:
         names = {p["name"] for p in schema["paths"][path]["get"].get("parameters", [])}
         assert {"page", "page_size"} <= names, path

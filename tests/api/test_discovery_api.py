@@ -12,7 +12,7 @@ CARD = billing_state.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
 
 def member_with_profiles(client):
     member = register(client)
-    member["adult"] = client.get("/v1/me/profiles", headers=member["headers"]).json()[0]["profile_id"]
+    member["adult"] = client.get("/v1/me/profiles", headers=member["headers"]).json()["items"][0]["profile_id"]
     member["kids"] = post(client, "/v1/me/profiles", member, {"name": "Kids", "is_kids": True}).json()["profile_id"]
     return member
 
@@ -60,11 +60,11 @@ def test_my_list_and_ratings(client):
     base, headers = f"/v1/me/profiles/{member['adult']}", member["headers"]
     assert client.put(f"{base}/my-list/t1", headers=headers).status_code == 204
     assert client.put(f"{base}/my-list/t1", headers=headers).status_code == 204  # again: no change
-    assert [c["show_id"] for c in client.get(f"{base}/my-list", headers=headers).json()] == ["t1"]
+    assert [c["show_id"] for c in client.get(f"{base}/my-list", headers=headers).json()["items"]] == ["t1"]
     kids_base = f"/v1/me/profiles/{member['kids']}"
     refused = client.put(f"{kids_base}/my-list/t2", headers=headers)
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == "library_rejected"
-    assert client.get(f"{kids_base}/my-list", headers=headers).json() == []
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "title_not_found"
+    assert client.get(f"{kids_base}/my-list", headers=headers).json()["items"] == []
     assert client.delete(f"{base}/my-list/t1", headers=headers).status_code == 204
     assert client.delete(f"{base}/my-list/t1", headers=headers).status_code == 404
 
@@ -74,7 +74,9 @@ def test_my_list_and_ratings(client):
     details = client.get("/v1/titles/t1").json()
     assert details["ratings"]["love"] == 1 and details["reviews"][0]["text"] == "Lovely."
     assert "mine" not in details["reviews"][0]  # anonymous reviews
-    assert client.put(f"{base}/ratings/t1", headers=headers, json={"score": 3}).status_code == 422
+    assert client.put(f"{base}/ratings/t1", headers=headers, json={"score": 3, "review": None}).status_code == 422
+    no_review = client.put(f"{base}/ratings/t1", headers=headers, json={"score": 1})  # a PUT sends every field
+    assert no_review.status_code == 422 and no_review.json()["error"]["field"] == "body.review"
     assert client.delete(f"{base}/ratings/t1", headers=headers).status_code == 204
     assert client.get(f"{base}/ratings/t1", headers=headers).status_code == 404
 
@@ -86,15 +88,15 @@ def test_home_recommendations_and_recently_watched(client, api_engine, plan_ids)
     lease = post(
         client, "/v1/me/playback", member, {"profile_id": member["adult"], "show_id": "t1", "device_id": "device-home"}
     ).json()["lease_id"]
-    client.put(f"/v1/me/playback/{lease}/position", headers=headers, json={"position_seconds": 60})
-    rows = client.get(f"{base}/home", headers=headers).json()
+    client.put(f"/v1/me/playback/{lease}/position", headers=headers, json={"position_seconds": 60, "state": "playing"})
+    rows = client.get(f"{base}/home", headers=headers).json()["items"]
     keys = [r["key"] for r in rows]
     assert keys[0] == "continue" and rows[0]["items"][0]["show_id"] == "t1" and rows[0]["progress"]["t1"] > 0
-    assert [c["show_id"] for c in client.get(f"{base}/recently-watched", headers=headers).json()] == ["t1"]
-    recommended = client.get(f"{base}/recommendations", headers=headers).json()
+    assert [c["show_id"] for c in client.get(f"{base}/recently-watched", headers=headers).json()["items"]] == ["t1"]
+    recommended = client.get(f"{base}/recommendations", headers=headers).json()["items"]
     assert recommended and all(r["key"].startswith(("picks", "because:", "genre:", "popular")) for r in recommended)
     assert all(c["show_id"] != "t1" for r in recommended for c in r["items"])  # already watched
-    similar = client.get("/v1/titles/t1/similar").json()
+    similar = client.get("/v1/titles/t1/similar").json()["items"]
     assert similar and all(c["show_id"] != "t1" for c in similar)
     stranger = register(client)
     assert client.get(f"{base}/home", headers=stranger["headers"]).status_code == 404

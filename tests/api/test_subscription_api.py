@@ -43,7 +43,7 @@ def test_first_checkout_starts_a_trial_and_status_shows_the_entitlement(client, 
     status = client.get("/v1/me/subscription", headers=member["headers"]).json()
     assert status["entitlement"]["allowed"] is True and status["entitlement"]["access_level"] == "premium"
     assert status["card"] == {"brand": "Visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
-    history = client.get("/v1/me/subscription/history", headers=member["headers"]).json()
+    history = client.get("/v1/me/subscription/history", headers=member["headers"]).json()["items"]
     assert [e["kind"] for e in history] == ["trial_started"]
     kinds = [n["kind"] for n in client.get("/v1/me/notifications", headers=member["headers"]).json()["items"]]
     assert kinds == ["trial_started"]
@@ -64,7 +64,7 @@ def test_the_same_idempotency_key_twice_charges_once(client, api_engine, plan_id
     other = post(client, "/v1/me/subscription", returning_member, {"plan_id": plan_ids["Basic"]}, key=key)
     assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
     second = post(client, "/v1/me/subscription", returning_member, body)
-    assert second.status_code == 409 and second.json()["error"]["code"] == "billing_rejected"
+    assert second.status_code == 409 and second.json()["error"]["code"] == "subscription_exists"
     assert len(payments(api_engine, uid)) == 1
 
 
@@ -75,8 +75,9 @@ def test_a_declined_card_is_refused_again_on_replay_and_nothing_is_charged(
     body = {"plan_id": plan_ids["Basic"], "card": DECLINED_CARD}
     first = post(client, "/v1/me/subscription", returning_member, body, key=key)
     again = post(client, "/v1/me/subscription", returning_member, body, key=key)
-    assert first.status_code == again.status_code == 409
+    assert first.status_code == again.status_code == 402
     assert first.json() == again.json() and "declined" in first.json()["error"]["message"]
+    assert first.json()["error"]["code"] == "card_declined"
     assert payments(api_engine, returning_member["user"]["user_id"]) == []
 
 
@@ -106,9 +107,10 @@ def test_change_plan_cancel_resume_and_billing(client, plan_ids, returning_membe
     assert post(client, "/v1/me/subscription/resume", returning_member).json()["result"] == "cancel_undone"
     same = post(client, "/v1/me/subscription/change-plan", returning_member, {"plan_id": plan_ids["Premium"]})
     assert same.status_code == 409 and "already on Premium" in same.json()["error"]["message"]
+    assert same.json()["error"]["code"] == "already_on_plan"
     gone = post(client, "/v1/me/subscription/change-plan", returning_member, {"plan_id": 987654321})
-    assert gone.status_code == 409 and "not on sale" in gone.json()["error"]["message"]
-    bills = client.get("/v1/me/billing", headers=returning_member["headers"]).json()
+    assert (gone.status_code, gone.json()["error"]["code"]) == (404, "plan_not_found")
+    bills = client.get("/v1/me/billing", headers=returning_member["headers"]).json()["items"]
     assert [(b["amount"], b["status"]) for b in bills] == [("13.99", "succeeded")]
     receipt = client.get(f"/v1/me/billing/{bills[0]['payment_id']}/receipt", headers=returning_member["headers"])
     assert receipt.status_code == 200 and bills[0]["receipt"] in receipt.text
@@ -117,11 +119,11 @@ def test_change_plan_cancel_resume_and_billing(client, plan_ids, returning_membe
 
 def test_another_members_receipt_is_not_found(client, returning_member, plan_ids):
     post(client, "/v1/me/subscription", returning_member, {"plan_id": plan_ids["Basic"]})
-    [bill] = client.get("/v1/me/billing", headers=returning_member["headers"]).json()
+    [bill] = client.get("/v1/me/billing", headers=returning_member["headers"]).json()["items"]
     stranger = register(client)
     response = client.get(f"/v1/me/billing/{bill['payment_id']}/receipt", headers=stranger["headers"])
-    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
-    assert client.get("/v1/me/billing", headers=stranger["headers"]).json() == []
+    assert response.status_code == 404 and response.json()["error"]["code"] == "payment_not_found"
+    assert client.get("/v1/me/billing", headers=stranger["headers"]).json()["items"] == []
 
 
 def test_validation_errors_name_the_field(client):
@@ -142,22 +144,24 @@ def test_unknown_paths_and_methods_use_the_error_shape(client):
 
 def test_profiles_and_account_details(client):
     member = register(client)
-    assert [p["name"] for p in client.get("/v1/me/profiles", headers=member["headers"]).json()] == ["Ada"]
+    assert [p["name"] for p in client.get("/v1/me/profiles", headers=member["headers"]).json()["items"]] == ["Ada"]
     key = new_key()
     kids = post(client, "/v1/me/profiles", member, {"name": "Kids", "is_kids": True}, key=key)
     assert kids.status_code == 201 and kids.json()["maturity_cap"] == "older_kids"
     replay = post(client, "/v1/me/profiles", member, {"name": "Kids", "is_kids": True}, key=key)
     assert replay.json() == kids.json()  # replayed, not a duplicate-name refusal
     duplicate = post(client, "/v1/me/profiles", member, {"name": "kids"})
-    assert duplicate.status_code == 400 and "already a profile" in duplicate.json()["error"]["message"]
-    assert len(client.get("/v1/me/profiles", headers=member["headers"]).json()) == 2
+    assert duplicate.status_code == 409 and "already a profile" in duplicate.json()["error"]["message"]
+    assert duplicate.json()["error"]["code"] == "profile_name_taken"
+    assert client.get("/v1/me/profiles", headers=member["headers"]).json()["total"] == 2
     updated = client.patch(
         "/v1/me", headers=member["headers"], json={"name": "Ada King", "bio": "Engines.", "phone": "+44 20 7946 0958"}
     )
     assert updated.status_code == 200
     assert (updated.json()["display_name"], updated.json()["phone_e164"]) == ("Ada King", "+442079460958")
     bad_phone = client.patch("/v1/me", headers=member["headers"], json={"name": "Ada", "phone": "12"})
-    assert bad_phone.status_code == 400 and "phone" in bad_phone.json()["error"]["message"]
+    assert bad_phone.status_code == 422 and "phone" in bad_phone.json()["error"]["message"]
+    assert bad_phone.json()["error"]["field"] == "phone"
 
 
 def test_notifications_can_be_marked_read(client, plan_ids):
@@ -169,7 +173,7 @@ def test_notifications_can_be_marked_read(client, plan_ids):
 
 
 def test_plans_and_catalogue_are_open_to_everyone(client):
-    names = [p["name"] for p in client.get("/v1/plans").json()]
+    names = [p["name"] for p in client.get("/v1/plans").json()["items"]]
     assert names == ["Basic", "Standard", "Premium", "Standard Annual"]
     page = client.get("/v1/titles", params={"page_size": 2}).json()
     assert page["pages"] > 1 and len(page["items"]) == 2 and page["total"] > 2

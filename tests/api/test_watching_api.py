@@ -4,9 +4,12 @@ nothing of another member's profiles or streams reachable."""
 
 import pytest
 
+from backend.accounts import users
+from backend.admin import content as content_admin
 from backend.billing import checkout as billing_checkout
 from backend.billing import gateway as gateways
 from backend.billing import state as billing_state
+from backend.watching import playable
 from tests.api.conftest import new_key, post, register
 
 CARD = billing_state.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
@@ -15,7 +18,7 @@ CARD = billing_state.CardDetails(gateways.SUCCESS_CARD, 12, 2030, "123")
 def subscribed(client, api_engine, plan_ids, plan: str) -> dict:
     member = register(client)
     billing_checkout.checkout(api_engine, member["user"]["user_id"], plan_ids[plan], CARD, new_key())
-    member["profile_id"] = client.get("/v1/me/profiles", headers=member["headers"]).json()[0]["profile_id"]
+    member["profile_id"] = client.get("/v1/me/profiles", headers=member["headers"]).json()["items"][0]["profile_id"]
     return member
 
 
@@ -40,22 +43,27 @@ def test_play_report_resume_and_continue_watching(client, basic):
     assert (session["position_seconds"], session["duration_seconds"], session["episode"]) == (0, 101 * 60, None)
     assert session["media_url"].startswith("/static/generated/clip-") and session["media_url"].endswith(".webm")
     lease = session["lease_id"]
-    report = client.put(f"/v1/me/playback/{lease}/position", headers=basic["headers"], json={"position_seconds": 30})
+    report = client.put(
+        f"/v1/me/playback/{lease}/position", headers=basic["headers"], json={"position_seconds": 30, "state": "playing"}
+    )
     assert report.status_code == 200 and report.json()["state"] == "playing"
-    [row] = client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching", headers=basic["headers"]).json()
+    [row] = client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching", headers=basic["headers"]).json()[
+        "items"
+    ]
     assert (row["show_id"], row["position_seconds"]) == ("t1", 30)
-    assert [s["lease_id"] for s in client.get("/v1/me/streams", headers=basic["headers"]).json()] == [lease]
+    assert [s["lease_id"] for s in client.get("/v1/me/streams", headers=basic["headers"]).json()["items"]] == [lease]
     assert client.delete(f"/v1/me/playback/{lease}", headers=basic["headers"]).status_code == 204
-    assert client.get("/v1/me/streams", headers=basic["headers"]).json() == []
+    assert client.get("/v1/me/streams", headers=basic["headers"]).json()["items"] == []
     again = play(client, basic, "t1", device="device-0002").json()
     assert again["position_seconds"] == 30  # resumes
     done = client.put(
         f"/v1/me/playback/{again['lease_id']}/position",
         headers=basic["headers"],
-        json={"position_seconds": 0, "ended": True},
+        json={"position_seconds": 0, "state": "ended"},
     ).json()
     assert done["state"] == "completed"
-    assert client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching", headers=basic["headers"]).json() == []
+    row = client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching", headers=basic["headers"]).json()
+    assert row["items"] == [] and row["total"] == 0
 
 
 def test_the_same_key_starts_one_stream(client, basic):
@@ -64,7 +72,7 @@ def test_the_same_key_starts_one_stream(client, basic):
     first = post(client, "/v1/me/playback", basic, body, key=key)
     second = post(client, "/v1/me/playback", basic, body, key=key)
     assert first.json() == second.json() and second.headers["Idempotent-Replayed"] == "true"
-    assert len(client.get("/v1/me/streams", headers=basic["headers"]).json()) == 1
+    assert client.get("/v1/me/streams", headers=basic["headers"]).json()["total"] == 1
 
 
 def test_refusals_say_why(client, api_engine, basic, plan_ids):
@@ -89,7 +97,7 @@ def test_refusals_say_why(client, api_engine, basic, plan_ids):
     assert adult_title.status_code == 403 and adult_title.json()["error"]["code"] == "playback_maturity"
 
     never = register(client)
-    never["profile_id"] = client.get("/v1/me/profiles", headers=never["headers"]).json()[0]["profile_id"]
+    never["profile_id"] = client.get("/v1/me/profiles", headers=never["headers"]).json()["items"][0]["profile_id"]
     refused = play(client, never, "t1")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "playback_no_subscription"
     assert play(client, basic, "nope").status_code == 404
@@ -102,7 +110,7 @@ def test_series_play_episodes(client, basic):
     done = client.put(
         f"/v1/me/playback/{session['lease_id']}/position",
         headers=basic["headers"],
-        json={"position_seconds": session["duration_seconds"]},
+        json={"position_seconds": session["duration_seconds"], "state": "playing"},
     ).json()
     assert done["state"] == "completed" and done["next_episode"]["episode_number"] == 2
 
@@ -121,11 +129,13 @@ def test_another_members_profiles_and_streams_are_out_of_reach(client, api_engin
         client.get(f"/v1/me/profiles/{basic['profile_id']}/continue-watching", headers=other["headers"]).status_code
         == 404
     )
-    report = client.put(f"/v1/me/playback/{lease}/position", headers=other["headers"], json={"position_seconds": 99})
+    report = client.put(
+        f"/v1/me/playback/{lease}/position", headers=other["headers"], json={"position_seconds": 99, "state": "playing"}
+    )
     assert report.json()["state"] == "stopped"
     assert client.delete(f"/v1/me/streams/{lease}", headers=other["headers"]).status_code == 404
     assert client.delete(f"/v1/me/playback/{lease}", headers=other["headers"]).status_code == 204  # no-op
-    assert [s["lease_id"] for s in client.get("/v1/me/streams", headers=basic["headers"]).json()] == [lease]
+    assert [s["lease_id"] for s in client.get("/v1/me/streams", headers=basic["headers"]).json()["items"]] == [lease]
 
 
 def test_trailers_are_open_to_everyone(client):
@@ -138,3 +148,50 @@ def test_trailers_are_open_to_everyone(client):
 def test_media_are_served_by_the_api_and_a_missing_file_is_a_json_404(client):
     missing = client.get("/static/generated/no-such-clip.webm")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_a_pause_is_stored_and_reported_and_the_report_needs_its_state(client, basic):
+    lease = play(client, basic, "t1", device="device-pause").json()["lease_id"]
+    url = f"/v1/me/playback/{lease}/position"
+    paused = client.put(url, headers=basic["headers"], json={"position_seconds": 42, "state": "paused"})
+    assert paused.status_code == 200 and paused.json()["state"] == "paused"
+    [stream] = client.get("/v1/me/streams", headers=basic["headers"]).json()["items"]
+    assert (stream["lease_id"], stream["state"]) == (lease, "paused")
+    resumed = client.put(url, headers=basic["headers"], json={"position_seconds": 43, "state": "playing"})
+    assert resumed.json()["state"] == "playing"
+    assert client.get("/v1/me/streams", headers=basic["headers"]).json()["items"][0]["state"] == "playing"
+    partial = client.put(url, headers=basic["headers"], json={"position_seconds": 44})  # a PUT sends every field
+    assert partial.status_code == 422 and partial.json()["error"]["field"] == "body.state"
+    client.delete(f"/v1/me/playback/{lease}", headers=basic["headers"])
+
+
+def test_avatars_go_up_come_down_and_go_away(client):
+    member = register(client)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    assert client.get("/v1/me/avatar", headers=member["headers"]).json()["error"]["code"] == "avatar_not_found"
+    put = client.put("/v1/me/avatar", content=png, headers=member["headers"] | {"Content-Type": "image/png"})
+    assert put.status_code == 204 and client.get("/v1/me", headers=member["headers"]).json()["has_avatar"] is True
+    got = client.get("/v1/me/avatar", headers=member["headers"])
+    assert got.status_code == 200 and got.content == png and got.headers["content-type"] == "image/png"
+    not_a_picture = client.put("/v1/me/avatar", content=b"GIF89a...", headers=member["headers"])
+    assert (not_a_picture.status_code, not_a_picture.json()["error"]["field"]) == (422, "avatar")
+    too_big = client.put("/v1/me/avatar", content=png + b"\x00" * 1_100_000, headers=member["headers"])
+    assert too_big.status_code == 422 and "at most 1 MB" in too_big.json()["error"]["message"]
+    assert client.get("/v1/me/avatar", headers=member["headers"]).content == png  # a refusal changes nothing
+    stranger = register(client)
+    assert client.get("/v1/me/avatar", headers=stranger["headers"]).status_code == 404  # one's own only
+    assert client.delete("/v1/me/avatar", headers=member["headers"]).status_code == 204
+    assert client.get("/v1/me/avatar", headers=member["headers"]).status_code == 404
+    assert client.get("/v1/me", headers=member["headers"]).json()["has_avatar"] is False
+
+
+def test_free_titles_play_for_members_without_a_subscription(client, api_engine):
+    boss = users.register(api_engine, "free.boss@example.com", "Free Boss", "correct-horse-42", role="admin")
+    title_id = playable.find_title(api_engine, "t3").title_id
+    content_admin.patch_title(api_engine, title_id, {"access_level": "free"}, acting_user_id=boss.user_id)
+    never = register(client)
+    never["profile_id"] = client.get("/v1/me/profiles", headers=never["headers"]).json()["items"][0]["profile_id"]
+    free = play(client, never, "t3", device="device-free")
+    assert free.status_code == 201, free.text
+    assert play(client, never, "t1", device="device-free").json()["error"]["code"] == "playback_no_subscription"
+    content_admin.patch_title(api_engine, title_id, {"access_level": "basic"}, acting_user_id=boss.user_id)
