@@ -15,16 +15,16 @@
 Scale-out rules 15-17: sequential DDL on Citus; one statement per execute; columns added without
 constraints, then named constraints.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from alembic import op
 
 import database
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
