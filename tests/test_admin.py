@@ -19,6 +19,7 @@ from backend.billing import checkout as billing_checkout
 from backend.billing import gateway, lifecycle, plans, statements, subscriptions
 from backend.billing import job as billing_job
 from backend.billing import state as billing_state
+from backend.billing.errors import PlanNotFound
 from backend.core import audit
 from backend.core import errors as core_errors
 
@@ -232,7 +233,7 @@ def test_an_unused_plan_can_be_deleted_but_not_the_last_one_on_sale_deactivated(
     plan_admin.delete_plan(engine, plan_id, acting_user_id=admin_id)
     assert plan_rows(engine) == []
     assert audit_rows(engine)[-1]["before"]["name"] == "Family"
-    with pytest.raises(AdminError, match=re.escape("There is no such plan.")):
+    with pytest.raises(PlanNotFound, match=re.escape("There is no such plan.")):  # a 404 in the API
         plan_admin.update_plan(engine, plan_id, GOOD, acting_user_id=admin_id)
 
 

@@ -24,7 +24,6 @@ from backend.notify import notifications
 from backend.watching import access as watch_access
 from backend.watching import playable
 from backend.watching import progress as watch_progress
-from backend.watching import rules as watching_rules
 from backend.watching import streams as streaming
 from etl import load_catalogue as etl
 from tests.conftest import QUIRKS_CSV
@@ -181,6 +180,9 @@ def test_a_pause_is_stored_and_reported(engine, world):
             {"u": user.user_id, "l": session.lease_id},
         ).scalar_one()
     assert paused_at == at
-    later = at + timedelta(seconds=watching_rules.QUALIFIED_PLAY_SECONDS)
+    # A paused player keeps reporting every PAUSED_HEARTBEAT_SECONDS; the next report after it plays on resumes.
+    held = at + timedelta(seconds=streaming.PAUSED_HEARTBEAT_SECONDS)
+    assert watch_progress.report(engine, user.user_id, session.lease_id, 30, held, paused=True).state == "paused"
+    later = held + timedelta(seconds=streaming.PAUSED_HEARTBEAT_SECONDS)
     assert watch_progress.report(engine, user.user_id, session.lease_id, 35, later).state == "playing"
     assert streaming.live_streams(engine, user.user_id, later)[0].state == "playing"
