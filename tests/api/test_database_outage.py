@@ -60,6 +60,9 @@ class Relay:
     def cut(self) -> None:
         """The database goes away: the listener closes (new connections are refused), live ones drop."""
         assert self.listener is not None
+        # shutdown() wakes the thread blocked in accept(); close() alone leaves that accept() taking connections.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         for connection in self.open:
             with contextlib.suppress(OSError):

@@ -73,7 +73,7 @@ def test_an_admin_creates_a_plan_and_a_subscriber_sees_and_buys_it(page, admin_p
     create = admin_page.locator("[data-testid='stForm']").first
     create.get_by_role("textbox", name="Name").fill("Family")
     create.get_by_role("textbox", name="Price (USD)").fill("0")
-    create.get_by_role("spinbutton", name="Streams at once").fill("6")
+    create.get_by_role("spinbutton", name="Devices at once").fill("6")
     create.get_by_role("button", name="Create plan").click()
     expect(admin_page.get_by_text("The price must be above 0 and at most 1,000.00.")).to_be_visible()
     assert "Family" not in [p.name for p in plans.active_plans(db)]  # bad input changed nothing
