@@ -1,8 +1,11 @@
-"""The signed-in member's account: profile details, picture, email, password, sign out."""
+"""The signed-in member's account: profile details, picture, email, password, notification settings, sign out."""
+
+from datetime import UTC, datetime
 
 import streamlit as st
 
 from backend.accounts import details, links, passwords, sessions, users
+from backend.notify import preferences
 from ui.refusals import attempt
 from ui.session import accounts_changed, app_base_url, engine, sign_in, sign_out, through_app
 
@@ -69,6 +72,43 @@ with st.form("change_password", clear_on_submit=True):
             accounts_changed()
             sign_in(user.email, new_password)  # a fresh cookie for this session; older ones stop working
             st.success("Password changed. Your other sessions are signed out.")
+
+saved_choices = preferences.preferences(engine(), user.user_id)
+genres = preferences.genre_names(engine())
+with st.form("notification_settings"):
+    st.subheader("Notifications")
+    st.caption(
+        "Receipts, failed payments and the end of a subscription always reach you, in the app and by email. "
+        "These notes are up to you."
+    )
+    reminders = st.checkbox(
+        "Reminders 3 days before a renewal, the end of a free trial, or the end of a cancelled subscription",
+        value=saved_choices.reminders,
+    )
+    new_titles = st.checkbox("A weekly note of new titles in my genres", value=saved_choices.new_titles)
+    followed = st.multiselect(
+        "My genres for the new-titles note",
+        list(genres),
+        default=[g for g in saved_choices.genre_ids if g in genres],
+        format_func=genres.get,
+        max_selections=preferences.MAX_GENRES,
+        placeholder="None chosen: the 3 genres I watch most",
+    )
+    by_email = st.checkbox("Send these notes by email too", value=saved_choices.email)
+    if st.form_submit_button("Save notification settings"):
+        done, _ = attempt(
+            lambda: preferences.save(
+                engine(),
+                user.user_id,
+                reminders=reminders,
+                new_titles=new_titles,
+                email=by_email,
+                genre_ids=followed,
+                now=datetime.now(UTC),
+            )
+        )
+        if done:
+            st.success("Notification settings saved.")
 
 out, everywhere = st.columns(2)
 if out.button("Sign out", type="primary"):

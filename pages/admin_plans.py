@@ -5,6 +5,7 @@ import streamlit as st
 from backend.admin import plans as plan_admin
 from backend.admin.plans import PlanInput
 from backend.billing.lifecycle import period_label
+from backend.core.money import format_amount
 from ui.admin import acting_user_id, attempt, show_flash
 from ui.refusals import allowed
 from ui.session import engine, through_app
@@ -24,7 +25,7 @@ st.dataframe(
     [
         {
             "plan": p["name"],
-            "price": f"{p['currency']} {p['price']:,.2f} / {period_label(p['validity_days'])}",
+            "price": f"{p['currency']} {format_amount(p['price'])} / {period_label(p['validity_days'])}",
             "validity days": p["validity_days"],
             "on sale": p["is_active"],
             "devices": p["max_devices_allowed"],

@@ -4,6 +4,7 @@ import streamlit as st
 
 from backend.accounts import users
 from backend.admin import accounts as account_admin
+from backend.core.money import format_amount
 from ui.admin import acting_user_id, attempt, show_flash
 from ui.refusals import allowed
 from ui.session import engine, through_app
@@ -84,7 +85,8 @@ if sub is None:
 else:
     ends = sub["ended_at"] or sub["current_period_end"]
     st.text(
-        f"{sub['plan_name']} · {sub['status']} · {sub['currency']} {sub['price']:,.2f} / {sub['billing_period']}"
+        f"{sub['plan_name']} · {sub['status']} · {sub['currency']} {format_amount(sub['price'])}"
+        f" / {sub['billing_period']}"
         f" · since {sub['started_at']:%Y-%m-%d} · {'ended' if sub['ended_at'] else 'period ends'} {ends:%Y-%m-%d}"
         + (" · cancels at period end" if sub["cancel_at_period_end"] else "")
     )
@@ -97,7 +99,7 @@ if page["billing"]:
                 "date": f"{b['attempted_at']:%Y-%m-%d %H:%M}",
                 "kind": b["kind"],
                 "plan": b["plan_name"],
-                "amount": f"{b['currency']} {b['amount']:,.2f}",
+                "amount": f"{b['currency']} {format_amount(b['amount'])}",
                 "status": b["status"],
                 "failure": b["failure_reason"] or "",
                 "receipt": b["receipt"] or "",

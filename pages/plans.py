@@ -8,6 +8,7 @@ from backend.billing import checkout as billing_checkout
 from backend.billing import gateway, lifecycle, plans, subscriptions
 from backend.billing import state as billing_state
 from backend.catalogue.rules import level_summary
+from backend.core.money import format_amount
 from ui.refusals import attempt
 from ui.session import engine, through_app
 
@@ -54,7 +55,7 @@ if first_time and lifecycle.trial_days() > 0:
     button = f"Start {lifecycle.trial_days()}-day free trial"
 else:
     st.markdown(f"You pay **{chosen.price_label}** now; it renews automatically until you cancel.")
-    button = f"Pay {chosen.currency} {chosen.price:,.2f}"
+    button = f"Pay {chosen.currency} {format_amount(chosen.price)}"
 saved = subscriptions.card_on_file(engine(), user.user_id)
 key = st.session_state.setdefault("checkout_key", uuid.uuid4().hex)
 with st.form("checkout"):

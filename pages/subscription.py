@@ -10,6 +10,7 @@ import streamlit as st
 
 from backend.billing import gateway, plans, statements, subscriptions
 from backend.billing import state as billing_state
+from backend.core.money import format_amount
 from backend.notify import notifications
 from ui.refusals import attempt
 from ui.session import engine, through_app
@@ -60,10 +61,10 @@ if sub is None:
     st.info("You have no subscription yet.")
     st.page_link("pages/plans.py", label="Choose a plan", icon=":material/sell:")
 else:
-    price = f"{sub.currency} {sub.price:,.2f} / {sub.billing_period}"
+    price = f"{sub.currency} {format_amount(sub.price)} / {sub.billing_period}"
     if sub.status == "past_due":
         st.error(
-            f"Your payment of {sub.currency} {sub.price:,.2f} failed. We will retry over the next days; "
+            f"Your payment of {sub.currency} {format_amount(sub.price)} failed. We will retry over the next days; "
             f"update your card or retry now to keep watching after {day(sub.grace_until)}.",
             icon=":material/warning:",
         )
@@ -158,7 +159,7 @@ else:
                     "Period": f"{h['period_start']:%Y-%m-%d} to {h['period_end']:%Y-%m-%d}"
                     if h["period_start"]
                     else "",
-                    "Amount": f"{h['currency']} {h['amount']:,.2f}",
+                    "Amount": f"{h['currency']} {format_amount(h['amount'])}",
                     "Status": "Paid"
                     if h["status"] == "succeeded"
                     else f"Failed ({(h['failure_reason'] or '').replace('_', ' ')})",

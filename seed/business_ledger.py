@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from backend.billing import charge_keys
 from seed.business_records import (
     CARD_BRAND,
     CARD_LAST4,
@@ -180,9 +181,16 @@ class Ledger:
         sub_id = self.first_id + log["sub"]
         had_trial = self.sub["trial_end"][log["sub"].to_numpy()] > 0
         first = log["number"].to_numpy() == 1
-        kind = np.select(
-            [log["attempt"].to_numpy() > 1, first & had_trial, first], ["retry", "conversion", "checkout"], "renewal"
+        attempt = log["attempt"].to_numpy()
+        kind = np.select([attempt > 1, first & had_trial, first], ["retry", "conversion", "checkout"], "renewal")
+        # The one key scheme (backend.billing.charge_keys): what the charge pays for, and which attempt it is.
+        named = charge_keys.charge_keys(
+            sub_id.to_numpy(),
+            log["period_start"].to_numpy(),
+            np.where(attempt > 1, np.char.add("retry", (attempt - 1).astype(str)), kind),
         )
+        seeded_form = np.char.add("seed-", sub_id.to_numpy().astype(str))
+        keys = np.where(kind == "checkout", charge_keys.checkout_keys(seeded_form), named)
         return pd.DataFrame(
             {
                 "user_id": log["user_id"],
@@ -190,12 +198,7 @@ class Ledger:
                 "plan_id": self.plans.plan_id[log["plan"]],
                 "amount": cents_text(log["amount"].to_numpy()),
                 "status": np.where(log["ok"], "succeeded", "failed"),
-                "idempotency_key": "seed-"
-                + sub_id.astype(str)
-                + "-"
-                + log["number"].astype(str)
-                + "-"
-                + log["attempt"].astype(str),
+                "idempotency_key": keys,
                 "failure_reason": log["reason"].mask(log["reason"] == ""),
                 "period_start": log["period_start"],
                 "period_end": log["period_end"],

@@ -27,8 +27,9 @@ from backend.analytics import mrr_replay, rollups
 from backend.core import jobs, locks
 from backend.core.settings import run_cli
 from backend.watching import partitions
-from seed import business_records, population, viewing
+from seed import business_records, population, rhythms, viewing
 from seed import sessions as viewing_sessions
+from seed.business_records import DAY
 from seed.copy import reserve_ids
 from seed.options import DEFAULT_SEED, DEMO_PASSWORD, JOB_NAME, VIEWING_CHUNK, Options, Progress, SeedError
 from seed.synthesis import Generated, generate, plans_and_catalogue, review_pool
@@ -137,9 +138,20 @@ def _load_viewing(
     plan_frame: pd.DataFrame,
     progress: Progress,
 ) -> dict[str, int]:
-    _start, end = options.window()
+    start, end = options.window()
     premium = dict(zip(plan_frame["plan_id"], plan_frame["access_level"] == "premium", strict=True))
-    segments = viewing.entitlement_segments(g.business.events, premium, end)
+    screens = dict(zip(plan_frame["plan_id"], plan_frame["max_devices_allowed"], strict=True))
+    segments = viewing.entitlement_segments(g.business.events, premium, end, screens)
+    members = g.accounts[g.accounts["role"] == "subscriber"]
+    first_day = start // DAY - 2
+    clock = viewing_sessions.Clock(
+        zone=pd.Series(members["zone"].to_numpy(), index=members["user_id"].to_numpy()),
+        southern=pd.Series(
+            rhythms.is_southern(members["country_code"].to_numpy()), index=members["user_id"].to_numpy()
+        ),
+        offsets=rhythms.utc_offsets(first_day, (end - start) // DAY + 5),
+        first_day=first_day,
+    )
     reviews = review_pool(options.seed)
     members = g.engagement.index.to_numpy()
     totals: dict[str, int] = {"playback_events": 0, "viewing_progress": 0, "list_entries": 0, "ratings": 0}
@@ -149,7 +161,7 @@ def _load_viewing(
         chunk = members[number * VIEWING_CHUNK : (number + 1) * VIEWING_CHUNK]
         these = segments[segments["user_id"].isin(chunk)]
         result = viewing.simulate_viewing(
-            rng, catalogue, these, g.profiles[g.profiles["user_id"].isin(chunk)], g.engagement, reviews, end
+            rng, catalogue, these, g.profiles[g.profiles["user_id"].isin(chunk)], g.engagement, reviews, end, clock
         )
         for table, count in copy_viewing(conn, result).items():
             totals[table] += count
@@ -255,7 +267,12 @@ def run_logged(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m seed.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=Options.subscribers, help="accounts to create (5,000)")
-    parser.add_argument("--months", type=int, default=Options.months, help="months of history (12)")
+    parser.add_argument(
+        "--months",
+        type=int,
+        default=Options.months,
+        help="complete calendar months of history before the month to date (12)",
+    )
     parser.add_argument("--end", type=date.fromisoformat, help="last day, YYYY-MM-DD (default today, UTC)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same data)")
     parser.add_argument("--reset", action="store_true", help="replace previously seeded data (only that)")

@@ -39,9 +39,12 @@ class Options:
     reset: bool = False
 
     def window(self) -> tuple[int, int]:
-        """[start, end) in Unix seconds: the `months` calendar months up to the start of `end` (UTC)."""
+        """[start, end) in Unix seconds (UTC): `months` complete calendar months, then the month of `end` up
+        to the start of that day. --months 12 --end 2026-12-07 is 2025-12-01 to 2026-12-07: twelve
+        complete months plus the month to date (none when `end` is the first of a month)."""
         end = datetime(self.end.year, self.end.month, self.end.day, tzinfo=UTC)
-        return int((end - relativedelta(months=self.months)).timestamp()), int(end.timestamp())
+        start = datetime(self.end.year, self.end.month, 1, tzinfo=UTC) - relativedelta(months=self.months)
+        return int(start.timestamp()), int(end.timestamp())
 
     def as_json(self) -> dict:
         return {

@@ -15,6 +15,8 @@ import pandas as pd
 from faker import Faker
 
 from backend.catalogue.rules import KIDS_PROFILE_CAP
+from seed import rhythms
+from seed.rhythms import EVENING, WEEKDAY
 
 DAY = 86_400
 # (country, Faker locale, calling code, national digits, share of accounts)
@@ -45,9 +47,6 @@ LANDING_PAGES = np.array(["/", "/plans", "/browse", "/title", "/sign-up"])
 LANDING_WEIGHTS = np.array([0.40, 0.20, 0.20, 0.12, 0.08])
 DEVICES = np.array(["tv", "web", "mobile", "tablet"])
 DEVICE_WEIGHTS = np.array([0.45, 0.20, 0.27, 0.08])
-SEASON = np.array([1.25, 1.05, 1.0, 0.95, 0.9, 0.85, 0.85, 0.9, 1.0, 1.05, 1.15, 1.3])  # by calendar month
-WEEKDAY = np.array([1.0, 1.0, 1.0, 1.05, 1.15, 1.3, 1.25])  # Monday..Sunday
-EVENING = np.array([1, 1, 1, 1, 1, 1, 2, 3, 3, 3, 3, 4, 5, 5, 4, 4, 5, 6, 9, 12, 14, 13, 9, 4], dtype=float)
 FAMILY_NAMES = np.array(["Sam", "Jamie", "Alex", "Robin", "Charlie", "Taylor", "Jordan", "Casey", "Riley", "Morgan"])
 GROWTH = np.log(3.0)  # signups per day triple over the window
 STAFF = [("demo.admin@example.com", "Demo Admin", "admin"), ("demo.analyst@example.com", "Demo Analyst", "analyst")]
@@ -61,13 +60,12 @@ class Population:
 
 
 def day_weights(start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-    """(day start instants, relative signup weight of each day): growth, seasonality, weekends."""
+    """(day start instants, relative signup weight of each day): growth, the holiday peak and summer dip,
+    weekends."""
     days = np.arange(start, end, DAY)
-    as_dates = days.astype("datetime64[s]").astype("datetime64[D]")
-    month_index = as_dates.astype("datetime64[M]").astype(int) % 12
-    weekday = (as_dates.astype(int) + 3) % 7  # 1970-01-01 was a Thursday
     progress = (days - start) / max(end - start, 1)
-    return days, np.exp(GROWTH * progress) * SEASON[month_index] * WEEKDAY[weekday]
+    numbers = days // DAY
+    return days, np.exp(GROWTH * progress) * rhythms.seasonal(numbers) * WEEKDAY[rhythms.weekday(numbers)]
 
 
 def sample_instants(
@@ -117,6 +115,7 @@ def make_accounts(rng: np.random.Generator, n: int, start: int, end: int, seed: 
         f"{slugs[f]}.{slugs[la]}{i + 1}@{d}" for i, (f, la, d) in enumerate(zip(first, last, domains, strict=True))
     ]
     country = np.array([m[0] for m in MARKETS])[market]
+    zone = rhythms.assign_zones(rng, country)
     accounts = pd.DataFrame(
         {
             "email": emails,
@@ -126,6 +125,7 @@ def make_accounts(rng: np.random.Generator, n: int, start: int, end: int, seed: 
             "phone_e164": _phones(rng, market),
             "role": "subscriber",
             "created_at": created,
+            "zone": zone,
         }
     )
     staff = pd.DataFrame(
@@ -137,6 +137,7 @@ def make_accounts(rng: np.random.Generator, n: int, start: int, end: int, seed: 
             "phone_e164": None,
             "role": [s[2] for s in STAFF],
             "created_at": start,
+            "zone": 0,
         }
     )
     return pd.concat([accounts, staff], ignore_index=True)

@@ -1,4 +1,5 @@
-"""Viewing sessions: the catalogue as arrays, who watches what and when, and how far each session gets."""
+"""Viewing sessions: the catalogue as arrays, who watches what and when (in local time, within the plan's
+screens), and how far each session gets."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ import pandas as pd
 
 from backend.catalogue.rules import KIDS_AUDIENCES
 from backend.watching import rules as watching_rules
+from seed import rhythms, screens
 from seed.business_records import DAY
-from seed.population import DEVICE_WEIGHTS, DEVICES, EVENING, WEEKDAY
-
-SESSIONS_PER_DAY = 0.45  # per household at engagement 1
-
+from seed.population import DEVICE_WEIGHTS, DEVICES
+from seed.rhythms import EVENING, WEEKDAY
 
 FAVOURITE_GENRE_SHARE = 0.55
-
-
 MAX_BINGE = 6
+ABANDON_SECONDS = 300  # an early abandon stops within this many seconds
+EPISODE_PAUSE = 20  # seconds between two episodes of one session
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Catalogue:
     episode_count: np.ndarray
     episode_id: np.ndarray
     episode_runtime: np.ndarray
+    longest: np.ndarray  # per title: the film's runtime, or its longest episode (seconds)
     _pools: dict
 
     @classmethod
@@ -56,6 +57,9 @@ class Catalogue:
         start = np.r_[0, np.cumsum(counts)[:-1]]
         is_series = (titles["kind"] == "tv_show").to_numpy() & (counts > 0)
         runtime = titles["duration_minutes"].fillna(90).to_numpy(np.int64) * 60
+        episode_runtime = episodes["duration_minutes"].to_numpy(np.int64) * 60
+        longest_episode = np.zeros(n, dtype=np.int64)
+        np.maximum.at(longest_episode, episodes["index"].to_numpy(), episode_runtime)
         return cls(
             titles["title_id"].to_numpy(np.int64),
             is_series,
@@ -68,7 +72,8 @@ class Catalogue:
             start,
             counts,
             episodes["episode_id"].to_numpy(np.int64),
-            episodes["duration_minutes"].to_numpy(np.int64) * 60,
+            episode_runtime,
+            np.where(is_series, longest_episode, runtime),
             {},
         )
 
@@ -99,24 +104,54 @@ class Catalogue:
         return chosen
 
 
+@dataclass(frozen=True)
+class Clock:
+    """Where the viewing happens in time: each account's zone and hemisphere, and every zone's UTC offset
+    for each day of the window (rhythms.utc_offsets)."""
+
+    zone: pd.Series  # by user_id: index into rhythms.ZONE_NAMES
+    southern: pd.Series  # by user_id
+    offsets: np.ndarray  # [zone, day - first_day]
+    first_day: int  # Unix day of offsets[:, 0]
+
+    def offset(self, zone: np.ndarray, day: np.ndarray) -> np.ndarray:
+        column = np.clip(day - self.first_day, 0, self.offsets.shape[1] - 1)
+        return self.offsets[zone, column]
+
+
+def _local_evening_starts(rng, clock: Clock, users: np.ndarray, instants: np.ndarray) -> np.ndarray:
+    """Move each instant to an hour drawn from the evening curve on its local day, thinned by the local
+    weekday and the season of the member's hemisphere; dropped ones are -1. Returned in UTC."""
+    zone = clock.zone.reindex(users).fillna(0).to_numpy(np.int64)
+    local_day = (instants + clock.offset(zone, instants // DAY)) // DAY
+    local_seconds = rng.choice(24, size=users.size, p=EVENING / EVENING.sum()) * 3600 + rng.integers(
+        0, 3600, users.size
+    )
+    start = local_day * DAY + local_seconds - clock.offset(zone, local_day)
+    southern = clock.southern.reindex(users).fillna(False).to_numpy(bool)
+    season = rhythms.seasonal(local_day, southern) / (1 + rhythms.HOLIDAY_PEAK)
+    keep = rng.random(users.size) < WEEKDAY[rhythms.weekday(local_day)] / WEEKDAY.max() * season
+    return np.where(keep, start, -1)
+
+
 def draw_sessions(
-    rng, catalogue: Catalogue, segments: pd.DataFrame, profiles: pd.DataFrame, engagement
+    rng, catalogue: Catalogue, segments: pd.DataFrame, profiles: pd.DataFrame, engagement, clock: Clock, rate: float
 ) -> pd.DataFrame:
+    """Sessions (sittings of one film or a run of episodes) of the accounts in `segments`, `rate` drawn per
+    household and day at engagement 1 before the local weekday and season thin them, each with what it will
+    play and how far (binge, outcome) and a reservation no longer than it can last; kept only where the
+    profile is free and a screen of the plan is (seed.screens)."""
     household = profiles.groupby("user_id").size()
     users = segments["user_id"].to_numpy()
     size = household.reindex(users).fillna(1).to_numpy()
-    rate = SESSIONS_PER_DAY * np.asarray(pd.Series(engagement).reindex(users).fillna(1.0)) * (1 + 0.35 * (size - 1))
+    intensity = rate * np.asarray(pd.Series(engagement).reindex(users).fillna(1.0)) * (1 + 0.35 * (size - 1))
     length = (segments["end"] - segments["start"]).to_numpy()
-    count = rng.poisson(rate * length / DAY)
-    seg_index = np.repeat(np.arange(len(segments)), count)
-    start = segments["start"].to_numpy()[seg_index] + (rng.random(seg_index.size) * length[seg_index]).astype(np.int64)
-    # Evening and weekend rhythm: move each session to an hour drawn from the evening curve, thin weekdays.
-    day = start - start % DAY
-    start = day + rng.choice(24, size=start.size, p=EVENING / EVENING.sum()) * 3600 + rng.integers(0, 3600, start.size)
-    weekday = ((day // DAY) + 3) % 7
-    keep = rng.random(start.size) < WEEKDAY[weekday] / WEEKDAY.max()
-    keep &= (start >= segments["start"].to_numpy()[seg_index]) & (start < segments["end"].to_numpy()[seg_index])
-    seg_index, start = seg_index[keep], start[keep]
+    seg_index = np.repeat(np.arange(len(segments)), rng.poisson(intensity * length / DAY))
+    seg_start, seg_end = segments["start"].to_numpy()[seg_index], segments["end"].to_numpy()[seg_index]
+    instants = seg_start + (rng.random(seg_index.size) * length[seg_index]).astype(np.int64)
+    start = _local_evening_starts(rng, clock, users[seg_index], instants)
+    inside = (start >= seg_start) & (start < seg_end)
+    seg_index, start = seg_index[inside], start[inside]
     user = users[seg_index]
     # Profile: the account holder watches most; others share the rest.
     by_user = profiles.sort_values(["user_id", "slot"])
@@ -131,7 +166,18 @@ def draw_sessions(
     genre = np.where(rng.random(user.size) < FAVOURITE_GENRE_SHARE, favourite, -1)
     premium = segments["premium"].to_numpy(bool)[seg_index]
     title = catalogue.sample(rng, premium, kids, genre)
-    device = DEVICES[rng.choice(DEVICES.size, size=user.size, p=DEVICE_WEIGHTS)]
+    n = user.size
+    series = catalogue.is_series[np.maximum(title, 0)]
+    binge = np.where(series, np.minimum(rng.geometric(0.45, n), MAX_BINGE), 1)
+    outcome = rng.random(n)  # < 0.55 finishes, < 0.85 stops part-way, else abandons early
+    part_way = rng.uniform(0.15, 0.85, n)
+    longest = catalogue.longest[np.maximum(title, 0)]
+    last = np.select([outcome < 0.55, outcome < 0.85], [longest, np.ceil(part_way * longest)], ABANDON_SECONDS)
+    reserved_end = start + (binge - 1) * (longest + EPISODE_PAUSE) + np.minimum(last, longest).astype(np.int64)
+    keep = (title >= 0) & (reserved_end <= segments["end"].to_numpy()[seg_index])
+    screens_at_start = segments["max_streams"].to_numpy(np.int64)[seg_index]
+    keep[keep] = screens.feasible(user[keep], profile_id[keep], start[keep], reserved_end[keep], screens_at_start[keep])
+    device = DEVICES[rng.choice(DEVICES.size, size=n, p=DEVICE_WEIGHTS)]
     sessions = pd.DataFrame(
         {
             "user_id": user,
@@ -143,10 +189,15 @@ def draw_sessions(
             "segment_end": segments["end"].to_numpy()[seg_index],
             "device": device,
             "genre": genre,
+            "binge": binge,
+            "outcome": outcome,
+            "part_way": part_way,
+            "reserved_end": reserved_end,
         }
-    )
-    sessions = sessions[sessions["title"] >= 0]
-    return sessions.sort_values(["user_id", "profile_id", "title", "start"], kind="stable").reset_index(drop=True)
+    )[keep]
+    sessions = sessions.sort_values(["user_id", "profile_id", "title", "start"], kind="stable").reset_index(drop=True)
+    sessions["chain"] = sessions.groupby(["profile_id", "title"], sort=False).ngroup()
+    return sessions
 
 
 def watch_sessions(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -155,22 +206,18 @@ def watch_sessions(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[st
     title = sessions["title"].to_numpy()
     series = catalogue.is_series[title]
     occurrence = sessions.groupby(["profile_id", "title"], sort=False).cumcount().to_numpy()
-    binge = np.where(series, np.minimum(rng.geometric(0.45, n), MAX_BINGE), 1)
-    outcome = rng.random(n)  # < 0.55 finishes, < 0.85 stops part-way, else abandons early
-    part_way = rng.uniform(0.15, 0.85, n)
+    binge, outcome, part_way = (sessions[c].to_numpy() for c in ("binge", "outcome", "part_way"))
     cursor = np.zeros(n, dtype=np.int64)  # episode index (films: 0)
     resume = np.zeros(n, dtype=np.int64)  # position to resume from in that episode
     # Sequential per (profile, title): each occurrence starts where the previous one left off.
     last_episode = np.zeros(n, dtype=np.int64)
     last_position = np.zeros(n, dtype=np.int64)
     last_done = np.zeros(n, dtype=bool)
-    start = sessions["start"].to_numpy().copy()
-    busy_until = np.zeros(n, dtype=np.int64)  # when the session's last episode ends
+    start = sessions["start"].to_numpy()
     for k in range(int(occurrence.max(initial=-1)) + 1):
         rows = np.flatnonzero(occurrence == k)
         if k > 0:
             prev = rows - 1
-            start[rows] = np.maximum(start[rows], busy_until[prev] + 600)  # never while the last one still plays
             finished = last_done[prev]
             cursor[rows] = np.where(finished, last_episode[prev] + series[rows], last_episode[prev])
             cursor[rows] = np.where(~series[rows] & finished, 0, cursor[rows])  # a film seen to the end: a re-watch
@@ -181,12 +228,11 @@ def watch_sessions(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[st
         watched_to = np.select(
             [outcome[rows] < 0.55, outcome[rows] < 0.85],
             [runtime * rng.uniform(0.92, 1.0, rows.size), runtime * part_way[rows]],
-            start_at + rng.integers(20, 300, rows.size),
+            start_at + rng.integers(20, ABANDON_SECONDS, rows.size),
         ).astype(np.int64)
         watched_to = np.clip(np.maximum(watched_to, start_at + 1), 1, runtime)
         last_episode[rows] = final_episode
         last_position[rows] = watched_to
-        busy_until[rows] = start[rows] + (binge[rows] - 1) * (runtime + 20) + watched_to - start_at
         last_done[rows] = watched_to >= watching_rules.COMPLETED_AT * runtime
     # One event per episode watched in a session: all but the last run to the end.
     episodes = np.repeat(np.arange(n), binge)
@@ -200,8 +246,8 @@ def watch_sessions(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[st
     start_pos = np.minimum(start_pos, runtime - 1)
     end_pos = np.where(is_last, np.clip(last_position[episodes], start_pos + 1, runtime), runtime)
     watched = end_pos - start_pos
-    # Episodes of one session follow each other with a short pause.
-    offset = pd.Series(watched + 20).groupby(episodes).cumsum().to_numpy() - (watched + 20)
+    # Episodes of one session follow each other with a short pause (all inside the session's reservation).
+    offset = pd.Series(watched + EPISODE_PAUSE).groupby(episodes).cumsum().to_numpy() - (watched + EPISODE_PAUSE)
     started = start[episodes] + offset
     episode_id = np.where(
         series[episodes],
@@ -225,6 +271,7 @@ def watch_sessions(rng, catalogue: Catalogue, sessions: pd.DataFrame) -> dict[st
         "duration_seconds": runtime,
         "completed": end_pos >= watching_rules.COMPLETED_AT * runtime,
         "segment_end": sessions["segment_end"].to_numpy()[episodes],
+        "chain": sessions["chain"].to_numpy()[episodes],
     }
 
 

@@ -174,8 +174,14 @@ def copy_viewing(conn: Connection, v: viewing.Viewing) -> dict[str, int]:
 
 
 def delete_seeded(conn: Connection) -> int:
-    """Remove every seeded row: the per-user tables' rows of seeded users, then those users and visitors."""
-    seeded = conn.execute(text("SELECT count(*) FROM users WHERE is_seeded")).scalar_one()
+    """Remove every seeded row: the per-user tables' rows of seeded users, then those users and visitors.
+
+    The seeded accounts' rows are locked first, as every billing step and member action locks its account:
+    work on an account already under way finishes before its rows go, and work that starts later (the
+    billing job takes accounts with SKIP LOCKED) leaves the account alone and then finds it gone."""
+    seeded = conn.execute(
+        text("SELECT count(*) FROM (SELECT user_id FROM users WHERE is_seeded FOR UPDATE) locked")
+    ).scalar_one()
     per_user = (
         conn.execute(
             text("""

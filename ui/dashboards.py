@@ -26,7 +26,7 @@ Conventions (be consistent):
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import plotly.express as px
@@ -35,6 +35,7 @@ import plotly.io as pio
 import streamlit as st
 
 from backend.analytics import reading, selection
+from backend.core.money import format_amount
 from ui.refusals import allowed
 from ui.session import engine
 
@@ -127,8 +128,9 @@ def filter_bar(acting_user_id: int) -> tuple[selection.Period, selection.Filters
         st.session_state[key] = value
     labels = [_month_label(m) for m in options.months]
     from_column, to_column, plans_column, countries_column = st.columns([1, 1, 2, 2])
-    from_column.selectbox("From", labels, key="_dash_from", on_change=_remember, args=(options,))
-    to_column.selectbox("To", labels, key="_dash_to", on_change=_remember, args=(options,))
+    shown = {label: month_label(selection.parse_month(label)) for label in labels}
+    from_column.selectbox("From", labels, key="_dash_from", format_func=shown.get, on_change=_remember, args=(options,))
+    to_column.selectbox("To", labels, key="_dash_to", format_func=shown.get, on_change=_remember, args=(options,))
     plans_column.multiselect(
         "Plans",
         list(options.plans.values()),
@@ -156,11 +158,31 @@ def filter_bar(acting_user_id: int) -> tuple[selection.Period, selection.Filters
 
 
 def chart(fig: go.Figure, data: pd.DataFrame, how: str, *, key: str) -> None:
-    """The figure (dark template), a one-line "How this is computed" caption and a CSV of `data`."""
+    """The figure (dark template, the month to date shaded), a one-line "How this is computed" caption and a
+    CSV of `data`."""
     fig.update_layout(template=TEMPLATE)
+    mark_month_to_date(fig, data)
     st.plotly_chart(fig, theme=None, key=f"chart_{key}", config={"displaylogo": False})
     st.caption(f"How this is computed: {how}")
     download(data, key)
+
+
+def mark_month_to_date(fig: go.Figure, data: pd.DataFrame) -> None:
+    """Shade the month to date on a chart over months (its points cover the days so far, not a month)."""
+    if "month" not in data.columns or data.empty:
+        return
+    labels = list(dict.fromkeys(month_axis(data)))
+    for position, label in enumerate(labels):
+        if label.endswith(TO_DATE):
+            fig.add_vrect(
+                x0=position - 0.5,
+                x1=position + 0.5,
+                fillcolor="#9aa0a6",
+                opacity=0.15,
+                line_width=0,
+                annotation_text="month to date",
+                annotation_position="top left",
+            )
 
 
 def download(data: pd.DataFrame, key: str, label: str = "Download CSV") -> None:
@@ -180,8 +202,22 @@ def as_float(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series.map(lambda v: None if v is None else float(v)), errors="coerce")
 
 
+TO_DATE = " (to date)"
+
+
+def month_label(month: date) -> str:
+    """'2026-11', or '2026-12 (to date)' for the month to date."""
+    return f"{month:%Y-%m}" + (TO_DATE if selection.is_month_to_date(month) else "")
+
+
 def month_axis(frame: pd.DataFrame) -> list[str]:
-    return [m.strftime("%Y-%m") for m in frame["month"]]
+    return [month_label(m) for m in frame["month"]]
+
+
+def _fixed(value, places: int, sign: bool = False) -> str:
+    """A Decimal with `places` decimals, rounded half-up (formatting alone would round half-even)."""
+    exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{exact:+.{places}f}" if sign else f"{exact:.{places}f}"
 
 
 def format_value(value, kind: str) -> str:
@@ -189,36 +225,52 @@ def format_value(value, kind: str) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "n/a"
     if kind == "money":
-        return f"${Decimal(value):,.2f}"
+        return f"${format_amount(value)}"
     if kind == "count":
         return f"{int(value):,}"
     if kind == "rate":
-        return f"{Decimal(value) * 100:.2f}%"
-    return f"{Decimal(value):.2f}"
+        return f"{_fixed(Decimal(value) * 100, 2)}%"
+    return _fixed(value, 2)
 
 
-def format_change(change, kind: str) -> str | None:
-    """Month-over-month change: relative for money and counts, percentage points for rates."""
-    if change is None or (isinstance(change, float) and change != change):
+def format_change(change, kind: str, basis: str | None = "MoM") -> str | None:
+    """The change since `basis` ('MoM', 'since 30 Nov'): relative for money and counts, percentage points for
+    rates; None when not compared."""
+    if change is None or basis is None or (isinstance(change, float) and change != change):
         return None
     if kind in ("money", "count"):
-        return f"{Decimal(change) * 100:+.1f}% MoM"
+        return f"{_fixed(Decimal(change) * 100, 1, sign=True)}% {basis}"
     if kind == "rate":
-        return f"{Decimal(change) * 100:+.2f} pp MoM"
-    return f"{Decimal(change):+.2f} MoM"
+        return f"{_fixed(Decimal(change) * 100, 2, sign=True)} pp {basis}"
+    return f"{_fixed(change, 2, sign=True)} {basis}"
 
 
 def tiles(kpis: pd.DataFrame, *, per_row: int = 4, worse_when_up: tuple[str, ...] = ()) -> None:
-    """KPI tiles (label, value, month-over-month change). Columns: metric, kind, value, change."""
+    """KPI tiles (label, value, change). Columns: metric, kind, value, change, compared_with, pending, open
+    (backend.analytics.revenue_pages.kpis). A pending figure shows 'pending' and what is still open; a
+    flow of the month to date is not compared with a full month."""
     rows = list(kpis.itertuples())
     for start in range(0, len(rows), per_row):
         for column, tile in zip(st.columns(per_row), rows[start : start + per_row], strict=False):
+            if tile.pending:
+                column.metric(
+                    tile.metric,
+                    "pending",
+                    tile.open,
+                    delta_color="off",
+                    delta_arrow="off",
+                    border=True,
+                    help="The outcome is still open: the figure is final once it has resolved.",
+                )
+                continue
+            not_compared = tile.month_to_date and tile.compared_with is None
             column.metric(
                 tile.metric,
                 format_value(tile.value, tile.kind),
-                format_change(tile.change, tile.kind),
+                format_change(tile.change, tile.kind, tile.compared_with),
                 delta_color="inverse" if tile.metric in worse_when_up else "normal",
                 border=True,
+                help="Month to date: not compared with a full month." if not_compared else None,
             )
 
 

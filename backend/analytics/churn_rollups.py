@@ -5,7 +5,8 @@
 - `survival_curves`: Kaplan-Meier estimate (statsmodels' SurvfuncRight) of days from first paid day
   to the first churn, censored at `as_of` for those still paying; all, by first plan, by cohort.
 - `churn_monthly`: per month, plan at the start, country and tenure band, the subscribers active at
-  the start and those who churned (voluntary/involuntary), using mrr_replay's per-subscriber months.
+  the start, those who churned (voluntary/involuntary), using mrr_replay's per-subscriber months, and
+  what those subscribers watched in the month.
 - `churn_model_runs` / `churn_scores`: the churn model (backend.analytics.churn_model) and today's scores.
 
 Everything is a whole rebuild in one transaction (these tables are small), so a re-run is idempotent.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ from sqlalchemy import Connection, Engine, text
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from backend.analytics import churn_model, mrr_replay
+from backend.core.money import to_cent
 
 Z95 = 1.959964
 TENURE_BANDS = ["under 1 month", "1-2 months", "3-5 months", "6-11 months", "12+ months"]
@@ -31,15 +34,21 @@ TENURE_BANDS = ["under 1 month", "1-2 months", "3-5 months", "6-11 months", "12+
 
 # Subscribers paying at the start of each month, by plan then, country and tenure (months since the
 # first paid day); mrr_replay.py's per-subscriber months decide who churned and why, as on every dashboard.
+# `watched_seconds` is what these same subscribers watched during the month (user_daily_activity, summed per
+# subscriber first), so watch hours per subscriber divide one population by itself.
 _CHURN_MONTHLY = f"""
 INSERT INTO churn_monthly (month, plan_id, country_code, tenure_band, active_start, churned, churned_voluntary,
-                           churned_involuntary, start_mrr, churned_mrr)
+                           churned_involuntary, start_mrr, churned_mrr, watched_seconds)
 WITH {mrr_replay.PER_SUBSCRIBER_MONTHS},
 tenure AS (
     SELECT c.*, extract(year FROM age(c.month::timestamptz, f.first_paid_at)) * 12
                 + extract(month FROM age(c.month::timestamptz, f.first_paid_at)) AS months
     FROM classified c JOIN first_paid f ON f.user_id = c.user_id
     WHERE c.s > 0
+),
+watched AS (
+    SELECT user_id, (date_trunc('month', day))::date AS month, sum(watched_seconds) AS seconds
+    FROM user_daily_activity WHERE day >= CAST(:first AS date) GROUP BY 1, 2
 )
 SELECT t.month, t.start_plan_id, coalesce(u.country_code, ''),
        CASE WHEN months < 1 THEN '{TENURE_BANDS[0]}' WHEN months < 3 THEN '{TENURE_BANDS[1]}'
@@ -48,8 +57,9 @@ SELECT t.month, t.start_plan_id, coalesce(u.country_code, ''),
        count(*), count(*) FILTER (WHERE t.e = 0),
        count(*) FILTER (WHERE t.e = 0 AND t.end_reason = 'voluntary'),
        count(*) FILTER (WHERE t.e = 0 AND t.end_reason = 'involuntary'),
-       sum(t.s), coalesce(sum(t.s) FILTER (WHERE t.e = 0), 0)
+       sum(t.s), coalesce(sum(t.s) FILTER (WHERE t.e = 0), 0), coalesce(sum(w.seconds), 0)
 FROM tenure t JOIN users u ON u.user_id = t.user_id
+LEFT JOIN watched w ON w.user_id = t.user_id AND w.month = t.month
 GROUP BY 1, 2, 3, 4
 """
 
@@ -279,7 +289,10 @@ def _store_scores(conn: Connection, run_id: int, current: pd.DataFrame) -> None:
                 "pending_cancellation": c["pending_cancellation"],
                 "cancels_at": pd.to_datetime(c["cancels_at"], utc=True),
                 "probability": p,
-                "mrr_at_risk": (c["mrr"].astype(float) * p).round(2),
+                # Money: Decimal, half-up to the cent (the probability is exact at 5 decimals).
+                "mrr_at_risk": [
+                    to_cent(Decimal(str(mrr)) * Decimal(f"{q:.5f}")) for mrr, q in zip(c["mrr"], p, strict=True)
+                ],
             }
         ),
     )

@@ -63,24 +63,36 @@ def stickiness(daily: pd.DataFrame) -> pd.DataFrame:
 def watch_hours(
     engine: Engine, period: Period, filters: Filters = NO_FILTERS, *, acting_user_id: int | None
 ) -> pd.DataFrame:
-    """Per month: hours watched and hours per subscriber active at the start of the month."""
+    """Per month: the hours watched by everyone (trials and past-due members included), and watch hours per
+    subscriber over one population: what the subscribers active at the start of the month watched during it
+    / those subscribers (plan = the plan at the start of the month, as on the churn charts)."""
     reading.authorise(engine, acting_user_id)
     frame = reading.frame(
         engine,
         f"""
-        WITH hours AS (
+        WITH months AS (
+            SELECT m::date AS month FROM generate_series(CAST(:first AS timestamp),
+                                                         CAST(:after AS timestamp) - interval '1 month',
+                                                         interval '1 month') m
+        ), hours AS (
             SELECT (date_trunc('month', day))::date AS month, sum(watched_seconds) / 3600.0 AS hours
             FROM engagement_daily WHERE {IN_PERIOD} AND {PLAN_IN} AND {COUNTRY_IN} GROUP BY 1
         ), base AS (
-            SELECT month, sum(active_start) AS active_start FROM churn_monthly
+            SELECT month, sum(active_start) AS active_start, sum(watched_seconds) / 3600.0 AS subscriber_hours
+            FROM churn_monthly
             WHERE month >= :first AND month < :after AND {PLAN_IN} AND {COUNTRY_IN} GROUP BY 1
         )
-        SELECT h.month, h.hours, coalesce(b.active_start, 0)::int AS active_start
-        FROM hours h LEFT JOIN base b USING (month) ORDER BY h.month""",
+        SELECT m.month, coalesce(h.hours, 0) AS hours, coalesce(b.subscriber_hours, 0) AS subscriber_hours,
+               coalesce(b.active_start, 0)::int AS active_start
+        FROM months m LEFT JOIN hours h USING (month) LEFT JOIN base b USING (month)
+        WHERE h.month IS NOT NULL OR b.month IS NOT NULL
+        ORDER BY m.month""",
         query_params(period, filters),
     )
     frame["hours"] = frame["hours"].astype(float)
-    frame["hours_per_subscriber"] = reading.rate(frame["hours"], frame["active_start"])
+    frame["subscriber_hours"] = frame["subscriber_hours"].astype(float)
+    frame["hours_per_subscriber"] = reading.rate(frame["subscriber_hours"], frame["active_start"])
+    frame.insert(1, "month_to_date", [selection.is_month_to_date(m) for m in frame["month"]])
     return frame
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, text
 
@@ -31,9 +32,12 @@ def rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 
 def json_value(value):
-    """Months as 'YYYY-MM', money and rates as exact decimal strings, counts as numbers, n/a as None."""
+    """Months as 'YYYY-MM', money and rates as exact decimal strings, counts as numbers, flags (month to
+    date, pending) as true/false, n/a as None."""
     if value is None or (isinstance(value, float) and value != value):
         return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):

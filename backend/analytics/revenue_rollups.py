@@ -3,7 +3,8 @@ transaction (delete the refreshed months, insert them again: idempotent):
 
 - `revenue_monthly`: backend.analytics.mrr_replay's per-subscriber month replay (start/end MRR, the
   movements) grouped by (plan at the start of the month, plan at its end, account country).
-- `trial_monthly`: trials by the month they started, and how many have since become paying.
+- `trial_monthly`: trials by the month they started, one row per trial: converted from that trial (its
+  first charge succeeded), still running, and (a looser second figure) whose member has paid since.
 - `payments_monthly`: cash collected, failed attempts, failed renewals with their outcome.
 """
 
@@ -38,21 +39,26 @@ GROUP BY c.month, c.start_plan_id, c.end_plan_id, c.country_code
 
 
 _TRIALS_INSERT = text("""
-WITH trials AS (
-    SELECT user_id, min(occurred_at) AS started_at,
-           (array_agg(plan_id ORDER BY occurred_at, event_id))[1] AS plan_id,
-           bool_or(mrr > 0) AS has_paid,
-           count(*) FILTER (WHERE kind IN ('trial_converted', 'trial_expired')) AS trial_ends
-    FROM (SELECT e.*, min(occurred_at) FILTER (WHERE kind = 'trial_started')
-                          OVER (PARTITION BY user_id) AS trial_at
-          FROM subscription_events e) e
-    WHERE trial_at IS NOT NULL AND occurred_at >= trial_at
-    GROUP BY user_id
+WITH trials AS (  -- one row per trial: the subscription that started with it, its plan then, its outcome
+    SELECT user_id, subscription_id,
+           min(occurred_at) FILTER (WHERE kind = 'trial_started') AS started_at,
+           (array_agg(plan_id ORDER BY occurred_at, event_id) FILTER (WHERE kind = 'trial_started'))[1] AS plan_id,
+           bool_or(kind = 'trial_converted') AS converted,
+           bool_or(kind IN ('trial_converted', 'trial_expired')) AS ended
+    FROM subscription_events
+    WHERE kind IN ('trial_started', 'trial_converted', 'trial_expired')
+    GROUP BY user_id, subscription_id
+    HAVING bool_or(kind = 'trial_started')
+),
+paid AS (  -- when each member last paid (for "has paid at some time since the trial started")
+    SELECT user_id, max(occurred_at) AS last_paid_at FROM subscription_events WHERE mrr > 0 GROUP BY user_id
 )
-INSERT INTO trial_monthly (month, plan_id, country_code, trials_started, trials_converted, trials_running)
+INSERT INTO trial_monthly (month, plan_id, country_code, trials_started, trials_converted, trials_ever_paid,
+                           trials_running)
 SELECT date_trunc('month', t.started_at AT TIME ZONE 'UTC')::date, t.plan_id, coalesce(u.country_code, ''),
-       count(*), count(*) FILTER (WHERE t.has_paid), count(*) FILTER (WHERE NOT t.has_paid AND t.trial_ends = 0)
-FROM trials t JOIN users u ON u.user_id = t.user_id
+       count(*), count(*) FILTER (WHERE t.converted),
+       count(*) FILTER (WHERE p.last_paid_at >= t.started_at), count(*) FILTER (WHERE NOT t.ended)
+FROM trials t JOIN users u ON u.user_id = t.user_id LEFT JOIN paid p ON p.user_id = t.user_id
 GROUP BY 1, 2, 3
 """)
 

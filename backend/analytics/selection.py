@@ -5,16 +5,27 @@ and the options the filter bar offers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine, text
 
 from backend.analytics.reading import authorise
+from backend.core.clock import clock
 
 
 def month_start(day: date) -> date:
     return day.replace(day=1)
+
+
+def current_month(today: date | None = None) -> date:
+    """The first day of the month to date (UTC)."""
+    return month_start(today or clock().date())
+
+
+def is_month_to_date(month: date, today: date | None = None) -> bool:
+    """Whether `month` (any day in it) is not over yet: its figures cover the days so far."""
+    return month_start(month) >= current_month(today)
 
 
 def parse_month(value: str) -> date:
@@ -71,11 +82,14 @@ class FilterOptions:
     plans: dict[int, str]  # plan_id -> name
     countries: list[str]
 
-    def default_period(self, months: int = 12) -> Period:
-        if not self.months:
-            today = month_start(datetime.now(UTC).date())
-            return Period(today, today)
-        return Period(self.months[max(0, len(self.months) - months)], self.months[-1])
+    def default_period(self, months: int = 12, today: date | None = None) -> Period:
+        """The last `months` complete months with data (the month to date stays one choice away): a
+        dashboard opens on figures that are final, never on a partial month compared with full ones."""
+        complete = [m for m in self.months if not is_month_to_date(m, today)] or self.months
+        if not complete:
+            this_month = current_month(today)
+            return Period(this_month, this_month)
+        return Period(complete[max(0, len(complete) - months)], complete[-1])
 
 
 PLAN_IN = "(:all_plans OR {col} = ANY(CAST(:plans AS bigint[])))"

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, text
 import database
 from backend.billing import gateway as gateways
 from backend.billing import lifecycle
+from backend.billing.charge_keys import checkout_key
 from backend.billing.charges import (
     attempt_by_key,
     charge,
@@ -59,7 +60,8 @@ def checkout(
     Repeating a call with the same key returns the first call's result (a declined payment is refused
     again with the same message) and never charges twice."""
     now, gateway = clock(now), gateway or gateways.default_gateway()
-    key = check_idempotency_key(idempotency_key)
+    form_key = check_idempotency_key(idempotency_key)
+    key = checkout_key(form_key)
     verified = verify_card(gateway, card, now) if card is not None else None
 
     def work(conn: Connection):
@@ -73,7 +75,7 @@ def checkout(
         if live is not None:
             same = conn.execute(
                 text("SELECT checkout_key = :k FROM subscriptions WHERE user_id = :u AND subscription_id = :s"),
-                {"k": key, "u": user_id, "s": live.subscription_id},
+                {"k": form_key, "u": user_id, "s": live.subscription_id},
             ).scalar()
             if same:
                 return ("ok", live, live.status == "trialing", None)
@@ -91,7 +93,7 @@ def checkout(
         ).scalar()
         if first_time and lifecycle.trial_days() > 0:
             trial_end = now + timedelta(days=lifecycle.trial_days())
-            sub_id = _insert_subscription(conn, user_id, plan, "trialing", now, now, trial_end, key, trial_end)
+            sub_id = _insert_subscription(conn, user_id, plan, "trialing", now, now, trial_end, form_key, trial_end)
             add_event(conn, user_id, sub_id, "trial_started", now, plan["plan_id"], Decimal("0.00"))
             if verified:
                 save_card(conn, user_id, verified, now)
@@ -123,7 +125,7 @@ def checkout(
         )
         if not result.succeeded:
             return ("failed", result.failure_code)  # the failed attempt is kept in the history; nothing else
-        sub_id = _insert_subscription(conn, user_id, plan, "active", now, now, period_end, key, None)
+        sub_id = _insert_subscription(conn, user_id, plan, "active", now, now, period_end, form_key, None)
         conn.execute(
             text("UPDATE payment_attempts SET subscription_id = :s WHERE user_id = :u AND idempotency_key = :k"),
             {"s": sub_id, "u": user_id, "k": key},

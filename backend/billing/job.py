@@ -1,12 +1,16 @@
 """The billing job: trial conversions, renewals, payment retries, ends of grace and of cancelled
-periods, renewal reminders and the weekly new-titles note.
+periods, reminders (a renewal, a trial's end, a cancelled subscription's end) and the weekly new-titles
+note, as each member's notification preferences allow (backend.notify.preferences).
 
 `run(engine, now)` settles everything that fell due up to `now`. Each step happens at its scheduled
 instant (a renewal at the period end, a retry 1, 3 and 5 days later, the end of grace after 7), not
 at the time the job happens to run, so a late or replayed run writes the same history. Each step is
 one transaction holding the account's row lock (taken with SKIP LOCKED: an account busy in another
 transaction or another job process is left for the next run), and every charge has an idempotency
-key derived from the subscription and the period, so re-running the job never charges twice.
+key derived from the subscription, the period and the attempt (backend.billing.charge_keys, the scheme the
+seeder and the members' actions use too), so re-running the job never charges twice. Accounts may vanish
+under a run (an admin's deletion, the seeder's --reset): such an account is skipped and logged, and the
+run carries on with the others.
 
 The summary's `analytics_since` says from which day the dashboards' rollups are stale: `ops.billing`
 (the CLI `python -m ops.billing run`, and the app's scheduler) refreshes them after each run.
@@ -15,9 +19,12 @@ The summary's `analytics_since` says from which day the dashboards' rollups are 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import IntegrityError
 
 import database
 from backend.billing import gateway as gateways
@@ -26,10 +33,12 @@ from backend.billing.renewals import step
 from backend.billing.state import live_subscription, lock_account
 from backend.core import jobs, locks
 from backend.core.clock import clock
-from backend.notify import notifications
+from backend.core.money import format_amount
+from backend.notify import notifications, preferences
 
 log = logging.getLogger("reelhouse.billing")
 REMINDER_DAYS = 3
+T = TypeVar("T")
 
 
 def settle_account(engine: Engine, gateway: gateways.Gateway, user_id: int, now: datetime) -> list[str]:
@@ -64,82 +73,140 @@ def _due_accounts(engine: Engine, now: datetime) -> list[int]:
         )
 
 
-def send_reminders(engine: Engine, now: datetime) -> int:
-    """'Renewal in 3 days' for every live subscription that will be charged within the next 3 days."""
-    with engine.begin() as conn:
-        rows = (
-            conn.execute(
-                text("""
-            SELECT s.user_id, s.subscription_id, s.status,
-                   CASE WHEN s.status = 'trialing' THEN s.trial_end ELSE s.current_period_end END AS charge_at,
-                   p.name, p.price, p.currency
-            FROM subscriptions s JOIN plans p ON p.plan_id = coalesce(s.scheduled_plan_id, s.plan_id)
-            WHERE s.status IN ('trialing', 'active') AND NOT s.cancel_at_period_end
-              AND CASE WHEN s.status = 'trialing' THEN s.trial_end ELSE s.current_period_end END
-                  BETWEEN :now AND :until"""),
-                {"now": now, "until": now + timedelta(days=REMINDER_DAYS)},
-            )
-            .mappings()
-            .all()
+def for_member(engine: Engine, user_id: int, work: Callable[[Connection], T]) -> T | None:
+    """`work(conn)` in one transaction holding the account's row lock; None when the account is busy in
+    another transaction or has vanished (deleted meanwhile, e.g. by the seeder's --reset): skipped, logged."""
+
+    def locked(conn: Connection) -> T | None:
+        if not lock_account(conn, user_id, skip_locked=True):
+            log.info("billing: account %s is busy or gone: left for the next run", user_id)
+            return None
+        return work(conn)
+
+    try:
+        return database.transaction(engine, locked)
+    except IntegrityError:
+        log.warning("billing: account %s changed under the run: skipped", user_id, exc_info=True)
+        return None
+
+
+_REMINDERS_SQL = text("""
+SELECT s.user_id, s.subscription_id, s.status, s.cancel_at_period_end AS ending,
+       CASE WHEN s.status = 'trialing' THEN s.trial_end ELSE s.current_period_end END AS at,
+       p.name AS plan_name, n.name AS next_plan_name, n.price, n.currency, coalesce(np.email, true) AS email
+FROM subscriptions s
+JOIN plans p ON p.plan_id = s.plan_id
+JOIN plans n ON n.plan_id = coalesce(s.scheduled_plan_id, s.plan_id)
+LEFT JOIN notification_preferences np ON np.user_id = s.user_id
+WHERE s.status IN ('trialing', 'active') AND coalesce(np.reminders, true)
+  AND CASE WHEN s.status = 'trialing' THEN s.trial_end ELSE s.current_period_end END BETWEEN :now AND :until
+ORDER BY s.user_id""")
+
+
+def reminders_due(engine: Engine, now: datetime) -> list[dict]:
+    """Every live subscription that renews, converts or (cancelled) ends within REMINDER_DAYS, of members
+    who keep reminders on."""
+    with engine.connect() as conn:
+        rows = conn.execute(_REMINDERS_SQL, {"now": now, "until": now + timedelta(days=REMINDER_DAYS)}).mappings()
+        return [dict(r) for r in rows]
+
+
+def reminder(r: dict) -> tuple[str, str, str, str]:
+    """(kind, title, body, dedupe key) of one reminder."""
+    when = f"{r['at']:%d %b %Y}"
+    if r["ending"]:
+        title = "Your free trial ends" if r["status"] == "trialing" else "Your subscription ends"
+        return (
+            "subscription_ending",
+            f"{title} on {when}",
+            f"You cancelled {r['plan_name']}: you can watch until {r['at']:%d %b %Y, %H:%M} UTC, and nothing "
+            "more will be charged. Changed your mind? Resume on the Subscription page before then.",
+            f"ending:{r['subscription_id']}:{r['at']:%Y-%m-%d}",
         )
-        sent = 0
-        for r in rows:
-            what = "Your free trial ends" if r["status"] == "trialing" else "Your subscription renews"
-            sent += notifications.notify(
-                conn,
-                r["user_id"],
-                "renewal_reminder",
-                f"{what} on {r['charge_at']:%d %b %Y}",
-                f"On {r['charge_at']:%d %b %Y} we will charge {r['currency']} {r['price']} for {r['name']} to "
-                "your card on file. Cancel before then on the Subscription page if you do not want to continue.",
-                now,
-                dedupe_key=f"renewal:{r['subscription_id']}:{r['charge_at']:%Y-%m-%d}",
+    title = "Your free trial ends" if r["status"] == "trialing" else "Your subscription renews"
+    return (
+        "renewal_reminder",
+        f"{title} on {when}",
+        f"On {when} we will charge {r['currency']} {format_amount(r['price'])} for {r['next_plan_name']} to your card "
+        "on file. Cancel before then on the Subscription page if you do not want to continue.",
+        f"renewal:{r['subscription_id']}:{r['at']:%Y-%m-%d}",
+    )
+
+
+def send_reminders(engine: Engine, now: datetime) -> int:
+    """ "Renews / trial ends / subscription ends in 3 days", each in its own transaction under the account's
+    lock, after checking the subscription is still as it was (an account may vanish or change meanwhile)."""
+    sent = 0
+    for due in reminders_due(engine, now):
+        kind, title, body, key = reminder(due)
+
+        def send(conn: Connection, due=due, kind=kind, title=title, body=body, key=key) -> bool:
+            still = conn.execute(
+                text("""SELECT 1 FROM subscriptions WHERE user_id = :u AND subscription_id = :s
+                        AND status = :status AND cancel_at_period_end = :ending"""),
+                {"u": due["user_id"], "s": due["subscription_id"], "status": due["status"], "ending": due["ending"]},
+            ).first()
+            return still is not None and notifications.notify(
+                conn, due["user_id"], kind, title, body, now, dedupe_key=key, email=due["email"]
             )
+
+        sent += bool(for_member(engine, due["user_id"], send))
     return sent
 
 
+_NEW_TITLES_SQL = text("""
+WITH members AS (
+    SELECT s.user_id FROM subscriptions s LEFT JOIN notification_preferences np ON np.user_id = s.user_id
+    WHERE s.status IN ('trialing', 'active', 'past_due') AND coalesce(np.new_titles, true)
+), chosen AS (
+    SELECT f.user_id, f.genre_id FROM followed_genres f JOIN members m ON m.user_id = f.user_id
+), liked AS (  -- members who chose no genre: their taste, from what they rated up, listed or watched
+    SELECT user_id, title_id FROM ratings WHERE score > 0
+    UNION ALL SELECT user_id, title_id FROM list_entries
+    UNION ALL SELECT user_id, title_id FROM viewing_progress
+), taste AS (
+    SELECT l.user_id, tg.genre_id, count(*) AS weight
+    FROM liked l JOIN members m ON m.user_id = l.user_id JOIN title_genres tg ON tg.title_id = l.title_id
+    WHERE NOT EXISTS (SELECT 1 FROM followed_genres f WHERE f.user_id = l.user_id)
+    GROUP BY l.user_id, tg.genre_id
+), favourite AS (
+    SELECT user_id, genre_id, true AS followed FROM chosen
+    UNION ALL
+    SELECT user_id, genre_id, false FROM (
+        SELECT user_id, genre_id, row_number() OVER (PARTITION BY user_id ORDER BY weight DESC, genre_id) AS r
+        FROM taste) t WHERE r <= 3
+), fresh AS (
+    SELECT t.title, tg.genre_id FROM titles t JOIN title_genres tg ON tg.title_id = t.title_id
+    WHERE t.is_active AND t.date_added > CAST(:today AS date) - 7 AND t.date_added <= CAST(:today AS date)
+)
+SELECT f.user_id, bool_or(f.followed) AS followed, (array_agg(DISTINCT n.title ORDER BY n.title))[1:10] AS titles
+FROM favourite f JOIN fresh n ON n.genre_id = f.genre_id
+GROUP BY f.user_id ORDER BY f.user_id""")
+
+
 def send_new_titles(engine: Engine, now: datetime) -> int:
-    """Once per ISO week: titles added in the last 7 days in each member's 3 favourite genres (from what
-    they rated up, listed or watched)."""
+    """Once per ISO week: titles added in the last 7 days in each member's genres (the ones they follow, else
+    the 3 they watch, rate and list most), to members who keep the note on."""
     year, week, _ = now.isocalendar()
-    with engine.begin() as conn:
-        rows = conn.execute(
-            text("""
-            WITH members AS (
-                SELECT user_id FROM subscriptions WHERE status IN ('trialing', 'active', 'past_due')
-            ), liked AS (
-                SELECT user_id, title_id FROM ratings WHERE score > 0
-                UNION ALL SELECT user_id, title_id FROM list_entries
-                UNION ALL SELECT user_id, title_id FROM viewing_progress
-            ), taste AS (
-                SELECT l.user_id, tg.genre_id, count(*) AS weight
-                FROM liked l JOIN members m ON m.user_id = l.user_id JOIN title_genres tg ON tg.title_id = l.title_id
-                GROUP BY l.user_id, tg.genre_id
-            ), favourite AS (
-                SELECT user_id, genre_id FROM (
-                    SELECT user_id, genre_id,
-                           row_number() OVER (PARTITION BY user_id ORDER BY weight DESC, genre_id) AS r
-                    FROM taste) t WHERE r <= 3
-            ), fresh AS (
-                SELECT t.title, tg.genre_id FROM titles t JOIN title_genres tg ON tg.title_id = t.title_id
-                WHERE t.is_active AND t.date_added > CAST(:today AS date) - 7 AND t.date_added <= CAST(:today AS date)
-            )
-            SELECT f.user_id, (array_agg(DISTINCT n.title ORDER BY n.title))[1:10] AS titles
-            FROM favourite f JOIN fresh n ON n.genre_id = f.genre_id
-            GROUP BY f.user_id"""),
-            {"today": now.date()},
-        ).all()
-        sent = 0
-        for user_id, titles in rows:
-            sent += notifications.notify(
+    with engine.connect() as conn:
+        rows = conn.execute(_NEW_TITLES_SQL, {"today": now.date()}).all()
+    sent = 0
+    for user_id, followed, titles in rows:
+
+        def send(conn: Connection, user_id=user_id, followed=followed, titles=titles) -> bool:
+            email = preferences.of_member(conn, user_id).email
+            return notifications.notify(
                 conn,
                 user_id,
                 "new_titles",
-                "New this week in genres you love",
+                f"New this week in genres you {'follow' if followed else 'love'}",
                 "Just added: " + ", ".join(titles) + ".",
                 now,
                 dedupe_key=f"new_titles:{year}-W{week:02d}",
+                email=email,
             )
+
+        sent += bool(for_member(engine, user_id, send))
     return sent
 
 
@@ -167,7 +234,12 @@ def run(
             summary: dict = {"now": now.isoformat(), "accounts": 0, "analytics_since": analytics_since.isoformat()}
             touched = []
             for user_id in _due_accounts(engine, now):
-                done = settle_account(engine, gateway, user_id, now)
+                try:
+                    done = settle_account(engine, gateway, user_id, now)
+                except IntegrityError:  # the account vanished or changed under the run: the others go on
+                    log.warning("billing: account %s changed under the run: skipped", user_id, exc_info=True)
+                    summary["skipped_accounts"] = summary.get("skipped_accounts", 0) + 1
+                    continue
                 if done:
                     summary["accounts"] += 1
                     touched.append(user_id)

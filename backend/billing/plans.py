@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, text
 
 from backend.billing.lifecycle import period_label
+from backend.core.money import format_amount
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Plan:
 
     @property
     def price_label(self) -> str:
-        return f"{self.currency} {self.price:,.2f} / {self.period_label}"
+        return f"{self.currency} {format_amount(self.price)} / {self.period_label}"
 
 
 PLAN_COLUMNS = (

@@ -8,13 +8,14 @@ of an account whose row is locked. The billing job (backend.billing.job) and the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection
 
 from backend.billing import gateway as gateways
 from backend.billing import lifecycle
+from backend.billing.charge_keys import charge_key, retry_attempt
 from backend.billing.charges import attempt_by_key, charge, recover, saved_card
 from backend.billing.state import (
     Subscription,
@@ -29,10 +30,6 @@ from backend.catalogue.rules import level_summary
 from backend.notify import notifications
 
 ZERO = Decimal("0.00")
-
-
-def _key(sub: Subscription, period_start: datetime, what: str) -> str:
-    return f"sub{sub.subscription_id}:{period_start.astimezone(UTC):%Y%m%dT%H%M%S}:{what}"
 
 
 def next_period(anchor: datetime | None, start: datetime, validity_days: int) -> tuple[datetime, datetime]:
@@ -63,9 +60,12 @@ def _next_due(conn: Connection, sub: Subscription) -> tuple[datetime, str] | Non
     for number, when in enumerate(retry_times(sub), start=1):
         if (
             when < sub.grace_until
-            and attempt_by_key(conn, sub.user_id, _key(sub, sub.current_period_start, f"retry{number}")) is None
+            and attempt_by_key(
+                conn, sub.user_id, charge_key(sub.subscription_id, sub.current_period_start, retry_attempt(number))
+            )
+            is None
         ):
-            return when, f"retry{number}"
+            return when, retry_attempt(number)
     return sub.grace_until, "grace_end"
 
 
@@ -122,7 +122,7 @@ def step(conn: Connection, gateway: gateways.Gateway, sub: Subscription, now: da
         return "churned_involuntary"
     return (
         "payment_recovered"
-        if recover(conn, gateway, sub, _key(sub, sub.current_period_start, what), at)
+        if recover(conn, gateway, sub, charge_key(sub.subscription_id, sub.current_period_start, what), at)
         else "retry_failed"
     )
 
@@ -139,7 +139,7 @@ def _convert_trial(conn: Connection, gateway: gateways.Gateway, sub: Subscriptio
         plan_id=sub.plan_id,
         amount=price,
         currency=plan["currency"],
-        key=_key(sub, at, "conversion"),
+        key=charge_key(sub.subscription_id, at, "conversion"),
         kind="conversion",
         period_start=at,
         period_end=end,
@@ -200,7 +200,7 @@ def _renew(conn: Connection, gateway: gateways.Gateway, sub: Subscription, at: d
         plan_id=plan["plan_id"],
         amount=price,
         currency=plan["currency"],
-        key=_key(sub, at, "renewal"),
+        key=charge_key(sub.subscription_id, at, "renewal"),
         kind="renewal",
         period_start=at,
         period_end=end,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 
 from backend.billing.lifecycle import period_label
+from backend.core.money import format_amount
 
 
 def receipt_number(user_id: int, payment_id: int) -> str:
@@ -56,7 +57,7 @@ def receipt(engine: Engine, user_id: int, payment_id: int) -> str | None:
                 f"Plan: {row['plan_name']} (billed per {period_label(row['validity_days'])})",
                 f"Period: {row['period_start']:%Y-%m-%d} to {row['period_end']:%Y-%m-%d}",
                 f"Paid with: {card}",
-                f"Amount: {row['currency']} {row['amount']:.2f}",
+                f"Amount: {row['currency']} {format_amount(row['amount'])}",
                 f"Reference: {row['gateway_reference'] or '-'}",
             ]
         )

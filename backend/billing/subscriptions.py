@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, text
 import database
 from backend.billing import gateway as gateways
 from backend.billing import lifecycle
+from backend.billing.charge_keys import card_attempt, charge_key, manual_attempt
 from backend.billing.charges import attempt_by_key, check_idempotency_key, recover, save_card, saved_card, verify_card
 from backend.billing.errors import AlreadyOnPlan, NoSubscription, PaymentPastDue, payment_refused
 from backend.billing.renewals import settle
@@ -164,9 +165,10 @@ def retry_payment(
 ) -> str:
     """ "Retry now" on the past-due banner. Returns 'recovered' or 'not_due'; BillingError when it fails."""
     now, gateway = clock(now), gateway or gateways.default_gateway()
-    key = "manual:" + check_idempotency_key(idempotency_key)
+    attempt = manual_attempt(check_idempotency_key(idempotency_key))
 
     def step(conn: Connection, sub: Subscription):
+        key = charge_key(sub.subscription_id, sub.current_period_start, attempt)
         previous = attempt_by_key(conn, user_id, key)
         if previous is not None:
             return "recovered" if previous["status"] == "succeeded" else ("failed", previous["failure_reason"])
@@ -191,18 +193,20 @@ def update_card(
     gateway: gateways.Gateway | None = None,
     now: datetime | None = None,
 ) -> str:
-    """Replace the card on file. When the subscription is past due, the unpaid period is charged to the
-    new card at once. Returns 'saved', 'recovered', or raises BillingError (the card is then kept)."""
+    """Replace the card on file. What fell due before `now` is settled first, with the card that was on
+    file then (a renewal due last week was attempted, and failed or not, last week); then the new card is
+    saved and, when the subscription is past due, the unpaid period is charged to it at once. Returns
+    'saved', 'recovered', or raises BillingError (the card is then kept)."""
     now, gateway = clock(now), gateway or gateways.default_gateway()
     verified = verify_card(gateway, card, now)
 
     def work(conn: Connection):
         lock_account(conn, user_id)
-        save_card(conn, user_id, verified, now)
         sub = settle(conn, gateway, user_id, now)
+        save_card(conn, user_id, verified, now)
         if sub is None or sub.status != "past_due":
             return "saved"
-        key = f"card:{sub.subscription_id}:{sub.current_period_start.isoformat()}:{verified.token}"
+        key = charge_key(sub.subscription_id, sub.current_period_start, card_attempt(verified.token))
         if recover(conn, gateway, sub, key, now):
             return "recovered"
         return ("failed", attempt_by_key(conn, user_id, key)["failure_reason"])

@@ -31,3 +31,8 @@ def parse_price(value: str | Decimal | int, refusal: type[Refusal] = Refusal) ->
 def to_cent(amount: Decimal) -> Decimal:
     """`amount` rounded half-up to the cent (14.625 -> 14.63), as a finance reader expects."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_amount(amount: Decimal | int | str) -> str:
+    """An amount as shown everywhere: rounded half-up to the cent, thousands separated ('1,234.57')."""
+    return f"{to_cent(Decimal(str(amount))):,.2f}"

@@ -48,7 +48,7 @@ show(fig, sticky, f"the mean over the month's days of DAU/MAU ({unit}s); the cur
 
 hours = data["watch_hours"]
 fig = make_subplots(specs=[[{"secondary_y": True}]])
-fig.add_bar(x=dash.month_axis(hours), y=hours["hours"], name="Hours watched")
+fig.add_bar(x=dash.month_axis(hours), y=hours["hours"], name="Hours watched (everyone, trials included)")
 fig.add_scatter(
     x=dash.month_axis(hours),
     y=hours["hours_per_subscriber"],
@@ -62,8 +62,9 @@ fig.update_yaxes(title_text="hours per subscriber", secondary_y=True, showgrid=F
 show(
     fig,
     hours,
-    "watched seconds in the month / 3600 / subscribers with MRR > 0 at the start of the month "
-    "(n/a when none; trial viewing counts in the hours).",
+    "hours per subscriber = what the subscribers paying (MRR > 0) at the start of the month watched "
+    "during it / those subscribers: one population above and below the line (trial viewing is in "
+    "neither; n/a when none). The bars are all hours watched, trials and past-due members included.",
     key="watch_hours",
 )
 

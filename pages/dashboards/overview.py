@@ -1,12 +1,10 @@
 """Analytics overview: the KPI tiles with their month-over-month change, growth, churn and retention."""
 
-from datetime import date
-
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from backend.analytics import revenue_pages
+from backend.analytics import revenue_metrics, revenue_pages
 from ui import dashboards as dash
 from ui.session import engine, through_app
 
@@ -17,9 +15,15 @@ data = revenue_pages.overview(engine(), period, filters, acting_user_id=acting)
 
 kpis = data["kpis"]
 month = kpis["month"].iloc[0]
-to_date = month is not None and month == date.today().replace(day=1)
+to_date = bool(kpis["month_to_date"].iloc[0])
 st.subheader((f"{month:%B %Y}" + (" (month to date)" if to_date else "")) if month else "Latest month")
 dash.tiles(kpis, worse_when_up=("Subscriber churn", "Gross revenue churn"))
+if to_date:
+    st.caption(
+        "Month to date: MRR, ARR, subscribers, ARPU and LTV (values at an instant) are compared with the end of "
+        "the month before; churn, NRR, the quick ratio, trial conversion and cash cover the days so far and are "
+        "not compared with a full month. Choose the last complete month in *To* for month-over-month changes."
+    )
 st.caption(
     "How this is computed: each tile is the last month of the range (MRR, ARR, subscribers and ARPU at its "
     "end), compared with the month before. MRR = monthly-normalised price of paying subscriptions (annual / "
@@ -27,9 +31,9 @@ st.caption(
     "churn = churned / active at start; gross revenue churn = (churn + contraction MRR) / start MRR; "
     "NRR = (start - churn - contraction + expansion) / start MRR; LTV = ARPU / mean churn of the 6 months "
     "before; quick ratio = (new + expansion) / (churn + contraction); trial conversion = trials started in "
-    "the month that became paying / trials started; cash = successful payments. "
-    "Plan filter: MRR counts in the plan it is on at that instant (switches out of/into the selection are "
-    "'moved out/in', not churn/new)."
+    "the month that converted when their trial ended / trials started (pending while any is still running); "
+    "cash = successful payments. Money is rounded half-up to the cent. "
+    f"{revenue_metrics.PLAN_FILTER_RULE}"
 )
 dash.download(kpis.drop(columns=["column"]), "kpis", "Download KPI tiles (CSV)")
 
@@ -73,14 +77,36 @@ dash.chart(
 )
 
 fig = go.Figure()
-for column, name in (("nrr", "NRR"), ("grr", "GRR"), ("trial_conversion", "Trial conversion")):
+for column, name in (
+    ("nrr", "NRR"),
+    ("grr", "GRR"),
+    ("trial_conversion", "Trial conversion (from the trial)"),
+    ("trial_ever_paid_rate", "Trial members who have paid since"),
+):
     fig.add_scatter(x=months, y=dash.as_float(retention[column]) * 100, name=name, mode="lines+markers")
 fig.update_layout(title="Revenue retention and trial conversion", yaxis_title="%")
 dash.chart(
     fig,
-    retention[["month", "nrr", "grr", "trials_started", "trials_converted", "trial_conversion"]],
+    retention[
+        [
+            "month",
+            "month_to_date",
+            "nrr",
+            "grr",
+            "trials_started",
+            "trials_converted",
+            "trials_running",
+            "trial_conversion",
+            "trial_conversion_pending",
+            "trials_ever_paid",
+            "trial_ever_paid_rate",
+        ]
+    ],
     "NRR = (start MRR - churn - contraction + expansion) / start MRR and GRR = (start MRR - churn - "
-    "contraction) / start MRR, subscribers active at the start only; trial conversion = trials started in "
-    "the month that have since become paying / trials started (recent months still have running trials).",
+    "contraction) / start MRR, subscribers active at the start only. "
+    f"{revenue_metrics.PLAN_FILTER_RULE} Trial conversion = trials started in the month whose first charge "
+    "succeeded when the trial ended / trials started; a month with trials still running is pending (a gap, "
+    "never a low value). The second line is looser: members of those trials who have paid at any time since "
+    "(e.g. came back after the trial expired).",
     key="retention",
 )

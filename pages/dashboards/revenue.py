@@ -43,13 +43,14 @@ dash.chart(
     "subscription event log): 0 to >0 is new (never paid before) or reactivation; up is "
     "expansion, down to >0 contraction, to 0 churn; net = end - start MRR. With a plan "
     "filter, MRR counts in the plan it is on at that instant and switches into/out of the "
-    "selected plans are moved in/out (ChartMogul's entering/leaving segment).",
+    "selected plans are moved in/out (ChartMogul's entering/leaving segment); the rates on the "
+    "Overview follow the subscribers instead (a move counts at its new price).",
     key="movements",
 )
 
 by_plan = data["mrr_by_plan"]
 fig = px.bar(
-    by_plan.assign(month=by_plan["month"].map(lambda m: m.strftime("%Y-%m")), mrr=dash.as_float(by_plan["mrr"])),
+    by_plan.assign(month=dash.month_axis(by_plan), mrr=dash.as_float(by_plan["mrr"])),
     x="month",
     y="mrr",
     color="plan",
@@ -109,7 +110,7 @@ dash.chart(
     payments,
     "Failed attempts = payment attempts that failed in the month (checkout, trial "
     "conversion, renewal, retry). Recovery rate = of the renewals that failed in the month, "
-    "recovered within the 7-day grace / (recovered + ended unpaid); still in grace: not "
-    "counted yet.",
+    "recovered within the 7-day grace / (recovered + ended unpaid); pending (a gap) while any of "
+    "them is still in its grace period (renewals_in_grace in the CSV).",
     key="payments",
 )
