@@ -411,3 +411,61 @@ def test_only_admins_and_analysts_get_the_figures(world):
             call(engine, HALF_YEAR, acting_user_id=None)
     with pytest.raises(core_errors.NotAuthorised):
         selection.filter_options(engine, acting_user_id=subscriber)
+
+
+def test_rates_under_a_plan_filter_follow_the_subscribers_at_the_start(world):
+    """revenue_metrics.PLAN_FILTER_RULE. February: Basic starts with A 7.99 + E 7.99; A moves to Premium
+    (19.99: +12.00 expansion at the new price), E churns. Premium starts with B 19.99, who moves to Basic
+    (7.99: -12.00 contraction). Moves count at their new price, neither as kept nor as lost."""
+    engine, plan, admin = world
+    feb = Period(date(2026, 2, 1), date(2026, 2, 1))
+    columns = ["start_cohort_expansion_mrr", "start_cohort_contraction_mrr", "nrr", "grr", "gross_revenue_churn_rate"]
+
+    def february(*names):
+        frame = revenue_metrics.monthly_metrics(
+            engine, feb, Filters(tuple(plan[n] for n in names)), acting_user_id=admin
+        )
+        return tuple(frame.iloc[0][c] for c in columns)
+
+    # Basic: NRR (15.98 - 7.99 + 12.00) / 15.98 = 1.25094; GRR (15.98 - 7.99) / 15.98 = .5
+    assert february("Basic") == (D("12.00"), D("0.00"), D("1.2509"), D("0.5000"), D("0.5000"))
+    # Premium: NRR = GRR = (19.99 - 12.00) / 19.99 = .39970
+    assert february("Premium") == (D("0.00"), D("12.00"), D("0.3997"), D("0.3997"), D("0.6003"))
+    assert february() == (D("12.00"), D("12.00"), D("0.8751"), D("0.6874"), D("0.3126"))  # all plans: as before
+    # The plans' retained MRR adds up to the retained MRR of all plans, every month.
+    every = revenue_metrics.monthly_metrics(engine, HALF_YEAR, acting_user_id=admin)
+
+    def retained(frame):
+        return [
+            r["start_mrr"] - r["churned_mrr"] - r["start_cohort_contraction_mrr"] + r["start_cohort_expansion_mrr"]
+            for _, r in frame.iterrows()
+        ]
+
+    per_plan = [
+        retained(revenue_metrics.monthly_metrics(engine, HALF_YEAR, Filters((p,)), acting_user_id=admin))
+        for p in plan.values()
+    ]
+    assert [sum(month) for month in zip(*per_plan, strict=True)] == retained(every)
+    # The CLI and the API carry the same columns (the rule is said once, in revenue_metrics).
+    assert "start_cohort_expansion_mrr" in revenue_metrics.METRIC_COLUMNS
+    assert "new price" in revenue_metrics.PLAN_FILTER_RULE
+
+
+def test_the_month_to_date_is_compared_like_for_like_or_not_at_all(world):
+    """As if today were 10 March: March is the month to date. Its MRR (a value at an instant) is compared
+    with the end of February; its churn, NRR and cash (what happened in the month so far) are not compared
+    with a full February."""
+    engine, _, admin = world
+    data = revenue_pages.overview(
+        engine, Period(date(2026, 2, 1), date(2026, 3, 1)), acting_user_id=admin, today=date(2026, 3, 10)
+    )
+    tiles = {row["metric"]: row for _, row in data["kpis"].iterrows()}
+    assert tiles["MRR"]["month_to_date"] and tiles["MRR"]["compared_with"] == "since 28 Feb"
+    assert tiles["MRR"]["change"] == D("-0.2059")
+    for flow in ("Subscriber churn", "NRR", "Cash collected", "Quick ratio", "Gross revenue churn"):
+        assert tiles[flow]["change"] is None and tiles[flow]["compared_with"] is None, flow
+    assert list(data["growth"]["month_to_date"]) == [False, True]
+    complete = revenue_pages.overview(
+        engine, Period(date(2026, 2, 1), date(2026, 3, 1)), acting_user_id=admin, today=date(2026, 4, 2)
+    )
+    assert {r["metric"]: r["compared_with"] for _, r in complete["kpis"].iterrows()}["Cash collected"] == "MoM"

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
@@ -24,9 +25,10 @@ from backend.billing import lifecycle
 from backend.billing import state as billing_state
 from backend.watching import rules as watching_rules
 from etl.load_catalogue import load_catalogue
-from seed import generate
+from seed import generate, population, rhythms
 from seed import options as seed_options
 from seed.copy import Column, copy_binary
+from seed.viewing import TARGET_HOURS_PER_DAY
 from tests.conftest import QUIRKS_CSV, full_catalogue_csv
 
 OPTIONS = seed_options.Options(subscribers=800, months=12, end=date(2026, 6, 15), seed=11)
@@ -370,7 +372,7 @@ def test_series_are_watched_episode_after_episode(seeded):
     assert binges > 0
 
 
-def test_popularity_is_skewed_and_evenings_are_busier(seeded):
+def test_popularity_is_skewed(seeded):
     engine, _ = seeded
     shares = [
         float(s)
@@ -383,12 +385,134 @@ def test_popularity_is_skewed_and_evenings_are_busier(seeded):
     ]
     top_tenth = sum(shares[: max(1, len(shares) // 10)])
     assert top_tenth > 0.3
-    evening = scalar(
-        engine,
-        """SELECT count(*) FILTER (WHERE extract(hour FROM started_at) BETWEEN 18 AND 22)::float
-                                / count(*) FROM playback_events""",
+
+
+SINGLE_ZONE = {country: zones[0][0] for country, zones in rhythms.ZONES.items() if len(zones) == 1}
+
+
+def test_viewing_follows_each_members_local_evening(seeded):
+    """Hours by local hour of the start, in each single-zone country's zone: the evening is busiest
+    everywhere; in UTC, India, Japan and Australia peak hours before the Americas."""
+    engine, _ = seeded
+    for country, zone in SINGLE_ZONE.items():
+        by_hour = dict(
+            rows(
+                engine,
+                """SELECT extract(hour FROM e.started_at AT TIME ZONE :zone)::int, sum(e.watched_seconds)
+                   FROM playback_events e JOIN users u ON u.user_id = e.user_id
+                   WHERE u.country_code = :c GROUP BY 1""",
+                zone=zone,
+                c=country,
+            )
+        )
+        if sum(by_hour.values()) < 200 * 3600:
+            continue  # too few members of this country in the sample to tell
+        evening = sum(by_hour.get(h, 0) for h in range(18, 23)) / sum(by_hour.values())
+        assert evening > 5 / 24 * 1.5, country
+        assert 18 <= max(by_hour, key=by_hour.get) <= 22, country
+    utc_peak = dict(
+        rows(
+            engine,
+            """SELECT country_code, mode() WITHIN GROUP (ORDER BY extract(hour FROM started_at)::int)
+               FROM playback_events e JOIN users u USING (user_id) GROUP BY 1""",
+        )
     )
-    assert evening > 5 / 24 * 1.5
+    assert {utc_peak["IN"], utc_peak["JP"], utc_peak["AU"]}.isdisjoint({19, 20, 21, 22})
+    assert utc_peak["US"] in (0, 1, 2, 3, 4)  # 20-22 h on the east coast, later further west
+
+
+def test_streams_respect_the_plans_screens_and_never_overlap_on_a_profile(seeded):
+    engine, _ = seeded
+    overlapping_on_a_profile = scalar(
+        engine,
+        """SELECT count(*) FROM (
+               SELECT started_at, lag(ended_at) OVER (PARTITION BY user_id, profile_id ORDER BY started_at) AS before
+               FROM playback_events) e WHERE started_at < before""",
+    )
+    assert overlapping_on_a_profile == 0
+    # Sweep each account's streams in time (an end before a start at the same instant) against the screens
+    # of the plan in force when each stream starts.
+    over, busiest = rows(
+        engine,
+        """
+        WITH plan_at AS (
+            SELECT e.user_id, e.occurred_at AS valid_from, p.max_streams,
+                   lead(e.occurred_at) OVER (PARTITION BY e.user_id ORDER BY e.occurred_at, e.event_id) AS valid_to
+            FROM subscription_events e JOIN plans p ON p.plan_id = e.plan_id
+        ), moves AS (
+            SELECT user_id, started_at AS t, 1 AS d FROM playback_events
+            UNION ALL SELECT user_id, ended_at, -1 FROM playback_events
+        ), running AS (
+            SELECT user_id, t, d, sum(d) OVER (PARTITION BY user_id ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS streams
+            FROM moves
+        )
+        SELECT count(*) FILTER (WHERE r.streams > a.max_streams), max(r.streams)
+        FROM running r JOIN plan_at a ON a.user_id = r.user_id AND r.t >= a.valid_from
+                                     AND (a.valid_to IS NULL OR r.t < a.valid_to)
+        WHERE r.d = 1""",
+    )[0]
+    assert over == 0
+    assert busiest >= 2  # households on multi-screen plans do watch on several screens at once
+
+
+def entitled_hours_per_day(engine, where: str = "true", **params) -> float:
+    """Hours watched / days of entitlement (trial, paid, past due in grace) between `lo` and `hi`, of the
+    accounts `where` selects (a condition on u, the account)."""
+    return float(
+        scalar(
+            engine,
+            f"""
+            WITH live AS (
+                SELECT e.user_id, greatest(e.valid_from, :lo) AS valid_from, least(e.valid_to, :hi) AS valid_to
+                FROM ({LIVE_SEGMENTS}) e JOIN users u ON u.user_id = e.user_id WHERE {where}
+            )
+            SELECT (SELECT sum(p.watched_seconds) FROM playback_events p JOIN users u ON u.user_id = p.user_id
+                    WHERE {where} AND p.started_at >= :lo AND p.started_at < :hi) / 3600.0
+                 / (SELECT extract(epoch FROM sum(valid_to - valid_from)) / 86400 FROM live
+                    WHERE valid_to > valid_from)""",
+            window_end=WINDOW_END,
+            **({"lo": datetime(2000, 1, 1, tzinfo=UTC), "hi": WINDOW_END} | params),
+        )
+    )
+
+
+def test_watch_time_is_calibrated_to_about_two_hours_a_day_per_household(seeded):
+    """Netflix's letter to shareholders for Q3 2024: about 2 hours a day per member household
+    (seed.viewing.TARGET_HOURS_PER_DAY)."""
+    engine, _ = seeded
+    assert 0.9 * TARGET_HOURS_PER_DAY <= entitled_hours_per_day(engine) <= 1.1 * TARGET_HOURS_PER_DAY
+
+
+def test_viewing_has_a_holiday_peak_and_a_summer_dip(seeded):
+    engine, _ = seeded
+    north = "u.country_code NOT IN ('AU', 'BR')"
+    year = entitled_hours_per_day(engine, north)
+    holidays = entitled_hours_per_day(
+        engine, north, lo=datetime(2025, 12, 21, tzinfo=UTC), hi=datetime(2026, 1, 5, tzinfo=UTC)
+    )
+    july = entitled_hours_per_day(
+        engine, north, lo=datetime(2025, 7, 1, tzinfo=UTC), hi=datetime(2025, 8, 1, tzinfo=UTC)
+    )
+    assert holidays > 1.12 * year and july < 0.95 * year
+    days, weights = population.day_weights(*OPTIONS.window())  # signups: the same seasons on top of growth
+    signups = pd.Series(weights, index=pd.to_datetime(days, unit="s"))
+    assert signups["2025-12-24":"2025-12-31"].mean() > 1.15 * signups["2025-12-01":"2025-12-08"].mean()
+    assert signups["2025-07-15":"2025-07-25"].mean() < signups["2025-06-01":"2025-06-10"].mean()
+
+
+def test_twelve_months_means_twelve_complete_months_and_the_month_to_date(seeded):
+    engine, summary = seeded
+    start, end = OPTIONS.window()
+    assert (datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)) == (
+        datetime(2025, 6, 1, tzinfo=UTC),
+        WINDOW_END,
+    )
+    assert list(summary["mrr_by_month"]) == [f"{y}-{m:02d}" for y, m in [(2025, n) for n in range(6, 13)]] + [
+        f"2026-{m:02d}" for m in range(1, 7)
+    ]
+    first = scalar(engine, "SELECT min(created_at) FROM users WHERE is_seeded AND role = 'subscriber'")
+    assert datetime(2025, 6, 1, tzinfo=UTC) <= first < datetime(2025, 6, 8, tzinfo=UTC)
+    assert scalar(engine, "SELECT max(ended_at) FROM playback_events") < WINDOW_END
 
 
 def test_light_viewers_churn_more(seeded):

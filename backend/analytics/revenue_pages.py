@@ -78,7 +78,7 @@ def kpis(metrics: pd.DataFrame) -> pd.DataFrame:
                 "open": f"{int(last[open_column]):,} {open_what}" if pending else None,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, dtype=object)  # None stays None (n/a, not compared), never NaN
 
 
 def _mrr_by_plan(conn: Connection, period: Period, filters: Filters) -> pd.DataFrame:
