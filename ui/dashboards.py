@@ -127,7 +127,7 @@ def filter_bar(acting_user_id: int) -> tuple[selection.Period, selection.Filters
     ):
         st.session_state[key] = value
     labels = [_month_label(m) for m in options.months]
-    from_column, to_column, plans_column, countries_column = st.columns([1, 1, 2, 2])
+    from_column, to_column, plans_column, countries_column = st.columns([1.3, 1.3, 2, 2])
     shown = {label: month_label(selection.parse_month(label)) for label in labels}
     from_column.selectbox("From", labels, key="_dash_from", format_func=shown.get, on_change=_remember, args=(options,))
     to_column.selectbox("To", labels, key="_dash_to", format_func=shown.get, on_change=_remember, args=(options,))
@@ -171,6 +171,7 @@ def mark_month_to_date(fig: go.Figure, data: pd.DataFrame) -> None:
     """Shade the month to date on a chart over months (its points cover the days so far, not a month)."""
     if "month" not in data.columns or data.empty:
         return
+    fig.update_xaxes(type="category")  # months are categories (a 'YYYY-MM' label would become a date axis)
     labels = list(dict.fromkeys(month_axis(data)))
     for position, label in enumerate(labels):
         if label.endswith(TO_DATE):

@@ -87,7 +87,10 @@ def _period(start: str, end: str) -> selection.Period:
     response_model=MetricsOut,
     summary="Every monthly metric (the analytics CLI's table)",
     description="Admins and analysts. The same rows as `python -m backend.analytics metrics --format json`: "
-    "money and rates as exact decimal strings, counts as numbers, null when not defined.",
+    "money (rounded half-up to the cent) and rates as exact decimal strings, counts as numbers, null when not "
+    "defined; `month_to_date` marks the month not over yet, and `trial_conversion_pending` / "
+    "`recovery_rate_pending` a figure whose outcome is still open (then null, never 0). "
+    + revenue_metrics.PLAN_FILTER_RULE,
 )
 def admin_metrics(
     db: EngineDep,

@@ -53,10 +53,13 @@ def kpis(metrics: pd.DataFrame) -> pd.DataFrame:
     for label, column, kind, measure in KPI_TILES:
         value = None if last is None else last[column]
         previous = None if before is None else before[column]
-        pending_flag, open_column, open_what = PENDING.get(column, (None, None, None))
-        pending = bool(last is not None and pending_flag and last[pending_flag])
+        open_figure = None
+        if last is not None and column in PENDING:
+            flag, open_column, open_what = PENDING[column]
+            open_figure = f"{int(last[open_column]):,} {open_what}" if last[flag] else None
+        pending = open_figure is not None
         compared = not (to_date and measure == "flow") and not pending
-        if not compared:
+        if not compared or last is None:
             basis = None
         elif to_date:
             basis = f"since {last['month'] - timedelta(days=1):%d %b}"
@@ -75,7 +78,7 @@ def kpis(metrics: pd.DataFrame) -> pd.DataFrame:
                 "change": _compare(value, previous, kind) if compared else None,
                 "compared_with": basis,
                 "pending": pending,
-                "open": f"{int(last[open_column]):,} {open_what}" if pending else None,
+                "open": open_figure,
             }
         )
     return pd.DataFrame(rows, dtype=object)  # None stays None (n/a, not compared), never NaN

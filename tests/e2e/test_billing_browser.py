@@ -5,6 +5,7 @@ ends, resubscribe; the decline card shows a clear message and charges nothing.
 Time is moved by editing the subscription's dates and running the billing job from the test, as the
 app's own scheduler would when the dates come."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from backend.billing import job as billing_job
 from backend.billing import plans
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import ARTIFACTS, wait_for_app
 from tests.e2e.test_accounts_browser import fresh_email, register
 
 pytestmark = pytest.mark.browser
@@ -135,3 +136,37 @@ def test_choose_pay_downgrade_cancel_resubscribe(page, app_server, db):
         "churned",
         "reactivated",
     ]
+
+
+def test_a_member_chooses_the_notes_and_genres_they_get(page, app_server, db):
+    with db.begin() as conn:
+        for name in ("Documentaries", "Stand-Up Comedy"):
+            conn.execute(text("INSERT INTO genres (name) VALUES (:n) ON CONFLICT DO NOTHING"), {"n": name})
+    email = fresh_email("notes")
+    register(page, app_server, email)
+    uid = user_id(db, email)
+    go(page, app_server, "account")
+    expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+    page.get_by_text("Reminders 3 days before a renewal").click()  # untick
+    genres = page.locator("[data-testid='stMultiSelect']").filter(has_text="My genres for the new-titles note")
+    genres.locator("input").click()
+    page.get_by_role("option", name="Documentaries", exact=True).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Save notification settings").click()
+    expect(page.get_by_text("Notification settings saved.")).to_be_visible()
+    with db.connect() as conn:
+        saved = conn.execute(
+            text("SELECT reminders, new_titles, email FROM notification_preferences WHERE user_id = :u"), {"u": uid}
+        ).one()
+        followed = conn.execute(
+            text("SELECT g.name FROM followed_genres f JOIN genres g USING (genre_id) WHERE f.user_id = :u"),
+            {"u": uid},
+        ).scalars()
+        assert tuple(saved) == (False, True, True) and list(followed) == ["Documentaries"]
+    go(page, app_server, "account")  # what was saved is what the page shows next time
+    expect(page.get_by_role("checkbox", name=re.compile("^Reminders 3 days before a renewal"))).not_to_be_checked()
+    expect(genres).to_contain_text("Documentaries")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    expect(page.get_by_role("button", name="Save notification settings")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "notification_settings_phone.png"), full_page=True)

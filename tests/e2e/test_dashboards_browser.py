@@ -100,7 +100,7 @@ def test_admin_opens_every_dashboard_filters_and_downloads(page, app_server, see
     download = download_info.value
     assert download.suggested_filename == "cash_vs_mrr.csv"
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
-    assert list(rows[0]) == ["month", "cash_collected", "end_mrr"]
+    assert list(rows[0]) == ["month", "month_to_date", "cash_collected", "end_mrr"]
     admin = users.find_user_by_email(seeded, "demo.admin@example.com").user_id
     options = selection.filter_options(seeded, acting_user_id=admin)
     premium_id = next(pid for pid, name in options.plans.items() if name == "Premium")
