@@ -106,7 +106,7 @@ class Simulation(Ledger):
         base = np.where(self.plans.annual[plan], 0.02, 0.065 - 0.03 * ladder_share)
         number = self.period_number[accounts]
         tenure = np.select([number <= 1, number == 2, number <= 5], [1.6, 1.25, 1.0], 0.8)
-        hazard = base * tenure * self.engagement[accounts] ** -0.8
+        hazard = base * tenure * self.engagement[accounts] ** -1.3
         months = np.where(self.plans.annual[plan], 12, 1)
         return np.clip(1 - (1 - np.clip(hazard, 0, 0.6)) ** months, 0, 0.9)
 

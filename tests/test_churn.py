@@ -191,7 +191,7 @@ SEED_AS_OF = datetime(2026, 6, 15, tzinfo=UTC)
 def seeded(module_db_url):
     engine = database.get_engine(module_db_url)
     load_catalogue(engine, QUIRKS_CSV)
-    generate.seed(engine, seed_options.Options(subscribers=600, months=12, end=END, seed=11))
+    generate.seed(engine, seed_options.Options(subscribers=1500, months=12, end=END, seed=11))
     churn_rollups.refresh(engine, as_of=SEED_AS_OF)
     with engine.connect() as conn:
         admin = conn.execute(text("SELECT user_id FROM users WHERE role = 'admin'")).scalar_one()
