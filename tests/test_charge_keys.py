@@ -1,4 +1,4 @@
-"""One idempotency key per charge: the seeder's vectorised keys equal the billing job's, and migration 0012
+"""One idempotency key per charge: the seeder's vectorised keys equal the billing job's, and migration 0014
 turns a history written under the old keys (duplicates included) into the one scheme."""
 
 from datetime import UTC, datetime, timedelta
@@ -43,7 +43,7 @@ def attempt(conn, user_id, sub, key, kind, status, at, period_start=PERIOD):
 
 def test_the_migration_removes_duplicates_and_names_old_charges_by_the_scheme(engine):
     with engine.begin() as conn:
-        command.downgrade(database._alembic_config(conn), "0011")
+        command.downgrade(database._alembic_config(conn), "0013")
     member = register(engine, "old.keys@example.com", "Olga Keys", "correct horse 42", now=PERIOD - timedelta(days=90))
     u = member.user_id
     day = timedelta(days=1)

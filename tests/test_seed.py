@@ -436,7 +436,7 @@ def test_streams_respect_the_plans_screens_and_never_overlap_on_a_profile(seeded
         engine,
         """
         WITH plan_at AS (
-            SELECT e.user_id, e.occurred_at AS valid_from, p.max_streams,
+            SELECT e.user_id, e.occurred_at AS valid_from, p.max_devices_allowed AS max_streams,
                    lead(e.occurred_at) OVER (PARTITION BY e.user_id ORDER BY e.occurred_at, e.event_id) AS valid_to
             FROM subscription_events e JOIN plans p ON p.plan_id = e.plan_id
         ), moves AS (

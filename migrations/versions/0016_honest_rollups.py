@@ -8,14 +8,14 @@
 
 Both are rebuilt by the next `python -m backend.analytics refresh` (the billing job's refresh too).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 """
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

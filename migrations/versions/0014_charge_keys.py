@@ -19,14 +19,14 @@ The dashboards' payment rollups counted the duplicates: refresh them afterwards
 Downgrading keeps the new keys (the earlier code finds its scheduled attempts under them too) and cannot
 bring the duplicates back.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 """
 
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

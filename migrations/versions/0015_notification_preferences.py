@@ -10,16 +10,16 @@
 Both tables are per-user (user_id first, distributed by user_id); `followed_genres` references the shared
 `genres` table (scale-out rule 2 allows it). One statement per execute (rules 15-17).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 """
 
 from alembic import op
 
 import database
 
-revision = "0013"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
