@@ -51,9 +51,11 @@ def test_the_migration_removes_duplicates_and_names_old_charges_by_the_scheme(en
         plans.ensure_default_plans(conn)
         sub = conn.execute(
             text("""INSERT INTO subscriptions (user_id, plan_id, status, price, currency, billing_period, started_at,
-                        current_period_start, current_period_end, grace_until, billing_anchor)
-                    VALUES (:u, (SELECT plan_id FROM plans WHERE name = 'Basic'), 'past_due', 7.99, 'USD', 'month',
-                            :start, :ps, :ps + interval '1 month', :grace, :start) RETURNING subscription_id"""),
+                        current_period_start, current_period_end, grace_until, billing_anchor,
+                        validity_days, access_level, max_devices_allowed, resolution)
+                    SELECT :u, plan_id, 'past_due', 7.99, 'USD', 'month', :start, :ps, :ps + interval '1 month',
+                           :grace, :start, validity_days, access_level, max_devices_allowed, resolution
+                    FROM plans WHERE name = 'Basic' RETURNING subscription_id"""),
             {"u": u, "start": PERIOD - timedelta(days=31), "ps": PERIOD, "grace": PERIOD + 7 * day},
         ).scalar_one()
         conn.execute(
