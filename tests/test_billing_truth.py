@@ -24,7 +24,7 @@ from tests.test_subscriptions import (  # noqa: F401 (gw and plan_ids are fixtur
     plan_ids,
 )
 
-RENEWAL = lifecycle.period_end(START, 1, "month")
+RENEWAL = lifecycle.period_end(START, 1, 30)  # a monthly plan (30 days valid)
 
 
 def outbox_subjects(engine, user_id):
@@ -97,7 +97,7 @@ def test_the_job_skips_accounts_that_vanish_under_it_and_carries_on(engine, plan
         return due
 
     monkeypatch.setattr(billing_job, "reminders_due", reminders_then_one_deleted)
-    later = lifecycle.period_end(START, 2, "month") - timedelta(days=2)
+    later = lifecycle.period_end(START, 2, 30) - timedelta(days=2)
     summary = billing_job.run(engine, later, gateway=gw)  # renewal reminders for both: one account has gone
     assert summary["reminders"] == 1
     assert "renewal_reminder" in [n["kind"] for n in notifications.recent(engine, stays.user_id)]
