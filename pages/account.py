@@ -8,6 +8,7 @@ from backend.accounts import details, links, passwords, sessions, users
 from backend.notify import preferences
 from ui.refusals import attempt
 from ui.session import accounts_changed, app_base_url, engine, sign_in, sign_out, through_app
+from ui.text import md
 
 through_app()
 
@@ -46,7 +47,7 @@ with right, st.form("details"):
             current = saved
             accounts_changed()
             st.success("Profile saved.")
-st.caption(f"Signed in as {current.email} · {user.role}")
+st.caption(f"Signed in as {md(current.email)} · {user.role}")
 if current.bio:
     st.text(current.bio)  # shown as typed, never as markup
 

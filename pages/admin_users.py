@@ -8,6 +8,7 @@ from backend.core.money import format_amount
 from ui.admin import acting_user_id, attempt, show_flash
 from ui.refusals import allowed
 from ui.session import engine, through_app
+from ui.text import md
 
 through_app()
 
@@ -48,10 +49,10 @@ page = account_admin.account_page(engine(), user_id, acting_user_id=acting_user_
 account = page["account"]
 
 
-st.header(account["display_name"])
+st.header(md(account["display_name"]), anchor=False)
 state = f"suspended since {account['suspended_at']:%Y-%m-%d %H:%M} UTC" if account["suspended_at"] else "active"
 st.markdown(
-    f"**{account['email']}** · {account['role']} · joined {account['created_at']:%Y-%m-%d} · {state}"
+    f"**{md(account['email'])}** · {account['role']} · joined {account['created_at']:%Y-%m-%d} · {state}"
     + (" · seeded demo account" if account["is_seeded"] else "")
 )
 

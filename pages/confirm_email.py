@@ -5,6 +5,7 @@ import streamlit as st
 from backend.accounts import errors as account_errors
 from backend.accounts import links
 from ui.session import accounts_changed, engine, sign_out, through_app
+from ui.text import md
 
 through_app()
 
@@ -21,4 +22,4 @@ if token not in outcomes:
         sign_out()
         outcomes[token] = ("success", f"Your account now uses {user.email}. Sign in with it.")
 kind, message = outcomes[token]
-st.error(message) if kind == "error" else st.success(message)
+st.error(md(message)) if kind == "error" else st.success(md(message))

@@ -11,6 +11,7 @@ from backend.catalogue.rules import level_summary
 from backend.core.money import format_amount
 from ui.refusals import attempt
 from ui.session import engine, through_app
+from ui.text import md
 
 through_app()
 
@@ -22,7 +23,7 @@ if not available:
 user = st.session_state.get("current_user")
 for column, plan in zip(st.columns(min(len(available), 4)), available, strict=False):
     with column.container(border=True):
-        st.subheader(plan.name)
+        st.subheader(md(plan.name), anchor=False)
         st.markdown(f"**{plan.price_label}**")
         devices = plan.max_devices_allowed
         st.text(f"{plan.resolution} · {devices} screen{'s' if devices > 1 else ''} at once")
@@ -45,7 +46,7 @@ if current is not None and current.is_live:
     st.page_link("pages/subscription.py", label="Go to your subscription", icon=":material/credit_card:")
     st.stop()
 
-st.header(f"Check out: {chosen.name}")
+st.header(f"Check out: {md(chosen.name)}", anchor=False)
 first_time = current is None
 if first_time and lifecycle.trial_days() > 0:
     st.markdown(

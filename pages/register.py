@@ -6,6 +6,7 @@ from backend.accounts import errors as account_errors
 from backend.accounts import passwords, users
 from ui.refusals import attempt
 from ui.session import accounts_changed, engine, sign_in, through_app
+from ui.text import md
 
 through_app()
 
@@ -31,4 +32,4 @@ if submitted:
 
     done, user = attempt(create_and_sign_in, where=middle)
     if done and user is not None:
-        middle.success(f"Welcome to Reelhouse, {user.display_name}! You are signed in.")
+        middle.success(f"Welcome to Reelhouse, {md(user.display_name)}! You are signed in.")

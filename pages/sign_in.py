@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.refusals import attempt
 from ui.session import sign_in, through_app
+from ui.text import md
 
 through_app()
 
@@ -18,6 +19,6 @@ with middle:
     if submitted:
         done, user = attempt(lambda: sign_in(email, password))
         if done:
-            st.success(f"Welcome back, {user.display_name}.")
+            st.success(f"Welcome back, {md(user.display_name)}.")
     st.page_link("pages/forgot_password.py", label="Forgot your password?", icon=":material/help:")
     st.page_link("pages/register.py", label="New here? Create an account", icon=":material/person_add:")

@@ -14,6 +14,7 @@ from backend.core.money import format_amount
 from backend.notify import notifications
 from ui.refusals import attempt
 from ui.session import engine, through_app
+from ui.text import md
 
 through_app()
 
@@ -23,7 +24,7 @@ now = datetime.now(UTC)
 gw = gateway.default_gateway()
 st.title("Subscription")
 if "billing_flash" in st.session_state:
-    st.success(st.session_state.pop("billing_flash"))
+    st.success(md(st.session_state.pop("billing_flash")))
 
 
 def act(work, done) -> None:
@@ -81,7 +82,7 @@ else:
             if new_card is not None:
                 act(lambda: subscriptions.update_card(engine(), uid, new_card, gateway=gw), card_saved)
 
-    st.subheader(sub.plan_name)
+    st.subheader(md(sub.plan_name), anchor=False)
     if entitled.allowed:
         st.success(entitled.summary, icon=":material/play_circle:")
     else:
@@ -100,8 +101,8 @@ else:
         st.page_link("pages/plans.py", label="Resubscribe", icon=":material/sell:")
 
     if sub.is_live and sub.scheduled_plan_id is not None:
-        st.info(f"Changes to {sub.scheduled_plan_name} on {day(sub.current_period_end)}.")
-        if st.button(f"Keep {sub.plan_name}"):
+        st.info(f"Changes to {md(sub.scheduled_plan_name)} on {day(sub.current_period_end)}.")
+        if st.button(f"Keep {md(sub.plan_name)}"):
             act(lambda: subscriptions.undo_downgrade(engine(), uid, gateway=gw), f"You stay on {sub.plan_name}.")
 
     if sub.is_live and sub.status != "past_due":
@@ -183,7 +184,7 @@ if not items:
     st.caption("Nothing yet.")
 for item in items:
     with st.container(border=True):
-        st.markdown(f"**{'' if item['read_at'] else '● '}{item['title']}** · {day(item['created_at'])}")
+        st.markdown(f"**{'' if item['read_at'] else '● '}{md(item['title'])}** · {day(item['created_at'])}")
         st.text(item["body"])
 if any(item["read_at"] is None for item in items) and st.button("Mark all as read"):
     notifications.mark_all_read(engine(), uid, now)

@@ -35,7 +35,7 @@ if not title_cards.visible_to(card, who.allowed):
 
 flash = st.session_state.pop("title_flash", None)
 if flash:
-    st.success(flash)
+    st.success(md(flash))
 
 
 def play(query_params: dict) -> None:
@@ -167,7 +167,7 @@ for item in library.reviews(
     with st.container(border=True):
         who_said = "Your review" if item.mine else "A member"
         st.caption(f"{SCORE_ICONS[item.score]} {who_said} · {item.updated_at:%-d %B %Y}")
-        st.markdown(md(item.text).replace("\n", "  \n"))
+        st.markdown(md(item.text))
 
 st.header("More like this", anchor=False)
 models = recommend.models(engine())

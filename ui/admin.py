@@ -9,6 +9,7 @@ from typing import TypeVar
 import streamlit as st
 
 from ui import refusals
+from ui.text import md
 
 T = TypeVar("T")
 FLASH_KEY = "admin_flash"
@@ -34,4 +35,4 @@ def attempt(action: Callable[[], object], success: str) -> None:
 def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message)
+        st.success(md(message))

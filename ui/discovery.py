@@ -3,7 +3,6 @@ Markdown escaping for catalogue and member text (never rendered as HTML)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,17 +15,11 @@ from backend.catalogue import posters
 from backend.catalogue.cards import Card
 from backend.watching import recommend
 from ui.session import engine
+from ui.text import md
 
 TITLE_PAGE = "pages/title.py"
 BROWSE_PAGE = "pages/browse.py"
 WATCH_PAGE = "pages/watch.py"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
-
-
-def md(value: object) -> str:
-    """Text shown literally by st.markdown / widget labels: every Markdown, emoji-shortcode and LaTeX
-    character is backslash-escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from backend.core.errors import NotAuthorised, Refusal
+from ui.text import md
 
 T = TypeVar("T")
 
 
 def show_refusal(error: Refusal, where: Any = None) -> None:
     """The refusal's message in an error box."""
-    (where or st).error(str(error) or "You do not have access to this.")
+    (where or st).error(md(error) if str(error) else "You do not have access to this.")
 
 
 def attempt(action: Callable[[], T], *, where: Any = None) -> tuple[bool, T | None]:

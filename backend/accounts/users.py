@@ -7,10 +7,10 @@ backend.accounts.sessions, passwords in .passwords, profiles in .profiles, a mem
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +23,6 @@ ROLES = ("subscriber", "admin", "analyst")
 STAFF_ROLES = ("admin", "analyst")
 MAX_NAME_LENGTH = 80
 MAX_EMAIL_LENGTH = 254
-EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -41,10 +40,18 @@ class User:
 
 
 def normalise_email(email: str) -> str:
-    email = (email or "").strip().lower()
-    if len(email) > MAX_EMAIL_LENGTH or not EMAIL_SHAPE.match(email):
-        raise AccountError("Enter a valid email address, like name@example.com.", field="email")
-    return email
+    """The address as stored (checked by email-validator for syntax only, no DNS; lower-cased), or
+    AccountError. Only plain mailbox@domain addresses pass: no display names, quoting or IP literals."""
+    email = (email or "").strip()
+    try:
+        if len(email) > MAX_EMAIL_LENGTH:
+            raise EmailNotValidError("too long")
+        checked = validate_email(
+            email, check_deliverability=False, allow_quoted_local=False, allow_domain_literal=False
+        )
+    except EmailNotValidError:
+        raise AccountError("Enter a valid email address, like name@example.com.", field="email") from None
+    return checked.normalized.lower()
 
 
 def check_name(name: str) -> str:
