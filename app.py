@@ -7,6 +7,7 @@ navigation built for that account's role. Pages only draw widgets and call `back
 import streamlit as st
 
 from backend.core.settings import SettingsError, get_settings
+from ui import faults
 from ui.session import active_profile, billing_scheduler, current_user, start_authenticator
 
 
@@ -22,9 +23,14 @@ except SettingsError as refused:  # an operator's mistake: say which setting, an
     st.error(str(refused))
     st.stop()
 
-billing_scheduler()
-start_authenticator()
-user = current_user()
+try:  # the database is asked who is signed in: an outage or a fault is shown, never a traceback
+    billing_scheduler()
+    start_authenticator()
+    user = current_user()
+    if user is not None:
+        active_profile(user)
+except Exception as fault:
+    faults.show(fault)
 st.session_state["current_user"] = user
 
 browse = page("browse.py", "Browse", "movie", "browse", default=user is None)
@@ -50,7 +56,6 @@ if user is None:
         ]
     }
 else:
-    active_profile(user)
     pages = {
         "": [
             page("home.py", "Home", "home", "home", default=True),
@@ -84,4 +89,4 @@ else:
             page("dashboards/content.py", "Content", "video_library", "analytics-content"),
             page("dashboards/acquisition.py", "Acquisition", "campaign", "analytics-acquisition"),
         ]
-st.navigation(pages).run()
+faults.run_page(st.navigation(pages))

@@ -23,8 +23,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+import psycopg2
 from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backend.core import locks
 from backend.core.settings import PROJECT_ROOT, get_settings, run_cli
@@ -227,6 +229,17 @@ def distribute(
 
 
 # --- retries -----------------------------------------------------------------------------------
+
+
+def is_database_down(error: BaseException) -> bool:
+    """A database that cannot be reached (refused, dropped, pool exhausted), not a bad statement."""
+    if isinstance(error, PoolTimeout | DisconnectionError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    orig = error.orig
+    connection_lost = isinstance(orig, psycopg2.OperationalError | psycopg2.InterfaceError)
+    return error.connection_invalidated or (connection_lost and not getattr(orig, "pgcode", None))
 
 
 def is_retryable(error: BaseException) -> bool:

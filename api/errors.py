@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import psycopg2
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import database
 from backend.accounts import sessions
 from backend.accounts.errors import SignInLocked
 from backend.core.errors import Refusal
@@ -212,17 +212,6 @@ async def _refused(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def is_database_down(error: BaseException) -> bool:
-    """A database that cannot be reached (refused, dropped, pool exhausted), not a bad statement."""
-    if isinstance(error, PoolTimeout | DisconnectionError):
-        return True
-    return isinstance(error, DBAPIError) and (error.connection_invalidated or _is_connection_error(error.orig))
-
-
-def _is_connection_error(orig: BaseException | None) -> bool:
-    return isinstance(orig, psycopg2.OperationalError | psycopg2.InterfaceError) and not getattr(orig, "pgcode", None)
-
-
 def database_unavailable() -> JSONResponse:
     return error_json(
         503,
@@ -233,7 +222,7 @@ def database_unavailable() -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if is_database_down(exc):
+    if database.is_database_down(exc):
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         return database_unavailable()
     log.exception("unhandled error on %s %s", request.method, request.url.path)

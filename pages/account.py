@@ -7,7 +7,7 @@ import streamlit as st
 from backend.accounts import details, links, passwords, sessions, users
 from backend.notify import preferences
 from ui.refusals import attempt
-from ui.session import accounts_changed, app_base_url, engine, sign_in, sign_out, through_app
+from ui.session import app_base_url, engine, sign_in, sign_out, through_app
 from ui.text import md
 
 through_app()
@@ -45,7 +45,6 @@ with right, st.form("details"):
         done, saved = attempt(lambda: details.update_details(engine(), user.user_id, name=name, bio=bio, phone=phone))
         if done:
             current = saved
-            accounts_changed()
             st.success("Profile saved.")
 st.caption(f"Signed in as {md(current.email)} · {user.role}")
 if current.bio:
@@ -70,7 +69,6 @@ with st.form("change_password", clear_on_submit=True):
     if st.form_submit_button("Change password"):
         done, _ = attempt(lambda: sessions.change_password(engine(), user.user_id, current_password, new_password))
         if done:
-            accounts_changed()
             sign_in(user.email, new_password)  # a fresh cookie for this session; older ones stop working
             st.success("Password changed. Your other sessions are signed out.")
 

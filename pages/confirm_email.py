@@ -4,7 +4,7 @@ import streamlit as st
 
 from backend.accounts import errors as account_errors
 from backend.accounts import links
-from ui.session import accounts_changed, engine, sign_out, through_app
+from ui.session import engine, sign_out, through_app
 from ui.text import md
 
 through_app()
@@ -18,7 +18,6 @@ if token not in outcomes:
     except account_errors.AccountError as error:
         outcomes[token] = ("error", str(error))
     else:
-        accounts_changed()
         sign_out()
         outcomes[token] = ("success", f"Your account now uses {user.email}. Sign in with it.")
 kind, message = outcomes[token]

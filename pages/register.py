@@ -5,7 +5,7 @@ import streamlit as st
 from backend.accounts import errors as account_errors
 from backend.accounts import passwords, users
 from ui.refusals import attempt
-from ui.session import accounts_changed, engine, sign_in, through_app
+from ui.session import engine, sign_in, through_app
 from ui.text import md
 
 through_app()
@@ -26,7 +26,6 @@ if submitted:
         if password != again:
             raise account_errors.AccountError("The two passwords differ.")
         created = users.register(engine(), email, name, password)
-        accounts_changed()
         sign_in(email, password)
         return created
 

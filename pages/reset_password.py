@@ -5,7 +5,7 @@ import streamlit as st
 from backend.accounts import errors as account_errors
 from backend.accounts import links, passwords
 from ui.refusals import attempt
-from ui.session import accounts_changed, engine, sign_out, through_app
+from ui.session import engine, sign_out, through_app
 
 through_app()
 
@@ -28,6 +28,5 @@ if submitted:
 
     done, _ = attempt(reset)
     if done:
-        accounts_changed()
         sign_out()
         st.success("Your password is changed and every session was signed out. Sign in with the new password.")

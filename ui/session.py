@@ -1,8 +1,10 @@
 """What every page shares: the engine, the signed-in account and the active viewing profile.
 
-streamlit-authenticator is used for the sign-in cookie only (writing it, re-signing in from it,
-deleting it). The password check, throttling and session validity are `backend.accounts`', checked
-against the database on every run.
+streamlit-authenticator is used for writing and deleting the sign-in cookie only, and is handed no
+account at all (never a password hash). The cookie is read here: any cookie that cannot be used (unreadable,
+forged, `alg=none`, expired, for an account suspended or signed out) signs that browser out cleanly, with the
+cookie deleted and a short notice. The password check, throttling and session validity are
+`backend.accounts`', checked against the database on every run.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
@@ -25,6 +28,12 @@ from ops import billing
 
 COOKIE_NAME = "reelhouse_session"
 _SESSION_KEYS = ("session_expires_at", "user_id", "profile_id", "switch_to_profile")
+_REFUSED_COOKIE = "refused_cookie"  # the cookie this browser session was signed out of (st.context keeps it)
+SIGNED_OUT_NOTICE = "You were signed out, so this page is shown as to a guest. Sign in again to continue."
+
+
+class _UnusableCookie(Exception):
+    """The sign-in cookie cannot sign anyone in (unreadable, forged, wrong algorithm, expired)."""
 
 
 def through_app() -> None:
@@ -66,11 +75,6 @@ def billing_scheduler() -> threading.Thread | None:
     return thread
 
 
-@st.cache_data(ttl=30, show_spinner=False)
-def credentials() -> dict:
-    return sessions.authenticator_credentials(engine())
-
-
 @st.cache_resource(show_spinner=False)
 def cookie_key() -> str:
     """$AUTH_COOKIE_KEY, else a random key kept in data/ (created once, readable by its owner only)."""
@@ -80,7 +84,7 @@ def cookie_key() -> str:
 def start_authenticator() -> stauth.Authenticate:
     """The run's one authenticator (app.py calls this once per run)."""
     authenticator = stauth.Authenticate(
-        credentials(), COOKIE_NAME, cookie_key(), sessions.SESSION_DAYS, auto_hash=False, login_sleep_time=0
+        {"usernames": {}}, COOKIE_NAME, cookie_key(), sessions.SESSION_DAYS, auto_hash=False, login_sleep_time=0
     )
     st.session_state["authenticator"] = authenticator
     return authenticator
@@ -92,26 +96,59 @@ def _authenticator() -> stauth.Authenticate:
 
 def _cookie_expiry() -> datetime | None:
     model = _authenticator().cookie_controller.cookie_model
-    exp = model.exp_date or (model.token or {}).get("exp_date")
-    return datetime.fromtimestamp(exp, UTC) if exp else None
+    return datetime.fromtimestamp(model.exp_date, UTC) if model.exp_date else None
+
+
+def _read_cookie(token: str) -> tuple[str, datetime]:
+    """(email, expiry) that a sign-in cookie written by this app claims, or _UnusableCookie."""
+    try:
+        claims = jwt.decode(token, cookie_key(), algorithms=["HS256"])
+        email, expires = claims["username"], datetime.fromtimestamp(float(claims["exp_date"]), UTC)
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError, OverflowError, OSError):
+        raise _UnusableCookie from None
+    if not isinstance(email, str) or expires <= datetime.now(UTC):
+        raise _UnusableCookie
+    return email, expires
 
 
 def current_user() -> users.User | None:
     """The signed-in account, re-checked against the database on every run; None for guests."""
-    _authenticator().login(location="unrendered")  # signs in from a valid cookie
-    if not st.session_state.get("authentication_status"):
-        if st.session_state.get("logout") and COOKIE_NAME in st.context.cookies:
-            # Signed out in the previous run, which rerun at once: delete the cookie in this one.
-            _authenticator().cookie_controller.delete_cookie()
+    state = st.session_state
+    token = st.context.cookies.get(COOKIE_NAME)
+    if state.get("authentication_status") and state.get("session_expires_at"):
+        email, expires = state.get("username") or "", state["session_expires_at"]
+    elif not token or token == state.get(_REFUSED_COOKIE):
+        _show_notice()
         return None
-    expires = st.session_state.get("session_expires_at") or _cookie_expiry()
-    user = sessions.session_user(engine(), st.session_state.get("username") or "", expires) if expires else None
+    elif state.get("logout"):  # signed out in the previous run, which rerun at once: delete the cookie in this one
+        _authenticator().cookie_controller.delete_cookie()
+        return None
+    else:
+        try:
+            email, expires = _read_cookie(token)
+        except _UnusableCookie:
+            return _refuse_cookie(token)
+    user = sessions.session_user(engine(), email, expires)
     if user is None:  # signed out elsewhere, password changed, suspended, or a revoked cookie
-        _end_local_session()
-        return None
-    st.session_state["session_expires_at"] = expires
-    st.session_state["user_id"] = user.user_id
+        return _refuse_cookie(token)
+    state.update(authentication_status=True, username=user.email, email=user.email, name=user.display_name)
+    state.update(roles=[user.role], session_expires_at=expires, user_id=user.user_id)
     return user
+
+
+def _refuse_cookie(token: str | None) -> None:
+    """Sign this browser out cleanly: local state cleared, the cookie deleted, a notice shown."""
+    if st.session_state.get("authentication_status"):
+        _end_local_session()  # its sign-out deletes the cookie
+    else:
+        _authenticator().cookie_controller.delete_cookie()
+    st.session_state[_REFUSED_COOKIE] = token or "signed in during this browser session"
+    _show_notice()
+
+
+def _show_notice() -> None:
+    if st.session_state.get(_REFUSED_COOKIE):
+        st.info(SIGNED_OUT_NOTICE, icon=":material/logout:")
 
 
 def sign_in(email: str, password: str) -> users.User:
@@ -128,6 +165,7 @@ def sign_in(email: str, password: str) -> users.User:
     _authenticator().cookie_controller.set_cookie()
     st.session_state["session_expires_at"] = _cookie_expiry()
     st.session_state["user_id"] = user.user_id
+    st.session_state.pop(_REFUSED_COOKIE, None)
     return user
 
 
@@ -157,11 +195,6 @@ def app_base_url() -> str:
 def switch_profile(profile_id: int) -> None:
     """Make `profile_id` the active profile from the next run on (the switcher exists already)."""
     st.session_state["switch_to_profile"] = profile_id
-
-
-def accounts_changed() -> None:
-    """After a registration or password change: the authenticator must see fresh credentials."""
-    credentials.clear()
 
 
 def active_profile(user: users.User) -> viewing_profiles.Profile:

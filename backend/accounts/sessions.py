@@ -156,18 +156,3 @@ def change_password(engine: Engine, user_id: int, current: str, new: str, *, now
                              WHERE user_id = :id"""),
             {"hash": hash_password(new), "now": now, "id": user_id},
         )
-
-
-def authenticator_credentials(engine: Engine) -> dict:
-    """Accounts in the shape streamlit-authenticator expects (email as username); suspended ones left out."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("""SELECT email, display_name, password_hash, role FROM users
-                                    WHERE suspended_at IS NULL""")
-        ).all()
-    return {
-        "usernames": {
-            r.email: {"email": r.email, "name": r.display_name, "password": r.password_hash, "roles": [r.role]}
-            for r in rows
-        }
-    }
