@@ -1,21 +1,30 @@
 """Password reset and email change by one-time links through the outbox; profile details."""
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import text
 
-from backend.accounts import details, links, sessions, users
+from backend.accounts import details, links, pictures, sessions, users
 from backend.accounts import errors as account_errors
 from backend.notify import mail
 
 PASSWORD = "correct horse 42"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BASE = "http://localhost:8501"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def picture(kind: str, size: tuple[int, int] = (40, 30), **save) -> bytes:
+    """A real picture made with Pillow: a red rectangle with a blue corner."""
+    made = Image.new("RGB", size, (200, 20, 20))
+    made.paste((20, 20, 200), (0, 0, 8, 8))
+    out = io.BytesIO()
+    made.save(out, format=kind, **save)
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -144,12 +153,24 @@ def test_markup_and_unicode_in_the_bio_are_stored_as_typed(engine, alice):
     assert details.update_details(engine, alice.user_id, name="Alice", bio=bio, phone="").bio == bio
 
 
-@pytest.mark.parametrize(("data", "kind"), [(PNG, "image/png"), (JPEG, "image/jpeg"), (WEBP, "image/webp")])
-def test_pictures_are_recognised_by_their_bytes(engine, alice, data, kind):
-    details.set_avatar(engine, alice.user_id, data)
-    assert details.avatar(engine, alice.user_id) == data
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT avatar_type FROM users")).scalar() == kind
+@pytest.mark.parametrize(("kind", "media_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
+def test_pictures_are_decoded_and_re_encoded_without_their_metadata(engine, alice, kind, media_type):
+    exif = Image.Exif()
+    exif[0x010E] = "secret location note"  # ImageDescription
+    details.set_avatar(engine, alice.user_id, picture(kind, exif=exif.tobytes()))
+    stored, stored_type = details.avatar_with_type(engine, alice.user_id)
+    assert stored_type == media_type
+    with Image.open(io.BytesIO(stored)) as shown:
+        assert (shown.format, shown.size) == (kind, (40, 30))
+        assert shown.convert("RGB").getpixel((20, 20))[0] > 150  # still red
+        assert 0x010E not in shown.getexif()
+    assert b"secret location note" not in stored
+
+
+def test_big_pictures_are_scaled_down_to_fit_the_square(engine, alice):
+    details.set_avatar(engine, alice.user_id, picture("PNG", (2000, 1000)))
+    with Image.open(io.BytesIO(details.avatar(engine, alice.user_id))) as shown:
+        assert shown.size == (pictures.AVATAR_SIDE, pictures.AVATAR_SIDE // 2)
 
 
 @pytest.mark.parametrize(
@@ -157,10 +178,25 @@ def test_pictures_are_recognised_by_their_bytes(engine, alice, data, kind):
     [
         (b"GIF89a" + b"\x00" * 10, "PNG, JPEG or WebP"),
         (b"<svg onload=alert(1)>", "PNG, JPEG or WebP"),
-        (PNG + b"\x00" * details.MAX_AVATAR_BYTES, "at most 1 MB"),
+        (PNG_SIGNATURE + b"\x00" * 45, "PNG, JPEG or WebP"),  # the 53-byte file that only starts like a PNG
+        (picture("PNG")[:-30], "PNG, JPEG or WebP"),  # truncated
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "PNG, JPEG or WebP"),
+        (picture("GIF"), "PNG, JPEG or WebP"),  # a real picture of another kind
+        (picture("PNG") + b"\x00" * details.MAX_AVATAR_BYTES, "at most 1 MB"),
+        (picture("PNG", (6000, 5000), compress_level=9), "million pixels"),  # a small file with too many pixels
     ],
 )
 def test_other_files_and_big_pictures_are_refused(engine, alice, data, message):
     with pytest.raises(account_errors.AccountError, match=message):
         details.set_avatar(engine, alice.user_id, data)
     assert details.avatar(engine, alice.user_id) is None
+
+
+def test_an_undecodable_picture_stored_before_is_treated_as_none(engine, alice):
+    with engine.begin() as conn:  # as the old signature check let it be stored
+        conn.execute(
+            text("UPDATE users SET avatar = :a, avatar_type = 'image/png' WHERE user_id = :i"),
+            {"a": PNG_SIGNATURE + b"\x00" * 45, "i": alice.user_id},
+        )
+    assert details.avatar(engine, alice.user_id) is None
+    assert details.avatar_with_type(engine, alice.user_id) is None

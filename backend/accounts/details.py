@@ -7,14 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import Engine, text
 
+from backend.accounts import pictures
 from backend.accounts.errors import AccountError
 from backend.accounts.users import check_name
 from backend.core.clock import clock
 from backend.core.settings import get_settings
 
 MAX_BIO_LENGTH = 500
-MAX_AVATAR_BYTES = 1_048_576
-AVATAR_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+MAX_AVATAR_BYTES = pictures.MAX_AVATAR_BYTES
 
 
 @dataclass(frozen=True)
@@ -79,24 +79,14 @@ def update_details(
     return details(engine, user_id)
 
 
-def avatar_type_of(data: bytes) -> str | None:
-    """The picture's type from its first bytes (never from the file name): PNG, JPEG or WebP."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return next((kind for magic, kind in AVATAR_TYPES.items() if data.startswith(magic)), None)
-
-
 def set_avatar(engine: Engine, user_id: int, data: bytes, *, now: datetime | None = None) -> None:
-    kind = avatar_type_of(data)
-    if kind is None:
-        raise AccountError("Upload a PNG, JPEG or WebP picture.", field="avatar")
-    if len(data) > MAX_AVATAR_BYTES:
-        raise AccountError(f"Pictures are at most {MAX_AVATAR_BYTES // 1_048_576} MB.", field="avatar")
+    """Store the member's picture, decoded and re-encoded (pictures.reencoded); AccountError if it is not one."""
+    stored, kind = pictures.reencoded(data)
     with engine.begin() as conn:
         conn.execute(
             text("""UPDATE users SET avatar = :data, avatar_type = :kind, updated_at = :now
                              WHERE user_id = :id"""),
-            {"data": data, "kind": kind, "now": clock(now), "id": user_id},
+            {"data": stored, "kind": kind, "now": clock(now), "id": user_id},
         )
 
 
@@ -111,7 +101,9 @@ def avatar_with_type(engine: Engine, user_id: int) -> tuple[bytes, str] | None:
         row = conn.execute(
             text("SELECT avatar, avatar_type FROM users WHERE user_id = :id AND avatar IS NOT NULL"), {"id": user_id}
         ).first()
-    return (bytes(row.avatar), row.avatar_type or avatar_type_of(bytes(row.avatar)) or "image/png") if row else None
+    if row is None or not pictures.is_picture(bytes(row.avatar)):  # an old, undecodable upload: as if none
+        return None
+    return bytes(row.avatar), row.avatar_type or "image/png"
 
 
 def remove_avatar(engine: Engine, user_id: int, *, now: datetime | None = None) -> bool:

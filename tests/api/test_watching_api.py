@@ -2,9 +2,12 @@
 screens), resume, position reports, completion, stop, streams, Continue Watching; trailers for everyone;
 nothing of another member's profiles or streams reachable."""
 
-import pytest
+import io
 
-from backend.accounts import users
+import pytest
+from PIL import Image
+
+from backend.accounts import pictures, users
 from backend.admin import content as content_admin
 from backend.billing import checkout as billing_checkout
 from backend.billing import gateway as gateways
@@ -167,10 +170,15 @@ def test_a_pause_is_stored_and_reported_and_the_report_needs_its_state(client, b
 
 def test_avatars_go_up_come_down_and_go_away(client):
     member = register(client)
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    made = io.BytesIO()
+    Image.new("RGB", (24, 24), (10, 120, 10)).save(made, format="PNG")
+    upload = made.getvalue()
+    png = pictures.reencoded(upload)[0]  # what is stored (and served) is the re-encoded picture
     assert client.get("/v1/me/avatar", headers=member["headers"]).json()["error"]["code"] == "avatar_not_found"
-    put = client.put("/v1/me/avatar", content=png, headers=member["headers"] | {"Content-Type": "image/png"})
+    put = client.put("/v1/me/avatar", content=upload, headers=member["headers"] | {"Content-Type": "image/png"})
     assert put.status_code == 204 and client.get("/v1/me", headers=member["headers"]).json()["has_avatar"] is True
+    fake = client.put("/v1/me/avatar", content=b"\x89PNG\r\n\x1a\n" + b"\x00" * 45, headers=member["headers"])
+    assert (fake.status_code, fake.json()["error"]["field"]) == (422, "avatar")  # only starts like a PNG
     got = client.get("/v1/me/avatar", headers=member["headers"])
     assert got.status_code == 200 and got.content == png and got.headers["content-type"] == "image/png"
     not_a_picture = client.put("/v1/me/avatar", content=b"GIF89a...", headers=member["headers"])
