@@ -117,8 +117,12 @@ def current_user() -> users.User | None:
     token = st.context.cookies.get(COOKIE_NAME)
     if state.get("authentication_status") and state.get("session_expires_at"):
         email, expires = state.get("username") or "", state["session_expires_at"]
-    elif not token or token == state.get(_REFUSED_COOKIE):
+    elif not token:
         _show_notice()
+        return None
+    elif token == state.get(_REFUSED_COOKIE):  # until the browser has really dropped it
+        _show_notice()
+        _authenticator().cookie_controller.delete_cookie()  # a no-op once the cookie is gone
         return None
     elif state.get("logout"):  # signed out in the previous run, which rerun at once: delete the cookie in this one
         _authenticator().cookie_controller.delete_cookie()
@@ -137,13 +141,13 @@ def current_user() -> users.User | None:
 
 
 def _refuse_cookie(token: str | None) -> None:
-    """Sign this browser out cleanly: local state cleared, the cookie deleted, a notice shown."""
+    """Sign this browser out cleanly: a notice shown, local state cleared, the cookie deleted."""
+    st.session_state[_REFUSED_COOKIE] = token or "signed in during this browser session"
+    _show_notice()
     if st.session_state.get("authentication_status"):
         _end_local_session()  # its sign-out deletes the cookie
     else:
         _authenticator().cookie_controller.delete_cookie()
-    st.session_state[_REFUSED_COOKIE] = token or "signed in during this browser session"
-    _show_notice()
 
 
 def _show_notice() -> None:
