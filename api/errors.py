@@ -13,6 +13,7 @@ dependencies bring (sign-in, roles, validation, idempotency, rate limits, the da
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -224,6 +225,7 @@ def database_unavailable() -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if database.is_database_down(exc):
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        threading.Thread(target=database.revive_embedded_server, daemon=True).start()  # a stopped embedded server
         return database_unavailable()
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_json(

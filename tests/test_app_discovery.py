@@ -102,7 +102,7 @@ def test_member_adds_to_list_rates_and_sees_it_on_home(loaded):
     rating = library.my_rating(loaded, user.user_id, adult.profile_id, title_id(loaded, "d3"))
     assert (rating.score, rating.review) == (2, "*Loved* it <b>so</b> much :smile:")
     shown = [m.value for m in at.markdown if "Loved" in m.value]
-    assert shown == ["\\*Loved\\* it \\<b\\>so\\</b\\> much \\:smile\\:"]  # escaped, never markup
+    assert shown == ["\\*Loved\\* it \\<b\\>so\\</b\\> much \\:smile:"]  # escaped, never markup
     go(at, "pages/home.py")
     assert "The Stranger" in links(at) and "My List" in [h.value for h in at.subheader]
     go(at, "pages/my_list.py")

@@ -51,6 +51,8 @@ def _retry_when_back() -> None:
 
 
 def database_answers() -> bool:
+    """Whether the database answers now (an embedded server that was stopped is started again first)."""
+    database.revive_embedded_server()
     try:
         with engine().connect() as conn:
             conn.execute(text("SELECT 1"))
