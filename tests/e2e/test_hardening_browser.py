@@ -51,7 +51,7 @@ def db(module_db_url):
 def as_typed(payload: str) -> re.Pattern:
     """The payload's text as shown: the same characters, with the invisible word joiners ui.text.md puts after
     a URL's scheme (so it is not linked) allowed between them."""
-    return re.compile("\u2060?".join(map(re.escape, payload)))
+    return re.compile(r"\u2060?".join(map(re.escape, payload)))
 
 
 def no_markup_from(page, payload_host: str = "evil.example") -> None:
