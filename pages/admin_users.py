@@ -133,4 +133,4 @@ if page["viewing"]:
     )
 else:
     st.text("Nothing watched yet.")
-st.caption("Profiles: " + ", ".join(p["name"] + (" (Kids)" if p["is_kids"] else "") for p in page["profiles"]))
+st.caption("Profiles: " + ", ".join(md(p["name"]) + (" (Kids)" if p["is_kids"] else "") for p in page["profiles"]))
