@@ -274,6 +274,18 @@ def is_database_down(error: BaseException) -> bool:
     return error.connection_invalidated or (connection_lost and not getattr(orig, "pgcode", None))
 
 
+def answers(engine: Engine) -> bool:
+    """Whether the database behind `engine` can be reached now."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as error:
+        if is_database_down(error):
+            return False
+        raise
+    return True
+
+
 def is_retryable(error: BaseException) -> bool:
     orig = getattr(error, "orig", None)
     return isinstance(error, DBAPIError) and getattr(orig, "pgcode", None) in RETRYABLE_SQLSTATES

@@ -8,7 +8,6 @@ import logging
 import uuid
 
 import streamlit as st
-from sqlalchemy import text
 
 import database
 from ui.session import engine
@@ -54,10 +53,7 @@ def database_answers() -> bool:
     """Whether the database answers now (an embedded server that was stopped is started again first)."""
     database.revive_embedded_server()
     try:
-        with engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as fault:  # the check itself never fails the page: it only decides whether to rerun
-        if not database.is_database_down(fault):
-            log.warning("database check failed: %s", type(fault).__name__)
+        return database.answers(engine())
+    except Exception as fault:  # the check never fails the page: it only decides whether to rerun
+        log.warning("database check failed: %s", type(fault).__name__)
         return False
-    return True
