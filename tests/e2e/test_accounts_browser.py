@@ -1,10 +1,12 @@
 """Account journeys in headless Chromium: the sign-in cookie, sign-out that really ends the session,
 throttling, role checks and profiles."""
 
+import io
 import re
 import time
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -199,11 +201,11 @@ def test_a_kids_profile_is_created_and_switched_to(page, app_server):
     expect(page.get_by_text("Little ones · Kids")).to_be_visible()
 
 
-# A real 1x1 PNG, so the browser can draw it.
-TINY_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5b1e1cb0000000049454e44ae426082"
-)
+def tiny_png() -> bytes:
+    """A real 8x8 PNG (made with Pillow), which the app decodes and the browser draws."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (229, 9, 20)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def test_profile_edits_persist_after_reload(page, app_server, tmp_path):
@@ -216,7 +218,7 @@ def test_profile_edits_persist_after_reload(page, app_server, tmp_path):
     page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_text("Profile saved.")).to_be_visible()
     picture = tmp_path / "me.png"
-    picture.write_bytes(TINY_PNG)
+    picture.write_bytes(tiny_png())
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(picture))
     page.get_by_role("button", name="Use this picture").click()
     wait_for_app(page)
