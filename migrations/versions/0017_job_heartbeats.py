@@ -4,14 +4,14 @@ machine); backend.core.jobs.mark_dead_runs marks it failed.
 
 Scale-out rules 15-17: one statement per execute; the column is added without constraints.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 """
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
