@@ -10,7 +10,10 @@ shown as a mailto: link, which is the address as typed. HTML is never rendered: 
 
 from __future__ import annotations
 
+import html
 import re
+
+import pandas as pd
 
 _INLINE = re.compile(r"([\\`*_\[\]<>~$|&])")  # emphasis, code, links, images, HTML, LaTeX, tables, entities
 _DIRECTIVE = re.compile(r":(?=[A-Za-z])")  # :red[...], :material/home:, :smile: (the escape stops the directive)
@@ -30,3 +33,14 @@ def md(value: object) -> str:
     text = _LINE_MARKER.sub(r"\1\\\2", text)
     text = _LINE_NUMBER.sub(r"\1\\\2", text)
     return text.replace("\r\n", "\n").replace("\n", "  \n")
+
+
+def chart_label(value: object) -> str:
+    """A label for Plotly shown literally: Plotly renders a few HTML tags (<b>, <a href>, <br>...) in chart text
+    and decodes entities, so &, < and > become the entities it shows as the characters typed."""
+    return html.escape(str(value), quote=False)
+
+
+def chart_text(values: pd.Series) -> pd.Series:
+    """`chart_label` of each value (plan names, titles, genres on an axis or in a legend)."""
+    return values.map(chart_label)

@@ -8,6 +8,7 @@ from backend.analytics import churn_metrics
 from ui import dashboards as dash
 from ui.dashboards import show
 from ui.session import engine, through_app
+from ui.text import chart_label
 
 through_app()
 acting = dash.guard("Churn & retention")
@@ -115,7 +116,7 @@ st.radio(
 curves = data["survival"]
 fig = go.Figure()
 for key, curve in curves.groupby("group_key"):
-    fig.add_scatter(x=curve["t_days"], y=curve["survival"] * 100, name=str(key), mode="lines", line_shape="hv")
+    fig.add_scatter(x=curve["t_days"], y=curve["survival"] * 100, name=chart_label(key), mode="lines", line_shape="hv")
 fig.update_layout(
     title="Share still subscribed, by days since the first paid day",
     xaxis_title="days",

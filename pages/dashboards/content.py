@@ -7,6 +7,7 @@ from backend.analytics import content_metrics
 from ui import dashboards as dash
 from ui.dashboards import show
 from ui.session import engine, through_app
+from ui.text import chart_text
 
 through_app()
 acting = dash.guard("Content")
@@ -66,7 +67,7 @@ top = data["top_titles"]
 fig = go.Figure(
     go.Bar(
         x=top["views"],
-        y=top["title"],
+        y=chart_text(top["title"]),
         orientation="h",
         customdata=top["hours"],
         hovertemplate="%{y}: %{x:.1f} views, %{customdata:.1f} h<extra></extra>",

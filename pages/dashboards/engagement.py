@@ -9,6 +9,7 @@ from backend.analytics import engagement_metrics as em
 from ui import dashboards as dash
 from ui.dashboards import show
 from ui.session import engine, through_app
+from ui.text import chart_text
 
 through_app()
 acting = dash.guard("Engagement")
@@ -104,7 +105,7 @@ else:
             fig = go.Figure(
                 go.Bar(
                     x=part["views"],
-                    y=part["title"],
+                    y=chart_text(part["title"]),
                     orientation="h",
                     customdata=part["hours"],
                     hovertemplate="%{y}: %{x:.1f} views, %{customdata:.1f} h<extra></extra>",
@@ -122,7 +123,7 @@ else:
             )
 
 genres = data["genres"]
-fig = go.Figure(go.Bar(x=genres["share"] * 100, y=genres["genre"], orientation="h"))
+fig = go.Figure(go.Bar(x=genres["share"] * 100, y=chart_text(genres["genre"]), orientation="h"))
 fig.update_layout(
     title="Genre share of hours watched",
     xaxis_title="% of hours",

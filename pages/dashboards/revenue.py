@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 from backend.analytics import revenue_pages
 from ui import dashboards as dash
 from ui.session import engine, through_app
+from ui.text import chart_text
 
 through_app()
 acting = dash.guard("Revenue")
@@ -50,7 +51,7 @@ dash.chart(
 
 by_plan = data["mrr_by_plan"]
 fig = px.bar(
-    by_plan.assign(month=dash.month_axis(by_plan), mrr=dash.as_float(by_plan["mrr"])),
+    by_plan.assign(month=dash.month_axis(by_plan), mrr=dash.as_float(by_plan["mrr"]), plan=chart_text(by_plan["plan"])),
     x="month",
     y="mrr",
     color="plan",
