@@ -115,6 +115,8 @@ def current_user() -> users.User | None:
     """The signed-in account, re-checked against the database on every run; None for guests."""
     state = st.session_state
     token = st.context.cookies.get(COOKIE_NAME)
+    if not isinstance(token, str):  # no cookie (AppTest's cookies are a mock that answers anything)
+        token = None
     if state.get("authentication_status") and state.get("session_expires_at"):
         email, expires = state.get("username") or "", state["session_expires_at"]
     elif not token:
